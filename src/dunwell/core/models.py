@@ -1,0 +1,97 @@
+"""The tenants (companies, i.e. creditor entities) and who may see each of them, in which role.
+
+Company lives in `core` because every other app scopes by it (invariant 3); see
+docs/decisions/0002-company-in-core.md.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dunwell.core.dates import Adjustment
+
+
+class GoverningLaw(models.TextChoices):
+    EU = "EU", "EU Late Payment Directive 2011/7/EU"
+    UK = "UK", "UK Late Payment of Commercial Debts (Interest) Act 1998"
+    DE = "DE", "Germany, BGB §§ 286, 288"
+    FR = "FR", "France, Code de commerce L441-10"
+    NL = "NL", "Netherlands, BW 6:119a"
+    FI = "FI", "Finland, Interest Act"
+    US = "US", "United States, contractual"
+    CONTRACT = "CONTRACT", "Contract only"
+
+
+class Company(models.Model):
+    """A creditor: the legal entity whose receivables these are."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    legal_name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    base_currency = models.CharField(max_length=3)
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    address = models.TextField(blank=True)
+    vat_id = models.CharField(max_length=30, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    holiday_country = models.CharField(max_length=2, blank=True, help_text="empty: weekends only")
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    due_date_adjustment = models.CharField(
+        max_length=20, choices=[(a.value, a.name.replace("_", " ").lower()) for a in Adjustment],
+        default=Adjustment.NONE.value,
+    )  # fmt: skip
+    governing_law = models.CharField(max_length=10, choices=GoverningLaw.choices, default="EU")
+    default_language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["legal_name"]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class Role(models.TextChoices):
+    """What a user may do in one company. Ordered from most to least power."""
+
+    ADMIN = "admin", "Administrator"
+    CREDIT_MANAGER = "credit_manager", "Credit manager"
+    COLLECTOR = "collector", "Collector"
+    VIEWER = "viewer", "Viewer"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="one_role_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.company} ({self.role})"
+
+
+class FxRate(models.Model):
+    """A dated exchange rate, shared by all companies: 1 `base` = `rate` `quote`."""
+
+    on = models.DateField()
+    base = models.CharField(max_length=3)
+    quote = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    source = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["on", "base", "quote"], name="one_rate_per_day")
+        ]
+        indexes = [models.Index(fields=["base", "quote", "on"])]
+
+    def __str__(self) -> str:
+        return f"{self.on} 1 {self.base} = {self.rate} {self.quote}"

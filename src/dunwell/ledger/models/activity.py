@@ -1,0 +1,87 @@
+"""The account's history: every interaction is a row that is never edited or deleted (invariant 5).
+
+A database trigger refuses UPDATE and DELETE on this table (migration 0002); only a recorded
+redaction of personal data may blank `summary` and `data` (a later feature), and only the test
+database may bypass it so that test teardown can flush. Writers live in
+`ledger/services/activity.py`, one function per kind.
+
+Kinds are numbered in ranges so that later features add theirs without renumbering:
+1xx customers, 2xx documents, 3xx money, 4xx imports, 5xx dunning, 6xx cases, 7xx credit,
+8xx cash application, 9xx portal.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dunwell.core.models import Company
+
+
+class ActivityKind(models.IntegerChoices):
+    CUSTOMER_CREATED = 101, "Customer created"
+    CUSTOMER_UPDATED = 102, "Customer updated"
+    INVOICE_ISSUED = 201, "Invoice issued"
+    CREDIT_NOTE_ISSUED = 202, "Credit note issued"
+    FEE_CHARGED = 203, "Fee charged"
+    INTEREST_CHARGED = 204, "Interest charged"
+    DOCUMENT_UPDATED = 205, "Document updated"
+    DOCUMENT_VOIDED = 206, "Document voided"
+    PAYMENT_RECEIVED = 301, "Payment received"
+    ALLOCATED = 302, "Payment allocated"
+    ALLOCATION_REVERSED = 303, "Allocation reversed"
+    CREDIT_APPLIED = 304, "Credit note applied"
+    WRITTEN_OFF = 305, "Written off"
+    PAYMENT_VOIDED = 306, "Payment voided"
+    DISCOUNT_GRANTED = 307, "Early-payment discount granted"
+    IMPORTED = 401, "File imported"
+    IMPORT_CONFLICT = 402, "Import conflict"
+
+
+class Activity(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "ledger.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    item = models.ForeignKey(
+        "ledger.OpenItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    payment = models.ForeignKey(
+        "ledger.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    kind = models.PositiveSmallIntegerField(choices=ActivityKind.choices)
+    on = models.DateField(help_text="the business date it concerns")
+    recorded_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=60, default="system")
+    summary = models.CharField(max_length=300)
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    key = models.CharField(  # noqa: DJ001 - NULL keeps unkeyed rows out of the unique index
+        max_length=120, null=True, blank=True, help_text="idempotency key"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "key"], name="activity_key_unique")
+        ]
+        indexes = [
+            models.Index(fields=["company", "customer", "recorded_at"]),
+            models.Index(fields=["item", "recorded_at"]),
+        ]
+        ordering = ["recorded_at", "id"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.get_kind_display()}: {self.summary}"

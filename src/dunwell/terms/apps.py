@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TermsConfig(AppConfig):
+    name = "dunwell.terms"
+    label = "terms"
+    verbose_name = "Payment terms"
