@@ -18,12 +18,15 @@ class PaymentTerm(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="payment_terms")
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=120)
+    is_default = models.BooleanField(default=False, help_text="used when a customer has none")
     discount_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     discount_days = models.PositiveSmallIntegerField(null=True, blank=True)
     adjustment = models.CharField(
-        max_length=20, blank=True, choices=[(a.value, a.value) for a in Adjustment],
+        max_length=20,
+        blank=True,
+        choices=[(a.value, a.value) for a in Adjustment],
         help_text="empty: the company's business-day adjustment",
-    )  # fmt: skip
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="term_code_unique")]
@@ -38,12 +41,16 @@ class PaymentTerm(models.Model):
             discount = Discount(percent=Decimal(self.discount_percent), days=self.discount_days)
         lines = tuple(
             TermLine(
-                rule=DueRule(Basis(line.basis), days=line.days, months=line.months,
-                             day_of_month=line.day_of_month),
+                rule=DueRule(
+                    Basis(line.basis),
+                    days=line.days,
+                    months=line.months,
+                    day_of_month=line.day_of_month,
+                ),
                 share=None if line.share_percent is None else Decimal(line.share_percent),
             )
             for line in self.lines.all()
-        )  # fmt: skip
+        )
         return Terms(
             lines=lines,
             discount=discount,

@@ -57,9 +57,13 @@ class Allocation(models.Model):
     fx_rate = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
     fx_on = models.DateField(null=True, blank=True)
     counter_item = models.ForeignKey(
-        OpenItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        OpenItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="the other side of a credit-note application",
-    )  # fmt: skip
+    )
     write_off = models.ForeignKey(
         WriteOff, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
     )
@@ -81,11 +85,18 @@ class Allocation(models.Model):
             models.Index(fields=["target", "effective_on"]),
             models.Index(fields=["payment", "effective_on"]),
             models.Index(
-                fields=["company", "target_settled_on", "effective_on", "customer", "currency",
-                        "target_due_on", "amount_minor"],
+                fields=[
+                    "company",
+                    "target_settled_on",
+                    "effective_on",
+                    "customer",
+                    "currency",
+                    "target_due_on",
+                    "amount_minor",
+                ],
                 name="allocation_aging_cover",
             ),
-        ]  # fmt: skip
+        ]
         ordering = ["effective_on", "id"]
 
     def __str__(self) -> str:

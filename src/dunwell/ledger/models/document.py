@@ -44,9 +44,13 @@ class OpenItem(models.Model):
     discount_until = models.DateField(null=True, blank=True, help_text="frozen at issue")
     discount_minor = models.BigIntegerField(null=True, blank=True)
     related = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="derived",
         help_text="the invoice a credit note, fee or interest charge belongs to",
-    )  # fmt: skip
+    )
     has_instalments = models.BooleanField(default=False)
     description = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=200, blank=True, help_text="file or system it came from")
@@ -62,21 +66,33 @@ class OpenItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "kind", "number"], name="item_number_unique"),
-            models.CheckConstraint(condition=models.Q(due_on__gte=models.F("issued_on")),
-                                   name="item_due_not_before_issue"),
-        ]  # fmt: skip
+            models.UniqueConstraint(
+                fields=["company", "kind", "number"], name="item_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("issued_on")),
+                name="item_due_not_before_issue",
+            ),
+        ]
         indexes = [
             models.Index(fields=["company", "customer", "issued_on"]),
             models.Index(fields=["company", "due_on"]),
             models.Index(fields=["payment_reference"]),
             # The as-of aging scan: only items not settled by the date, read from the index alone.
             models.Index(
-                fields=["company", "settled_on", "issued_on", "customer", "currency", "due_on",
-                        "amount_minor", "has_instalments"],
+                fields=[
+                    "company",
+                    "settled_on",
+                    "issued_on",
+                    "customer",
+                    "currency",
+                    "due_on",
+                    "amount_minor",
+                    "has_instalments",
+                ],
                 name="item_aging_cover",
             ),
-        ]  # fmt: skip
+        ]
         ordering = ["issued_on", "number"]
 
     def __str__(self) -> str:

@@ -8,14 +8,20 @@ optional early-payment discount. A line's basis is one of (DOMAIN.md 2.1, 2.2):
 - ``after_end_of_month``: end of the invoice month + N days ("30 days EOM" as ERPNext and Odoo
   read it: 31 Jan 2025 -> 2 Mar 2025); N = 0 is plain "EOM".
 - ``end_of_month_after_months``: the last day of the month M months after the invoice month
-  (M = 1: "net monthly account", the UK reading of "30 days end of month": 30 Apr -> 31 May).
-- ``day_of_month``: day D of the month M months after the invoice month ("21 MFI", "10th prox":
-  D = 21, M = 1: 31 Jan -> 21 Feb), clamped to the month's length.
+  (M = 1: "net monthly account", the UK reading of "30 days end of month": 30 Apr -> 31 May),
+  plus N days (Odoo's "days after end of next month"; N = 0 in the UK reading).
+- ``day_of_month``: day D of the month M months after the month of the invoice date + N days
+  ("21 MFI", "10th prox": D = 21, M = 1, N = 0: 31 Jan -> 21 Feb; Odoo's "30 days, end of month
+  on the 10th": D = 10, M = 1, N = 30: 31 Jan + 30 = 2 Mar -> 10 Apr), clamped to the month's
+  length.
 - ``after_invoice_then_end_of_month``: invoice date + N days, then the end of that month (the
   second French reading of "45 jours fin de mois": 2 Jan + 45 = 16 Feb -> 28 Feb).
 
 A date on a weekend or holiday moves by the terms' business-day adjustment (none by default;
-German law moves it to the next working day, BGB § 193).
+German law moves it to the next working day, BGB § 193). A due date is never before the issue date:
+a rule that would give one (the 10th of the invoice month for an invoice of the 20th) gives the
+issue date, as ERPNext does, and an adjustment that would move it back past the issue date (EOM
+terms, invoice of Saturday 31 May 2025, modified following -> Friday 30 May) moves it forward.
 
 Shares are percentages; a line with no share takes the balance, so the parts always add up to the
 gross (rounding by `core.money.split_minor`). "2/10 net 30" is one line ``after_invoice`` 30 with
@@ -69,9 +75,11 @@ class DueRule:
             case Basis.AFTER_END_OF_MONTH:
                 return end_of_month(issued_on) + timedelta(days=self.days)
             case Basis.END_OF_MONTH_AFTER_MONTHS:
-                return end_of_month(add_months(issued_on.replace(day=1), self.months))
+                month_end = end_of_month(add_months(issued_on.replace(day=1), self.months))
+                return month_end + timedelta(days=self.days)
             case Basis.DAY_OF_MONTH:
-                first = add_months(issued_on.replace(day=1), self.months)
+                start = issued_on + timedelta(days=self.days)
+                first = add_months(start.replace(day=1), self.months)
                 return day_of_month(first.year, first.month, self.day_of_month or 1)
             case Basis.AFTER_INVOICE_THEN_END_OF_MONTH:
                 return end_of_month(issued_on + timedelta(days=self.days))
@@ -142,7 +150,7 @@ def schedule(
     ordered_weights = [line.share if line.share is not None else balance for line in terms.lines]
     amounts = split_minor(gross_minor, ordered_weights)
     parts = [
-        DuePart(adjust(line.rule.due_on(issued_on), holidays, terms.adjustment), amount)
+        DuePart(_line_due_on(line.rule, issued_on, holidays, terms.adjustment), amount)
         for line, amount in zip(terms.lines, amounts, strict=True)
         if amount != 0 or len(terms.lines) == 1
     ]
@@ -152,8 +160,19 @@ def schedule(
 def due_on(terms: Terms, issued_on: date, holidays: Container[date] = frozenset()) -> date:
     """The final due date (the last instalment's, or the only one)."""
     return max(
-        adjust(line.rule.due_on(issued_on), holidays, terms.adjustment) for line in terms.lines
+        _line_due_on(line.rule, issued_on, holidays, terms.adjustment) for line in terms.lines
     )
+
+
+def _line_due_on(
+    rule: DueRule, issued_on: date, holidays: Container[date], adjustment: Adjustment
+) -> date:
+    """A line's adjusted due date, never before the issue date (see the module docstring)."""
+    unadjusted = max(rule.due_on(issued_on), issued_on)
+    adjusted = adjust(unadjusted, holidays, adjustment)
+    if adjusted < issued_on:
+        return adjust(unadjusted, holidays, Adjustment.FOLLOWING)
+    return adjusted
 
 
 def discount_offer(terms: Terms, issued_on: date, gross_minor: int) -> DiscountOffer | None:

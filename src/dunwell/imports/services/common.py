@@ -1,0 +1,164 @@
+"""What every import shares: options, per-row outcomes, the summary, and the run record.
+
+Each row ends in exactly one state: created, updated, unchanged, conflict (the file disagrees
+with what is stored in a way that must not be applied silently) or rejected (the row is wrong).
+By default a file is atomic: one rejected row and nothing is stored. With `keep_valid` the good
+rows are stored and every rejected row is listed with its line, field and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from dunwell.core.errors import DunwellError
+from dunwell.core.models import Company
+from dunwell.formats.errors import FieldError, FormatError
+from dunwell.imports.models import ImportRun, RejectedRow
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Options:
+    date_format: str = "iso"
+    decimal_sep: str = "."
+    thousands_sep: str = ","
+    mapping: dict[str, str] = field(default_factory=dict)
+    keep_valid: bool = False
+    dry_run: bool = False
+    allocate: str = "named"  # named | oldest | none
+    create_customers: bool = False
+
+
+@dataclass(frozen=True)
+class RowResult:
+    line: int | None
+    outcome: Outcome
+    key: str = ""
+    field: str | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"line": self.line, "key": self.key}
+        if self.field:
+            entry["field"] = self.field
+        if self.reason:
+            entry["reason"] = self.reason
+        return entry
+
+
+@dataclass
+class Summary:
+    kind: str
+    file_name: str
+    dry_run: bool
+    keep_valid: bool
+    results: list[RowResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    def add(self, result: RowResult) -> None:
+        self.results.append(result)
+
+    def reject(
+        self,
+        error: FormatError | FieldError | DunwellError,
+        file: str,
+        line: int | None,
+        key: str = "",
+        field_name: str | None = None,
+    ) -> None:
+        if isinstance(error, FieldError):
+            error = error.at(file, line, field_name)
+        if isinstance(error, FormatError):
+            self.add(RowResult(error.line, Outcome.REJECTED, key, error.field, str(error)))
+        else:
+            where = f"{file} line {line}" if line else file
+            found = error.context.get("field") or field_name
+            label = f', field "{found}"' if found else ""
+            self.add(
+                RowResult(line, Outcome.REJECTED, key, found, f"{where}{label}: {error.message}")
+            )
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(r.outcome.value for r in self.results)
+        return {o.value: counted.get(o.value, 0) for o in Outcome}
+
+    @property
+    def rejected(self) -> list[RowResult]:
+        return [r for r in self.results if r.outcome is Outcome.REJECTED]
+
+    def blocked(self) -> bool:
+        """An atomic import stores nothing when any row was rejected."""
+        return bool(self.rejected) and not self.keep_valid
+
+    def as_dict(self, *, brief: bool = False) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "kind": self.kind,
+            "file": self.file_name,
+            "dry_run": self.dry_run,
+            "applied": self.applied,
+            "counts": self.counts,
+            "notes": self.notes,
+        }
+        for outcome in Outcome:
+            if brief and outcome in (Outcome.CREATED, Outcome.UNCHANGED):
+                continue
+            payload[outcome.value] = [r.as_dict() for r in self.results if r.outcome is outcome]
+        return payload
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_run(
+    *,
+    company: Company,
+    summary: Summary,
+    data: bytes,
+    options: Options,
+    actor: User | None,
+    started: datetime,
+    finished: datetime,
+) -> ImportRun:
+    run = ImportRun.objects.create(
+        company=company,
+        kind=summary.kind,
+        file_name=summary.file_name[:300],
+        sha256=sha256(data),
+        keep_valid=options.keep_valid,
+        status="applied" if summary.applied else "rejected",
+        counts=summary.counts,
+        options={
+            "date_format": options.date_format,
+            "decimal_sep": options.decimal_sep,
+            "mapping": options.mapping,
+            "allocate": options.allocate,
+        },
+        started_at=started,
+        finished_at=finished,
+        actor=actor if actor is not None and actor.pk else None,
+    )
+    RejectedRow.objects.bulk_create(
+        RejectedRow(
+            run=run, line=r.line, field=r.field or "", reason=r.reason, status=r.outcome.value
+        )
+        for r in summary.results
+        if r.outcome in (Outcome.REJECTED, Outcome.CONFLICT)
+    )
+    return run

@@ -1,0 +1,523 @@
+"""Allocations: a payment, a credit note, a write-off, a void or a discount settling open items.
+
+Each use-case is one transaction: lock the rows (in primary-key order), check, write the
+allocation rows, refresh the stored balances, and append the history entry. Nothing here edits or
+deletes an allocation: undoing one is a reversal row with the opposite amount.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Sum
+
+from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.models import Company
+from dunwell.core.money import Money, round_half_up_integer
+from dunwell.ledger.lock_objects import lock
+from dunwell.ledger.models import (
+    ActivityKind,
+    Allocation,
+    AllocationKind,
+    ItemKind,
+    OpenItem,
+    Payment,
+    WriteOff,
+)
+from dunwell.ledger.rules.allocation_order import (
+    OpenPart,
+    plan_oldest_first,
+    split_over_instalments,
+)
+from dunwell.ledger.services import activity
+from dunwell.ledger.services.balances import refresh_items, refresh_payments
+from dunwell.ledger.services.fx import rate_on
+
+
+def _money(minor: int, currency: str) -> Money:
+    return Money.from_minor(minor, currency)
+
+
+def _check_open(item: OpenItem, amount_minor: int) -> None:
+    if amount_minor <= 0:
+        raise DunwellError(
+            ErrorCode.INVALID, "an allocation must be more than zero", field="amount"
+        )
+    if item.voided_on is not None:
+        raise DunwellError(ErrorCode.ALREADY_VOID, f"{item} was voided on {item.voided_on}")
+    if amount_minor > item.open_minor:
+        raise DunwellError(
+            ErrorCode.OVER_ALLOCATION,
+            f"cannot allocate {_money(amount_minor, item.currency)} to {item}: only "
+            f"{_money(max(item.open_minor, 0), item.currency)} is open",
+            field="amount",
+        )
+
+
+def _parts(item: OpenItem, amount_minor: int) -> list[tuple[date, int]]:
+    """Which due dates an amount settles: the item's own, or its instalments earliest first."""
+    if not item.has_instalments:
+        return [(item.due_on, amount_minor)]
+    paid: dict[date, int] = defaultdict(int)
+    for due_on, amount in Allocation.objects.filter(target=item).values_list(
+        "target_due_on", "amount_minor"
+    ):
+        paid[due_on] += amount
+    remaining: dict[date, int] = defaultdict(int)
+    for due_on, amount in item.instalments.values_list("due_on", "amount_minor"):
+        remaining[due_on] += amount
+    open_parts = [(on, remaining[on] - paid.get(on, 0)) for on in sorted(remaining)]
+    return split_over_instalments(amount_minor, open_parts)
+
+
+def _rows(
+    item: OpenItem,
+    amount_minor: int,
+    *,
+    kind: AllocationKind,
+    on: date,
+    at: datetime,
+    actor: User | None,
+    **links: object,
+) -> list[Allocation]:
+    return [
+        Allocation(
+            company_id=item.company_id,
+            customer_id=item.customer_id,
+            currency=item.currency,
+            target=item,
+            kind=kind,
+            amount_minor=part_amount,
+            effective_on=on,
+            recorded_at=at,
+            recorded_by=actor if actor is not None and actor.pk else None,
+            target_due_on=due_on,
+            **links,
+        )
+        for due_on, part_amount in _parts(item, amount_minor)
+    ]
+
+
+@transaction.atomic
+def allocate_payment(
+    *,
+    company: Company,
+    payment: Payment,
+    item: OpenItem,
+    amount_minor: int,
+    on: date | None = None,
+    actor: User | None,
+    at: datetime,
+    note: str = "",
+) -> list[Allocation]:
+    """Apply `amount_minor` (in the item's currency) of a payment to an item.
+
+    A payment in another currency converts through the dated rate of the effective day; the
+    rate and its date are stored on the allocation and named in the history.
+    """
+    locked = lock(OpenItem, [item.pk])
+    item = locked[item.pk]
+    payment = lock(Payment, [payment.pk])[payment.pk]
+    if item.company_id != company.pk or payment.company_id != company.pk:
+        raise DunwellError(ErrorCode.NOT_FOUND, "no such item or payment in this company")
+    if payment.voided_on is not None:
+        raise DunwellError(ErrorCode.ALREADY_VOID, f"{payment} was voided on {payment.voided_on}")
+    effective_on = on or max(payment.value_on, item.issued_on)
+    _check_open(item, amount_minor)
+    rate, rate_on_day = rate_on(payment.currency, item.currency, effective_on)
+    payment_amount = (
+        amount_minor
+        if payment.currency == item.currency
+        else round_half_up_integer(Decimal(amount_minor) / rate)
+    )
+    if payment_amount > payment.unapplied_minor:
+        raise DunwellError(
+            ErrorCode.OVER_ALLOCATION,
+            f"{payment} has only {_money(payment.unapplied_minor, payment.currency)} unapplied, "
+            f"not {_money(payment_amount, payment.currency)}",
+            field="amount",
+        )
+    fx = {} if payment.currency == item.currency else {"fx_rate": rate, "fx_on": rate_on_day}
+    rows = _rows(
+        item,
+        amount_minor,
+        kind=AllocationKind.PAYMENT,
+        on=effective_on,
+        at=at,
+        actor=actor,
+        payment=payment,
+        note=note,
+        **fx,
+    )
+    # The payment-currency amount is split over instalment rows in proportion.
+    remaining = payment_amount
+    for index, row in enumerate(rows):
+        share = (
+            remaining
+            if index == len(rows) - 1
+            else round_half_up_integer(Decimal(payment_amount * row.amount_minor) / amount_minor)
+        )
+        row.payment_amount_minor = share
+        remaining -= share
+    Allocation.objects.bulk_create(rows)
+    refresh_items([item.pk])
+    refresh_payments([payment.pk])
+    conversion = (
+        f" ({_money(payment_amount, payment.currency)} at {rate} on {rate_on_day})" if fx else ""
+    )
+    activity.record(
+        company=company,
+        kind=ActivityKind.ALLOCATED,
+        on=effective_on,
+        at=at,
+        actor=actor,
+        customer=item.customer,
+        item=item,
+        payment=payment,
+        amount_minor=amount_minor,
+        currency=item.currency,
+        summary=f"{_money(amount_minor, item.currency)} of payment {payment.external_id} "
+        f"allocated to {item}{conversion}",
+    )
+    return rows
+
+
+@transaction.atomic
+def allocate_oldest_first(
+    *, company: Company, payment: Payment, actor: User | None, at: datetime
+) -> list[Allocation]:
+    """Spread a payment's unapplied amount over the customer's open items, oldest due first."""
+    payment = lock(Payment, [payment.pk])[payment.pk]
+    candidates = OpenItem.objects.filter(
+        company=company,
+        customer_id=payment.customer_id,
+        currency=payment.currency,
+        open_minor__gt=0,
+        voided_on__isnull=True,
+        issued_on__lte=payment.value_on,
+    ).exclude(kind=ItemKind.CREDIT_NOTE)
+    parts = [
+        OpenPart(item_id=pk, due_on=due, issued_on=issued, open_minor=open_minor)
+        for pk, due, issued, open_minor in candidates.values_list(
+            "pk", "due_on", "issued_on", "open_minor"
+        )
+    ]
+    planned, _ = plan_oldest_first(payment.unapplied_minor, parts)
+    items = OpenItem.objects.in_bulk([p.item_id for p in planned])
+    rows: list[Allocation] = []
+    for plan in planned:
+        rows += allocate_payment(
+            company=company,
+            payment=payment,
+            item=items[plan.item_id],
+            amount_minor=plan.amount_minor,
+            actor=actor,
+            at=at,
+            note="oldest first",
+        )
+        payment.refresh_from_db(fields=["unapplied_minor"])
+    return rows
+
+
+@transaction.atomic
+def apply_credit_note(
+    *,
+    company: Company,
+    credit_note: OpenItem,
+    item: OpenItem,
+    amount_minor: int | None = None,
+    on: date | None = None,
+    actor: User | None,
+    at: datetime,
+) -> list[Allocation]:
+    """Net a credit note against an invoice: one row on each, so each keeps its own balance."""
+    locked = lock(OpenItem, [credit_note.pk, item.pk])
+    credit_note, item = locked[credit_note.pk], locked[item.pk]
+    if credit_note.kind != ItemKind.CREDIT_NOTE:
+        raise DunwellError(ErrorCode.INVALID, f"{credit_note} is not a credit note")
+    if credit_note.currency != item.currency:
+        raise DunwellError(
+            ErrorCode.CURRENCY_MISMATCH,
+            f"{credit_note} is in {credit_note.currency} and {item} in {item.currency}",
+        )
+    amount = (
+        amount_minor if amount_minor is not None else min(-credit_note.open_minor, item.open_minor)
+    )
+    if amount > -credit_note.open_minor:
+        raise DunwellError(
+            ErrorCode.OVER_ALLOCATION,
+            f"{credit_note} has only {_money(-credit_note.open_minor, item.currency)} left",
+            field="amount",
+        )
+    _check_open(item, amount)
+    effective_on = on or max(credit_note.issued_on, item.issued_on)
+    rows = _rows(
+        item,
+        amount,
+        kind=AllocationKind.CREDIT,
+        on=effective_on,
+        at=at,
+        actor=actor,
+        counter_item=credit_note,
+    )
+    rows += _rows(
+        credit_note,
+        -amount,
+        kind=AllocationKind.CREDIT,
+        on=effective_on,
+        at=at,
+        actor=actor,
+        counter_item=item,
+    )
+    Allocation.objects.bulk_create(rows)
+    refresh_items([item.pk, credit_note.pk])
+    activity.record(
+        company=company,
+        kind=ActivityKind.CREDIT_APPLIED,
+        on=effective_on,
+        at=at,
+        actor=actor,
+        customer=item.customer,
+        item=item,
+        amount_minor=amount,
+        currency=item.currency,
+        summary=f"{credit_note} applied to {item}: {_money(amount, item.currency)}",
+    )
+    return rows
+
+
+@transaction.atomic
+def write_off(
+    *,
+    company: Company,
+    item: OpenItem,
+    on: date,
+    reason: str,
+    amount_minor: int | None = None,
+    actor: User | None,
+    at: datetime,
+) -> WriteOff:
+    item = lock(OpenItem, [item.pk])[item.pk]
+    amount = item.open_minor if amount_minor is None else amount_minor
+    _check_open(item, amount)
+    if not reason.strip():
+        raise DunwellError(ErrorCode.INVALID, "a write-off needs a reason", field="reason")
+    record = WriteOff.objects.create(
+        company=company,
+        item=item,
+        amount_minor=amount,
+        on=on,
+        reason=reason,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    Allocation.objects.bulk_create(
+        _rows(
+            item,
+            amount,
+            kind=AllocationKind.WRITE_OFF,
+            on=on,
+            at=at,
+            actor=actor,
+            write_off=record,
+            note=reason[:200],
+        )
+    )
+    refresh_items([item.pk])
+    activity.record(
+        company=company,
+        kind=ActivityKind.WRITTEN_OFF,
+        on=on,
+        at=at,
+        actor=actor,
+        customer=item.customer,
+        item=item,
+        amount_minor=amount,
+        currency=item.currency,
+        summary=f"{_money(amount, item.currency)} of {item} written off: {reason}",
+    )
+    return record
+
+
+@transaction.atomic
+def void_item(
+    *,
+    company: Company,
+    item: OpenItem,
+    on: date,
+    reason: str,
+    actor: User | None,
+    at: datetime,
+) -> OpenItem:
+    """Cancel a document from a date on: it stays in reports of earlier dates, as it was."""
+    item = lock(OpenItem, [item.pk])[item.pk]
+    if item.voided_on is not None:
+        raise DunwellError(ErrorCode.ALREADY_VOID, f"{item} was already voided on {item.voided_on}")
+    live = Allocation.objects.filter(target=item).aggregate(s=Sum("amount_minor"))["s"] or 0
+    if live != 0:
+        raise DunwellError(
+            ErrorCode.HAS_ALLOCATIONS,
+            f"{item} has {_money(live, item.currency)} allocated: reverse the allocations first",
+        )
+    if on < item.issued_on:
+        raise DunwellError(ErrorCode.INVALID, f"{item} cannot be voided before it was issued")
+    Allocation.objects.bulk_create(
+        _rows(
+            item,
+            item.amount_minor,
+            kind=AllocationKind.VOID,
+            on=on,
+            at=at,
+            actor=actor,
+            note=reason[:200],
+        )
+        if item.amount_minor > 0
+        else [
+            Allocation(
+                company_id=item.company_id,
+                customer_id=item.customer_id,
+                currency=item.currency,
+                target=item,
+                kind=AllocationKind.VOID,
+                amount_minor=item.amount_minor,
+                effective_on=on,
+                recorded_at=at,
+                target_due_on=item.due_on,
+                note=reason[:200],
+            )
+        ]
+    )
+    OpenItem.objects.filter(pk=item.pk).update(voided_on=on)
+    refresh_items([item.pk])
+    activity.record(
+        company=company,
+        kind=ActivityKind.DOCUMENT_VOIDED,
+        on=on,
+        at=at,
+        actor=actor,
+        customer=item.customer,
+        item=item,
+        amount_minor=item.amount_minor,
+        currency=item.currency,
+        summary=f"{item} voided: {reason}",
+    )
+    item.refresh_from_db()
+    return item
+
+
+def _reversal(
+    original: Allocation, on: date, at: datetime, actor: User | None, reason: str
+) -> Allocation:
+    return Allocation(
+        company_id=original.company_id,
+        customer_id=original.customer_id,
+        currency=original.currency,
+        target_id=original.target_id,
+        kind=original.kind,
+        amount_minor=-original.amount_minor,
+        payment_id=original.payment_id,
+        payment_amount_minor=None
+        if original.payment_amount_minor is None
+        else -original.payment_amount_minor,
+        fx_rate=original.fx_rate,
+        fx_on=original.fx_on,
+        counter_item_id=original.counter_item_id,
+        write_off_id=original.write_off_id,
+        reversal_of=original,
+        effective_on=on,
+        recorded_at=at,
+        recorded_by=actor if actor is not None and actor.pk else None,
+        note=reason[:200],
+        target_due_on=original.target_due_on,
+    )
+
+
+@transaction.atomic
+def reverse_allocations(
+    *,
+    company: Company,
+    allocations: list[Allocation],
+    on: date,
+    reason: str,
+    actor: User | None,
+    at: datetime,
+) -> list[Allocation]:
+    """Undo allocations from a date on (earlier reports still show them, as they were)."""
+    originals = lock(Allocation, [a.pk for a in allocations])
+    for original in originals.values():
+        if original.company_id != company.pk:
+            raise DunwellError(ErrorCode.NOT_FOUND, "no such allocation in this company")
+        if (
+            original.reversal_of_id is not None
+            or Allocation.objects.filter(reversal_of=original).exists()
+        ):
+            raise DunwellError(
+                ErrorCode.INVALID, f"allocation {original.pk} is already a reversal or reversed"
+            )
+        if on < original.effective_on:
+            raise DunwellError(
+                ErrorCode.INVALID, "a reversal cannot take effect before the allocation"
+            )
+    rows = [_reversal(a, on, at, actor, reason) for a in originals.values()]
+    Allocation.objects.bulk_create(rows)
+    refresh_items([a.target_id for a in originals.values()])
+    refresh_payments([a.payment_id for a in originals.values() if a.payment_id])
+    for original in originals.values():
+        activity.record(
+            company=company,
+            kind=ActivityKind.ALLOCATION_REVERSED,
+            on=on,
+            at=at,
+            actor=actor,
+            customer=original.customer,
+            amount_minor=-original.amount_minor,
+            currency=original.currency,
+            item=original.target,
+            summary=f"{_money(original.amount_minor, original.currency)} allocated to "
+            f"{original.target} reversed: {reason}",
+        )
+    return rows
+
+
+@transaction.atomic
+def void_payment(
+    *,
+    company: Company,
+    payment: Payment,
+    on: date,
+    reason: str,
+    actor: User | None,
+    at: datetime,
+) -> Payment:
+    """A returned or mistaken payment: its allocations are reversed and it no longer counts."""
+    payment = lock(Payment, [payment.pk])[payment.pk]
+    if payment.voided_on is not None:
+        raise DunwellError(ErrorCode.ALREADY_VOID, f"{payment} was already voided")
+    live = list(
+        Allocation.objects.filter(
+            payment=payment, reversal_of__isnull=True, reversed_by__isnull=True
+        )
+    )
+    if live:
+        reverse_allocations(
+            company=company, allocations=live, on=on, reason=reason, actor=actor, at=at
+        )
+    Payment.objects.filter(pk=payment.pk).update(voided_on=on, void_reason=reason[:200])
+    refresh_payments([payment.pk])
+    activity.record(
+        company=company,
+        kind=ActivityKind.PAYMENT_VOIDED,
+        on=on,
+        at=at,
+        actor=actor,
+        customer=payment.customer,
+        payment=payment,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        summary=f"{payment} voided: {reason}",
+    )
+    payment.refresh_from_db()
+    return payment

@@ -1,0 +1,45 @@
+"""Small builders for a test's world: a company, customers, documents, payments."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from dunwell.core.models import Company
+from dunwell.ledger.models import Customer, OpenItem, Payment
+from dunwell.ledger.services.customers import CustomerInput, create_customer
+from dunwell.ledger.services.documents import ItemInput, issue_item
+from dunwell.ledger.services.payments import PaymentInput, receive_payment
+from dunwell.terms.rules.due_dates import Basis
+from dunwell.terms.services import create_term
+
+AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def company(code: str = "acme", currency: str = "EUR", country: str = "DE") -> Company:
+    made = Company.objects.create(
+        code=code, legal_name=f"{code.title()} GmbH", country=country, base_currency=currency
+    )
+    create_term(company=made, code="net30", name="Net 30", basis=Basis.AFTER_INVOICE, days=30,
+                is_default=True)  # fmt: skip
+    return made
+
+
+def customer(company: Company, number: str = "C001", name: str = "Bauer KG", currency: str = "EUR",
+             **extra: object) -> Customer:  # fmt: skip
+    spec = CustomerInput(account_number=number, legal_name=name, currency=currency, **extra)  # type: ignore[arg-type]
+    return create_customer(company=company, spec=spec, actor=None, at=AT, on=AT.date())
+
+
+def invoice(company: Company, customer: Customer, number: str, amount_minor: int, issued_on: date,
+            due_on: date | None = None, currency: str | None = None, **extra: object) -> OpenItem:  # fmt: skip
+    spec = ItemInput(customer=customer, number=number, issued_on=issued_on,
+                     currency=currency or customer.currency, gross_minor=amount_minor, due_on=due_on,
+                     **extra)  # type: ignore[arg-type]  # fmt: skip
+    return issue_item(company=company, spec=spec, actor=None, at=AT)
+
+
+def payment(company: Company, customer: Customer, key: str, amount_minor: int, value_on: date,
+            currency: str | None = None) -> Payment:  # fmt: skip
+    spec = PaymentInput(customer=customer, external_id=key, value_on=value_on,
+                        currency=currency or customer.currency, amount_minor=amount_minor)  # fmt: skip
+    return receive_payment(company=company, spec=spec, actor=None, at=AT)
