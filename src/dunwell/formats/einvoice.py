@@ -36,7 +36,7 @@ with a hint: its XML travels as an attachment (factur-x.xml) that must be extrac
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -81,7 +81,7 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    description: str
+    description: str  # the item name (BT-153), else the item description (BT-154)
     quantity: Decimal
     unit_price: Decimal  # net price per the price's base quantity, as written (BT-146)
     net_minor: int
@@ -264,7 +264,7 @@ class _Reader:
                 self.error(node, _below(node, path), "an ISO 4217 currency code like EUR", code)
         return self.currency
 
-    def date(self, found: etree._Element | None, what: str, *, syntax: str) -> date | None:
+    def read_date(self, found: etree._Element | None, what: str, *, syntax: str) -> date | None:
         """A UBL xs:date (2013-01-26, maybe with a time zone) or a CII format-102 20130126."""
         if found is None:
             return None
@@ -294,7 +294,7 @@ def _first(reader: _Reader, nodes: list[etree._Element], path: str) -> str | Non
 def _first_date(
     reader: _Reader, found: list[etree._Element | None], what: str, *, syntax: str
 ) -> date | None:
-    dates = [reader.date(element, what, syntax=syntax) for element in found]
+    dates = [reader.read_date(element, what, syntax=syntax) for element in found]
     return next((day for day in dates if day is not None), None)
 
 
@@ -304,12 +304,6 @@ def _account(account: str | None) -> str | None:
 
 def _joined(reader: _Reader, nodes: list[etree._Element], path: str) -> str | None:
     return "\n".join(t for node in nodes if (t := reader.text(node, path))) or None
-
-
-def _tax(net: int | None, tax: int | None, gross: int | None) -> int | None:
-    if tax is not None or net is None or gross is None:
-        return tax
-    return gross - net  # BT-110 absent: BR-CO-15 says gross = net + tax
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,10 +316,10 @@ class _Totals:
 
 
 def _totals(
-    r: _Reader, found: tuple[int | None, int | None, int | None, int | None, int | None]
+    net: int | None, tax: int | None, gross: int | None, payable: int | None, line_total: int | None
 ) -> _Totals | None:
-    net, tax, gross, payable, line_total = found
-    tax = _tax(net, tax, gross)
+    if tax is None and net is not None and gross is not None:
+        tax = gross - net  # BT-110 absent: BR-CO-15 says gross = net + tax
     if net is None or tax is None or gross is None or payable is None:
         return None
     return _Totals(net, tax, gross, payable, line_total)
@@ -339,7 +333,7 @@ def _read_ubl(r: _Reader, root: etree._Element) -> EInvoice | None:
     type_code = r.text(root, "cbc:CreditNoteTypeCode" if credit_root else "cbc:InvoiceTypeCode")
     number = r.required(root, "cbc:ID", "the invoice number (BT-1)")
     issue_date = r.element(root, "cbc:IssueDate", "the issue date (BT-2) as YYYY-MM-DD")
-    issued_on = r.date(issue_date, "the issue date (BT-2)", syntax="ubl")
+    issued_on = r.read_date(issue_date, "the issue date (BT-2)", syntax="ubl")
     currency = r.read_currency(root, "cbc:DocumentCurrencyCode")
     means = root.findall("cac:PaymentMeans", _NAMESPACES)
     due_dates = [r.find(root, "cbc:DueDate")] + [r.find(m, "cbc:PaymentDueDate") for m in means]
@@ -347,7 +341,10 @@ def _read_ubl(r: _Reader, root: etree._Element) -> EInvoice | None:
     totals = _ubl_totals(r, root)
     seller = _ubl_party(r, root, "cac:AccountingSupplierParty", "the seller (BG-4)")
     buyer = _ubl_party(r, root, "cac:AccountingCustomerParty", "the buyer (BG-7)")
-    lines = _ubl_lines(r, root, credit_root)
+    line_tag, paths = ("cac:InvoiceLine", _UBL_LINE)
+    if credit_root:
+        line_tag, paths = ("cac:CreditNoteLine", _UBL_CREDIT_NOTE_LINE)
+    lines = _lines(r, root.findall(line_tag, _NAMESPACES), paths)
     if issued_on is None or totals is None or seller is None or buyer is None or r.errors:
         return None
     return EInvoice(
@@ -387,13 +384,12 @@ def _ubl_totals(r: _Reader, root: etree._Element) -> _Totals | None:
             tax = r.amount(found, "the VAT total (BT-110)")
             break
     return _totals(
-        r,
-        (
-            r.required_amount(totals, "cbc:TaxExclusiveAmount", "the total without VAT (BT-109)"),
-            tax,
-            r.required_amount(totals, "cbc:TaxInclusiveAmount", "the total with VAT (BT-112)"),
-            r.required_amount(totals, "cbc:PayableAmount", "the amount due (BT-115)"),
-            r.optional_amount(totals, "cbc:LineExtensionAmount", "the sum of lines (BT-106)"),
+        net=r.required_amount(totals, "cbc:TaxExclusiveAmount", "the total without VAT (BT-109)"),
+        tax=tax,
+        gross=r.required_amount(totals, "cbc:TaxInclusiveAmount", "the total with VAT (BT-112)"),
+        payable=r.required_amount(totals, "cbc:PayableAmount", "the amount due (BT-115)"),
+        line_total=r.optional_amount(
+            totals, "cbc:LineExtensionAmount", "the sum of lines (BT-106)"
         ),
     )
 
@@ -423,49 +419,53 @@ def _ubl_party(r: _Reader, root: etree._Element, path: str, what: str) -> Party 
     )
 
 
-def _ubl_lines(r: _Reader, root: etree._Element, credit_root: bool) -> tuple[Line, ...]:
-    tag, quantity = ("CreditNoteLine", "CreditedQuantity")
-    if not credit_root:
-        tag, quantity = ("InvoiceLine", "InvoicedQuantity")
-    return tuple(
-        line
-        for node in root.findall(f"cac:{tag}", _NAMESPACES)
-        if (
-            line := _line(
-                r,
-                name=r.text(node, "cac:Item/cbc:Name") or r.text(node, "cac:Item/cbc:Description"),
-                node=node,
-                name_path="cac:Item/cbc:Name",
-                quantity=f"cbc:{quantity}",
-                price="cac:Price/cbc:PriceAmount",
-                net="cbc:LineExtensionAmount",
-                rate="cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
-            )
+@dataclass(frozen=True, slots=True)
+class _LinePaths:
+    """Where the parts of an invoice line (EN 16931 BG-25) sit below the line element."""
+
+    name: str
+    description: str
+    quantity: str
+    price: str
+    net: str
+    rate: str
+
+
+_UBL_LINE = _LinePaths(
+    name="cac:Item/cbc:Name",
+    description="cac:Item/cbc:Description",
+    quantity="cbc:InvoicedQuantity",
+    price="cac:Price/cbc:PriceAmount",
+    net="cbc:LineExtensionAmount",
+    rate="cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
+)
+_UBL_CREDIT_NOTE_LINE = replace(_UBL_LINE, quantity="cbc:CreditedQuantity")
+_CII_LINE = _LinePaths(
+    name="ram:SpecifiedTradeProduct/ram:Name",
+    description="ram:SpecifiedTradeProduct/ram:Description",
+    quantity="ram:SpecifiedLineTradeDelivery/ram:BilledQuantity",
+    price="ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount",
+    net="ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/"
+    "ram:LineTotalAmount",
+    rate="ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent",
+)
+
+
+def _lines(r: _Reader, nodes: list[etree._Element], paths: _LinePaths) -> tuple[Line, ...]:
+    lines: list[Line] = []
+    for node in nodes:
+        name = r.text(node, paths.name) or r.text(node, paths.description)
+        if name is None:
+            r.missing(node, paths.name, "the item name (BT-153)")
+        quantity = r.decimal(
+            r.element(node, paths.quantity, "the quantity (BT-129)"), "the quantity"
         )
-    )
-
-
-def _line(
-    r: _Reader,
-    *,
-    node: etree._Element,
-    name: str | None,
-    name_path: str,
-    quantity: str,
-    price: str,
-    net: str,
-    rate: str,
-) -> Line | None:
-    """One invoice line from the paths of its parts (EN 16931 BG-25)."""
-    if name is None:
-        r.missing(node, name_path, "the item name (BT-153)")
-    quantity_value = r.decimal(r.element(node, quantity, "the quantity (BT-129)"), "the quantity")
-    price_value = r.decimal(r.element(node, price, "the net price (BT-146)"), "the net price")
-    net_minor = r.required_amount(node, net, "the line amount (BT-131)")
-    rate_value = r.decimal(r.find(node, rate), "the VAT rate (BT-152)")
-    if name is None or quantity_value is None or price_value is None or net_minor is None:
-        return None
-    return Line(name, quantity_value, price_value, net_minor, rate_value)
+        price = r.decimal(r.element(node, paths.price, "the net price (BT-146)"), "the net price")
+        net = r.required_amount(node, paths.net, "the line amount (BT-131)")
+        rate = r.decimal(r.find(node, paths.rate), "the VAT rate (BT-152)")
+        if name is not None and quantity is not None and price is not None and net is not None:
+            lines.append(Line(name, quantity, price, net, rate))
+    return tuple(lines)
 
 
 # -- CII ----------------------------------------------------------------------------------------
@@ -494,12 +494,13 @@ def _read_cii(r: _Reader, root: etree._Element) -> EInvoice | None:
         "ram:IssueDateTime/udt:DateTimeString",
         "the issue date (BT-2) as YYYYMMDD (format 102)",
     )
-    issued_on = r.date(issue_date, "the issue date (BT-2)", syntax="cii")
+    issued_on = r.read_date(issue_date, "the issue date (BT-2)", syntax="cii")
     currency = r.read_currency(settlement, "ram:InvoiceCurrencyCode")
     totals = _cii_totals(r, settlement)
     seller = _cii_party(r, agreement, "ram:SellerTradeParty", "the seller (BG-4)")
     buyer = _cii_party(r, agreement, "ram:BuyerTradeParty", "the buyer (BG-7)")
-    lines = _cii_lines(r, root)
+    items = "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem"
+    lines = _lines(r, root.findall(items, _NAMESPACES), _CII_LINE)
     terms = settlement.findall("ram:SpecifiedTradePaymentTerms", _NAMESPACES)
     due_dates = [r.find(t, "ram:DueDateDateTime/udt:DateTimeString") for t in terms]
     due_on = _first_date(r, due_dates, "the due date (BT-9)", syntax="cii")
@@ -546,14 +547,11 @@ def _cii_totals(r: _Reader, settlement: etree._Element) -> _Totals | None:
             tax = r.amount(found, "the VAT total (BT-110)")
             break
     return _totals(
-        r,
-        (
-            r.required_amount(totals, "ram:TaxBasisTotalAmount", "the total without VAT (BT-109)"),
-            tax,
-            r.required_amount(totals, "ram:GrandTotalAmount", "the total with VAT (BT-112)"),
-            r.required_amount(totals, "ram:DuePayableAmount", "the amount due (BT-115)"),
-            r.optional_amount(totals, "ram:LineTotalAmount", "the sum of lines (BT-106)"),
-        ),
+        net=r.required_amount(totals, "ram:TaxBasisTotalAmount", "the total without VAT (BT-109)"),
+        tax=tax,
+        gross=r.required_amount(totals, "ram:GrandTotalAmount", "the total with VAT (BT-112)"),
+        payable=r.required_amount(totals, "ram:DuePayableAmount", "the amount due (BT-115)"),
+        line_total=r.optional_amount(totals, "ram:LineTotalAmount", "the sum of lines (BT-106)"),
     )
 
 
@@ -574,28 +572,4 @@ def _cii_party(r: _Reader, agreement: etree._Element, path: str, what: str) -> P
         city=r.text(address, "ram:CityName"),
         postal_code=r.text(address, "ram:PostcodeCode"),
         email=r.text(party, contact),
-    )
-
-
-def _cii_lines(r: _Reader, root: etree._Element) -> tuple[Line, ...]:
-    items = root.findall(
-        "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem", _NAMESPACES
-    )
-    settlement = "ram:SpecifiedLineTradeSettlement/"
-    return tuple(
-        line
-        for node in items
-        if (
-            line := _line(
-                r,
-                node=node,
-                name=r.text(node, "ram:SpecifiedTradeProduct/ram:Name"),
-                name_path="ram:SpecifiedTradeProduct/ram:Name",
-                quantity="ram:SpecifiedLineTradeDelivery/ram:BilledQuantity",
-                price="ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount",
-                net=settlement
-                + "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
-                rate=settlement + "ram:ApplicableTradeTax/ram:RateApplicablePercent",
-            )
-        )
     )

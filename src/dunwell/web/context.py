@@ -6,6 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from dunwell.web.access import companies_for
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {"current_company": getattr(request, "company", None)}
+    # Querysets are lazy: pages that do not show the switcher run no query for it.
+    return {
+        "current_company": getattr(request, "company", None),
+        "current_role": getattr(request, "role", None),
+        "user_companies": companies_for(request.user) if hasattr(request, "user") else [],
+    }

@@ -1,7 +1,133 @@
+"""Staff pages. Views parse input (forms), call queries and services, and render; nothing more."""
+
+from __future__ import annotations
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from dunwell.core.models import Role
+from dunwell.imports.services.run import run_import
+from dunwell.ledger.queries import open_items
+from dunwell.reports.aging import aging
+from dunwell.web import exports
+from dunwell.web.access import (
+    CompanyRequest,
+    access_customer,
+    access_item,
+    companies_for,
+    company_view,
+)
+from dunwell.web.charts import stacked_bar
+from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
+from dunwell.web.lists import customer_rows, segments_of
+
+PAGE_SIZE = 50
+HISTORY = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Dunwell")
+    if companies_for(request.user).exists():
+        return redirect("web:customers")
+    return render(request, "web/no_company.html")
+
+
+@company_view()
+def customers(request: CompanyRequest) -> HttpResponse:
+    company = request.company
+    form = CustomerFilterForm(request.GET, segments=segments_of(company))
+    sort = form.value("sort") or "name"
+    rows = customer_rows(
+        company,
+        today=timezone.localdate(),
+        q=form.value("q") or "",
+        segment=form.value("segment") or "",
+        status=form.value("status") or "",
+        only_overdue=bool(form.value("overdue")),
+        order=SORTS[sort],
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    context = {"form": form, "page": page, "sort": sort, "query": query.urlencode()}
+    return render(request, "web/customers.html", context)
+
+
+@company_view()
+def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    found = access_customer(request, customer_id)
+    form = AsOfForm(request.GET)
+    as_of = form.as_of_or(timezone.localdate())
+    context = {
+        "customer": found,
+        "form": form,
+        "as_of": as_of,
+        "contacts": found.contacts.all(),
+        "items": open_items(request.company, found, as_of),
+        "payments": found.payments.filter(unapplied_minor__gt=0, voided_on__isnull=True),
+        "history": found.activities.select_related("item").order_by("-recorded_at", "-id")[
+            :HISTORY
+        ],
+    }
+    return render(request, "web/customer.html", context)
+
+
+@company_view()
+def item(request: CompanyRequest, item_id: int) -> HttpResponse:
+    found = access_item(request, item_id)
+    context = {
+        "item": found,
+        "lines": found.lines.all(),
+        "instalments": found.instalments.all(),
+        "allocations": found.allocations.select_related("payment", "counter_item"),
+        "history": found.activities.order_by("-recorded_at", "-id"),
+    }
+    return render(request, "web/item.html", context)
+
+
+@company_view()
+def aging_report(request: CompanyRequest) -> HttpResponse:
+    form = AgingForm(request.GET)
+    report = aging(request.company, form.as_of_or(timezone.localdate()), form.bounds())
+    export = request.GET.get("format")
+    if export in ("csv", "xlsx"):
+        return _download(report_table=exports.aging_table(report), kind=export, request=request)
+    bars = [stacked_bar(c, report.labels, total.buckets) for c, total in report.totals.items()]
+    context = {"form": form, "report": report, "bars": bars, "query": request.GET.urlencode()}
+    return render(request, "web/aging.html", context)
+
+
+def _download(
+    *, report_table: list[list[object]], kind: str, request: CompanyRequest
+) -> HttpResponse:
+    name = f"aging-{request.company.code}-{timezone.localdate().isoformat()}.{kind}"
+    if kind == "csv":
+        response = HttpResponse(exports.as_csv(report_table), content_type="text/csv")
+    else:
+        response = HttpResponse(exports.as_xlsx(report_table, "Aging"), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@company_view(min_role=Role.CREDIT_MANAGER)
+def import_file(request: CompanyRequest) -> HttpResponse:
+    summary = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            summary = run_import(
+                company=request.company,
+                kind=form.cleaned_data["kind"],
+                files=form.uploads(),
+                options=form.options(),
+                actor=request.user if request.user.is_authenticated else None,
+                at=timezone.now(),
+            )
+    else:
+        form = ImportForm()
+    return render(request, "web/import.html", {"form": form, "summary": summary})
