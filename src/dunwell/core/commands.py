@@ -52,7 +52,9 @@ class DunwellCommand(BaseCommand):
         if len(companies) == 1:
             return companies[0]
         if not companies:
-            raise CommandError("there is no company yet: create one in the admin (/admin/) or see README.md")
+            raise CommandError(
+                "there is no company yet: create one in the admin (/admin/) or see README.md"
+            )
         raise CommandError("there are several companies: name one with --company CODE")
 
     def now(self) -> datetime:

@@ -1,0 +1,161 @@
+"""`dunwell demo build [--fresh]` and `dunwell demo serve`: the demo company, ready to click through.
+
+`build --fresh` deletes the SQLite database file first and migrates; without it the demo is added
+to the current database (refused when the demo company is already there).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from django.utils import timezone
+from rich.console import Console
+from rich.table import Table
+
+from dunwell.core.commands import parse_iso_date
+from dunwell.core.models import Company
+from dunwell.core.money import Money
+from dunwell.demo.build import COMPANY_CODE, PASSWORD, DemoStats, build_demo
+
+
+class Command(BaseCommand):
+    help = "Build the demo company (Northwind Components GmbH) or serve the web interface."
+    requires_system_checks: list[str] = []  # `build --fresh` deletes the database first
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{build,serve}")
+        build = actions.add_parser("build", help="create the demo company and 18 months of history")
+        build.add_argument(
+            "--fresh", action="store_true", help="delete the SQLite database and migrate first"
+        )
+        build.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+        build.add_argument("--customers", type=int, default=320, help="number of customers")
+        build.add_argument("--months", type=int, default=18, help="months of history")
+        build.add_argument(
+            "--as-of", type=parse_iso_date, help="last day of the history (default: today)"
+        )
+        serve = actions.add_parser("serve", help="serve the web interface")
+        serve.add_argument("--addr", default="127.0.0.1:8000", help="address:port to listen on")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.console = Console(file=cast("IO[str]", self.stdout._out), highlight=False, width=100)
+        if options["action"] == "build":
+            self.build(options)
+        else:
+            self.serve(options["addr"])
+
+    # -- build ------------------------------------------------------------------------------------
+
+    def build(self, options: dict[str, Any]) -> None:
+        if options["customers"] < 1 or options["months"] < 1:
+            raise CommandError("--customers and --months must be at least 1")
+        if options["fresh"]:
+            self.fresh()
+        if Company.objects.filter(code=COMPANY_CODE).exists():
+            raise CommandError(
+                f"the demo company {COMPANY_CODE!r} already exists: "
+                "run `dunwell demo build --fresh` to start over"
+            )
+        as_of = options["as_of"] or timezone.localdate()
+        at = timezone.now().astimezone(UTC)
+        if as_of > at.date():  # a demo "as of" a later day: record everything on that day
+            at = datetime(as_of.year, as_of.month, as_of.day, 23, 59, tzinfo=UTC)
+        console = self.console
+        started = time.perf_counter()
+
+        def progress(message: str) -> None:
+            status.update(f"[bold]{message}[/] …")
+            console.log(message)
+
+        with console.status("building the demo…") as status:
+            stats = build_demo(
+                seed=options["seed"],
+                customers=options["customers"],
+                months=options["months"],
+                as_of=as_of,
+                at=at,
+                progress=progress,
+            )
+        self.summary(stats, as_of, time.perf_counter() - started)
+
+    def fresh(self) -> None:
+        database = settings.DATABASES["default"]
+        if database["ENGINE"] != "django.db.backends.sqlite3":
+            raise CommandError(
+                "--fresh deletes the SQLite database file; with another database, "
+                "drop and recreate it yourself, then run `dunwell demo build`"
+            )
+        connections.close_all()
+        name = Path(str(database["NAME"]))
+        for path in (name, Path(f"{name}-wal"), Path(f"{name}-shm"), Path(f"{name}-journal")):
+            if path.exists():
+                path.unlink()
+        self.console.log(f"deleted {name}; migrating")
+        call_command("migrate", interactive=False, verbosity=0)
+
+    def summary(self, stats: DemoStats, as_of: Any, seconds: float) -> None:
+        table = Table(title=f"{stats.company.legal_name}: demo as of {as_of}", show_header=False)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for label, value in (
+            ("customers", stats.customers),
+            ("contacts", stats.contacts),
+            ("invoices", stats.invoices),
+            ("credit notes", stats.credit_notes),
+            ("payments", stats.payments),
+            ("allocations", stats.allocations),
+            ("write-offs", stats.write_offs),
+            ("history entries", stats.activities),
+            ("open invoices", stats.open_invoices),
+            ("overdue invoices", stats.overdue_invoices),
+        ):
+            table.add_row(label, f"{value:,}")
+        for currency, minor in stats.overdue_by_currency.items():
+            table.add_row(f"overdue {currency}", _money(minor, currency))
+        for currency, minor in stats.unapplied_by_currency.items():
+            table.add_row(f"unapplied cash {currency}", _money(minor, currency))
+        table.add_row(
+            "payment behaviours", ", ".join(f"{k} {v}" for k, v in stats.behaviours.items())
+        )
+        table.add_row("build seconds", f"{seconds:.1f}")
+        self.console.print(table)
+        self.login_lines()
+        existing = [
+            u for u in ("admin", "credit", "collector", "viewer") if u not in stats.users_created
+        ]
+        if existing:
+            self.console.print(
+                f"(users that existed before kept their passwords: {', '.join(existing)})"
+            )
+
+    def login_lines(self, url: str = "http://127.0.0.1:8000") -> None:
+        self.console.print(
+            f"\nOpen [bold]{url}[/] and log in as [bold]collector[/] / [bold]{PASSWORD}[/] "
+            "(also admin, credit, viewer)"
+        )
+        self.console.print(f"Password for all demo users: [bold]{PASSWORD}[/]")
+
+    # -- serve ------------------------------------------------------------------------------------
+
+    def serve(self, addr: str) -> None:
+        settings.DEBUG = False  # WhiteNoise (with finders) serves the static files
+        host, _, port = addr.rpartition(":")
+        url = f"http://{host or '127.0.0.1'}:{port or '8000'}"
+        if host in ("0.0.0.0", "", "::"):  # noqa: S104 - only used to print a usable address
+            url = f"http://127.0.0.1:{port or '8000'}"
+        self.login_lines(url)
+        # WhiteNoise warns that STATIC_ROOT is missing; with finders it does not need it.
+        warnings.filterwarnings("ignore", message="No directory at: ")
+        call_command("runserver", addr, use_reloader=False)
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{Money.from_minor(minor, currency).amount:,} {currency}"

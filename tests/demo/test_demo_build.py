@@ -1,0 +1,137 @@
+"""The demo build: a consistent, realistic, reproducible company."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, F, Sum
+
+from dunwell.core.models import Company, Membership
+from dunwell.demo.build import COMPANY_CODE, DemoStats, build_demo
+from dunwell.ledger.models import (
+    Activity,
+    Allocation,
+    AllocationKind,
+    Contact,
+    Customer,
+    ItemKind,
+    OpenItem,
+    Payment,
+)
+from dunwell.ledger.queries import drift
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2026, 11, 23)
+AT = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+# Recorded from a build with seed 1 (change them only when the generator changes on purpose).
+EXPECTED_ITEMS = 516  # invoices and credit notes
+EXPECTED_TOTAL = 518_652_627
+EXPECTED_PAID = 373_844_651
+EXPECTED_PAYMENT_ALLOCATIONS = 334
+
+
+def small_demo() -> DemoStats:
+    return build_demo(seed=1, customers=12, months=6, as_of=AS_OF, at=AT)
+
+
+def test_small_demo_has_every_kind_of_record_and_consistent_balances() -> None:
+    stats = small_demo()
+    company = stats.company
+    assert company.code == COMPANY_CODE
+    assert stats.customers == Customer.objects.filter(company=company).count() == 12
+    assert stats.invoices == OpenItem.objects.filter(company=company, kind="invoice").count() > 0
+    assert stats.payments == Payment.objects.filter(company=company).count() > 0
+    assert stats.allocations == Allocation.objects.filter(company=company).count() > 0
+    assert stats.credit_notes >= 0
+    assert Activity.objects.filter(company=company).count() == stats.activities > 0
+    assert drift(company) == []
+
+    # every customer has contacts, and every contact an .example address
+    assert not Customer.objects.filter(company=company, contacts__isnull=True).exists()
+    assert all(
+        e.endswith(".example")
+        for e in Contact.objects.filter(company=company).values_list("email", flat=True)
+    )
+
+    # a payment never pays out more than it brought in
+    over = Payment.objects.filter(company=company).annotate(
+        used=Sum("allocations__payment_amount_minor")
+    )
+    assert not over.filter(used__gt=F("amount_minor")).exists()
+    assert not Payment.objects.filter(company=company, unapplied_minor__lt=0).exists()
+    # and no item is reduced below zero (invoices) or above zero (credit notes)
+    items = OpenItem.objects.filter(company=company)
+    assert not items.filter(kind=ItemKind.INVOICE, open_minor__lt=0).exists()
+    assert not items.filter(kind=ItemKind.CREDIT_NOTE, open_minor__gt=0).exists()
+    # an allocation is recorded at noon of its day (or the build moment), never before its day
+    for allocation in Allocation.objects.filter(company=company)[:200]:
+        assert allocation.recorded_at.date() == allocation.effective_on
+        assert allocation.recorded_at <= AT
+    assert not Allocation.objects.filter(company=company, effective_on__gt=AS_OF).exists()
+
+    # a realistic aging: paid items, open current ones and overdue ones
+    invoices = items.filter(kind=ItemKind.INVOICE)
+    assert invoices.filter(open_minor=0, settled_on__isnull=False).exists()
+    assert invoices.filter(open_minor__gt=0, due_on__lt=AS_OF).exists()
+    assert invoices.filter(open_minor__gt=0, due_on__gte=AS_OF).exists()
+    assert stats.open_invoices == invoices.exclude(open_minor=0).count() > 0
+    assert stats.overdue_by_currency
+    # German customers pay 19 % VAT: gross = net + tax
+    german = invoices.filter(customer__country="DE")
+    assert not german.exclude(amount_minor=F("net_minor") + F("tax_minor")).exists()
+    assert all(n.startswith("NW-20") for n in invoices.values_list("number", flat=True)[:50])
+
+    # the four users, one role each
+    roles = dict(Membership.objects.filter(company=company).values_list("user__username", "role"))
+    assert roles == {
+        "admin": "admin",
+        "credit": "credit_manager",
+        "collector": "collector",
+        "viewer": "viewer",
+    }
+    assert Customer.objects.filter(company=company, owner__username="collector").exists()
+
+
+def test_the_same_seed_builds_the_same_demo() -> None:
+    stats = small_demo()
+    company = stats.company
+    totals = OpenItem.objects.filter(company=company).aggregate(
+        total=Sum("amount_minor"), count=Count("id")
+    )
+    paid = Payment.objects.filter(company=company).aggregate(total=Sum("amount_minor"))
+    kinds = dict(
+        Allocation.objects.filter(company=company)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+    )
+    assert (totals["count"], totals["total"], paid["total"]) == (
+        EXPECTED_ITEMS,
+        EXPECTED_TOTAL,
+        EXPECTED_PAID,
+    )
+    assert kinds.get(AllocationKind.PAYMENT) == EXPECTED_PAYMENT_ALLOCATIONS
+
+
+def test_command_builds_a_small_demo_and_refuses_a_second_one() -> None:
+    out = StringIO()
+    call_command("demo", "build", "--customers", "5", "--months", "3", stdout=out)
+    text = out.getvalue()
+    company = Company.objects.get(code=COMPANY_CODE)
+    assert Customer.objects.filter(company=company).count() == 5
+    assert drift(company) == []
+    assert "collector / dunwell-demo" in text
+    assert "invoices" in text
+    assert "build seconds" in text
+    with pytest.raises(Exception, match="already exists"):
+        call_command("demo", "build", "--customers", "5", "--months", "3", stdout=StringIO())
+
+
+def test_command_refuses_an_empty_demo() -> None:
+    with pytest.raises(Exception, match="at least 1"):
+        call_command("demo", "build", "--customers", "0", stdout=StringIO())
+    assert not Company.objects.filter(code=COMPANY_CODE).exists()
