@@ -21,6 +21,7 @@ from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
 from dunwell.formats.errors import FieldError, FormatError
 from dunwell.imports.models import ImportRun, RejectedRow
+from dunwell.ledger.services import activity
 
 
 class Outcome(StrEnum):
@@ -152,7 +153,7 @@ def record_run(
         },
         started_at=started,
         finished_at=finished,
-        actor=actor if actor is not None and actor.pk else None,
+        actor=activity.stored_actor(actor),
     )
     RejectedRow.objects.bulk_create(
         RejectedRow(

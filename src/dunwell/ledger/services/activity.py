@@ -15,8 +15,40 @@ from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Customer, OpenItem, Payment
 
 
+def stored_actor(actor: User | None) -> User | None:
+    """The user to store on a row: none for the system or an unsaved user."""
+    return actor if actor is not None and actor.pk else None
+
+
 def actor_label(actor: User | None, fallback: str = "system") -> str:
     return actor.get_username() if actor is not None else fallback
+
+
+def record_on_item(
+    item: OpenItem,
+    kind: ActivityKind,
+    *,
+    on: date,
+    at: datetime,
+    actor: User | None,
+    amount_minor: int,
+    summary: str,
+    payment: Payment | None = None,
+) -> Activity:
+    """An entry about one open item, in the item's customer and currency."""
+    return record(
+        company=item.company,
+        kind=kind,
+        on=on,
+        at=at,
+        actor=actor,
+        customer=item.customer,
+        item=item,
+        payment=payment,
+        amount_minor=amount_minor,
+        currency=item.currency,
+        summary=summary,
+    )
 
 
 def record(
@@ -46,7 +78,7 @@ def record(
         on=on,
         recorded_at=at,
         summary=summary[:300],
-        actor=actor if actor is not None and actor.pk else None,
+        actor=stored_actor(actor),
         actor_label=label or actor_label(actor),
         customer=customer,
         item=item,

@@ -94,7 +94,7 @@ def _rows(
             amount_minor=part_amount,
             effective_on=on,
             recorded_at=at,
-            recorded_by=actor if actor is not None and actor.pk else None,
+            recorded_by=activity.stored_actor(actor),
             target_due_on=due_on,
             **links,
         )
@@ -169,17 +169,14 @@ def allocate_payment(
     conversion = (
         f" ({_money(payment_amount, payment.currency)} at {rate} on {rate_on_day})" if fx else ""
     )
-    activity.record(
-        company=company,
-        kind=ActivityKind.ALLOCATED,
+    activity.record_on_item(
+        item,
+        ActivityKind.ALLOCATED,
         on=effective_on,
         at=at,
         actor=actor,
-        customer=item.customer,
-        item=item,
-        payment=payment,
         amount_minor=amount_minor,
-        currency=item.currency,
+        payment=payment,
         summary=f"{_money(amount_minor, item.currency)} of payment {payment.external_id} "
         f"allocated to {item}{conversion}",
     )
@@ -275,16 +272,13 @@ def apply_credit_note(
     )
     Allocation.objects.bulk_create(rows)
     refresh_items([item.pk, credit_note.pk])
-    activity.record(
-        company=company,
-        kind=ActivityKind.CREDIT_APPLIED,
+    activity.record_on_item(
+        item,
+        ActivityKind.CREDIT_APPLIED,
         on=effective_on,
         at=at,
         actor=actor,
-        customer=item.customer,
-        item=item,
         amount_minor=amount,
-        currency=item.currency,
         summary=f"{credit_note} applied to {item}: {_money(amount, item.currency)}",
     )
     return rows
@@ -312,7 +306,7 @@ def write_off(
         amount_minor=amount,
         on=on,
         reason=reason,
-        created_by=actor if actor is not None and actor.pk else None,
+        created_by=activity.stored_actor(actor),
     )
     Allocation.objects.bulk_create(
         _rows(
@@ -327,16 +321,13 @@ def write_off(
         )
     )
     refresh_items([item.pk])
-    activity.record(
-        company=company,
-        kind=ActivityKind.WRITTEN_OFF,
+    activity.record_on_item(
+        item,
+        ActivityKind.WRITTEN_OFF,
         on=on,
         at=at,
         actor=actor,
-        customer=item.customer,
-        item=item,
         amount_minor=amount,
-        currency=item.currency,
         summary=f"{_money(amount, item.currency)} of {item} written off: {reason}",
     )
     return record
@@ -392,16 +383,13 @@ def void_item(
     )
     OpenItem.objects.filter(pk=item.pk).update(voided_on=on)
     refresh_items([item.pk])
-    activity.record(
-        company=company,
-        kind=ActivityKind.DOCUMENT_VOIDED,
+    activity.record_on_item(
+        item,
+        ActivityKind.DOCUMENT_VOIDED,
         on=on,
         at=at,
         actor=actor,
-        customer=item.customer,
-        item=item,
         amount_minor=item.amount_minor,
-        currency=item.currency,
         summary=f"{item} voided: {reason}",
     )
     item.refresh_from_db()
@@ -429,7 +417,7 @@ def _reversal(
         reversal_of=original,
         effective_on=on,
         recorded_at=at,
-        recorded_by=actor if actor is not None and actor.pk else None,
+        recorded_by=activity.stored_actor(actor),
         note=reason[:200],
         target_due_on=original.target_due_on,
     )
@@ -466,16 +454,13 @@ def reverse_allocations(
     refresh_items([a.target_id for a in originals.values()])
     refresh_payments([a.payment_id for a in originals.values() if a.payment_id])
     for original in originals.values():
-        activity.record(
-            company=company,
-            kind=ActivityKind.ALLOCATION_REVERSED,
+        activity.record_on_item(
+            original.target,
+            ActivityKind.ALLOCATION_REVERSED,
             on=on,
             at=at,
             actor=actor,
-            customer=original.customer,
             amount_minor=-original.amount_minor,
-            currency=original.currency,
-            item=original.target,
             summary=f"{_money(original.amount_minor, original.currency)} allocated to "
             f"{original.target} reversed: {reason}",
         )

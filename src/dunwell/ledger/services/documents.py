@@ -168,7 +168,7 @@ def build_item(company: Company, spec: ItemInput, actor: User | None) -> OpenIte
         description=spec.description,
         source=spec.source,
         open_minor=amount,
-        created_by=actor if actor is not None and actor.pk else None,
+        created_by=activity.stored_actor(actor),
     )
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
-from dunwell.core.commands import parse_iso_date
+from dunwell.core.management.base import parse_iso_date
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.demo.build import COMPANY_CODE, PASSWORD, DemoStats, build_demo

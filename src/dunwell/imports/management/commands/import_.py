@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from dunwell.core.commands import DunwellCommand
+from dunwell.core.management.base import DunwellCommand
 from dunwell.formats.csv_rows import check_date_format
 from dunwell.imports.services.common import Options, Outcome
 from dunwell.imports.services.run import KINDS, run_import

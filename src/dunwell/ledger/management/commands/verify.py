@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
-from dunwell.core.commands import DunwellCommand
+from dunwell.core.management.base import DunwellCommand
 from dunwell.ledger.queries import drift
 from dunwell.ledger.services.balances import refresh_company
 

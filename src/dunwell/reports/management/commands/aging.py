@@ -10,7 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from dunwell.core.commands import DunwellCommand
+from dunwell.core.management.base import DunwellCommand
 from dunwell.core.money import Money
 from dunwell.reports.aging import DEFAULT_BOUNDS, AgingReport, AgingRow, aging
 
