@@ -104,10 +104,14 @@ def company_view(
 
 
 def access_customer(request: CompanyRequest, customer_id: int) -> Customer:
-    queryset = customers_for(request.company).select_related("owner", "payment_term")
+    queryset = customers_for(request.company).select_related(
+        "company", "owner", "payment_term", "parent"
+    )
     return get_object_or_404(queryset, pk=customer_id)
 
 
 def access_item(request: CompanyRequest, item_id: int) -> OpenItem:
-    queryset = items_for(request.company).select_related("customer", "payment_term", "related")
+    queryset = items_for(request.company).select_related(
+        "customer", "customer__parent", "payment_term", "related"
+    )
     return get_object_or_404(queryset, pk=item_id)

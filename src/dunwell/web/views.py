@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from dunwell.core.models import Role
+from dunwell.core.models import Company, Role
 from dunwell.imports.services.run import run_import
 from dunwell.ledger.queries import open_items
 from dunwell.reports.aging import aging
+from dunwell.reports.statement import customer_statement
 from dunwell.web import exports
 from dunwell.web.access import (
     CompanyRequest,
@@ -21,6 +25,13 @@ from dunwell.web.access import (
     company_view,
 )
 from dunwell.web.charts import stacked_bar
+from dunwell.web.documents import (
+    document_language,
+    filename_part,
+    invoice_context,
+    pdf_response,
+    render_document,
+)
 from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
 from dunwell.web.lists import customer_rows, segments_of
 
@@ -88,6 +99,52 @@ def item(request: CompanyRequest, item_id: int) -> HttpResponse:
         "history": found.activities.order_by("-recorded_at", "-id"),
     }
     return render(request, "web/item.html", context)
+
+
+def company_today(company: Company) -> date:
+    """Today in the company's time zone (the server's when the zone is unknown)."""
+    try:
+        return timezone.localdate(timezone=ZoneInfo(company.time_zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.localdate()
+
+
+@company_view()
+def statement(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    found = access_customer(request, customer_id)
+    form = AsOfForm(request.GET)
+    context = {
+        "customer": found,
+        "form": form,
+        "statement": customer_statement(found, form.as_of_or(company_today(request.company))),
+        "language": document_language(found, request.company),
+    }
+    return render(request, "web/statement.html", context)
+
+
+@company_view()
+def statement_pdf(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    found = access_customer(request, customer_id)
+    form = AsOfForm(request.GET)
+    if not form.is_valid():
+        errors = " ".join(str(error) for error in form.errors.get("as_of", []))
+        return HttpResponseBadRequest(errors, content_type="text/plain")
+    report = customer_statement(found, form.as_of_or(company_today(request.company)))
+    language = document_language(found, request.company)
+    html = render_document("web/documents/statement.html", {"statement": report}, language)
+    name = f"statement-{filename_part(found.account_number)}-{report.as_of.isoformat()}.pdf"
+    return pdf_response(html, name)
+
+
+@company_view()
+def invoice_pdf(request: CompanyRequest, item_id: int) -> HttpResponse:
+    found = access_item(request, item_id)
+    language = document_language(found.customer, request.company)
+    html = render_document(
+        "web/documents/invoice.html", invoice_context(found, request.company), language
+    )
+    name = f"{found.kind.replace('_', '-')}-{filename_part(found.number)}.pdf"
+    return pdf_response(html, name)
 
 
 @company_view()

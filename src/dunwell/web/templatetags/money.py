@@ -1,12 +1,11 @@
-"""`{{ minor|money:currency }}`: an amount in minor units, formatted for the request's language."""
+"""`{{ minor|money:currency }}`: an amount in minor units, formatted for the active language."""
 
 from __future__ import annotations
 
-from babel.numbers import format_currency
 from django import template
-from django.utils.translation import get_language, to_locale
 
-from dunwell.core.money import Money
+from dunwell.core.formatting import format_money
+from dunwell.web.templatetags.formatting import active_locale
 
 register = template.Library()
 
@@ -15,5 +14,4 @@ register = template.Library()
 def money(minor: int | None, currency: str) -> str:
     if minor is None or not currency:
         return ""
-    amount = Money.from_minor(int(minor), currency).amount
-    return str(format_currency(amount, currency, locale=to_locale(get_language() or "en")))
+    return format_money(int(minor), currency, active_locale())
