@@ -3,7 +3,8 @@
 - The append-only history trigger refuses deletes; the test database (and only it) gets a row in
   `dunwell_history_bypass` so that flushing between tests works (see ledger migration 0002).
 - Pure rule tests (under a `rules/` folder, `tests/core/` and `tests/formats/`) are marked `pure`:
-  CI runs them once, not again on PostgreSQL.
+  CI runs them once, not again on PostgreSQL. A test there that asks for the database (core's
+  commands) is not pure and runs on both.
 - Passwords use the fast MD5 hasher; hypothesis is derandomized with no deadline in CI.
 """
 
@@ -36,7 +37,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests_root = Path(__file__).parent
     for item in items:
         parts = Path(str(item.path)).relative_to(tests_root).parts[:-1]
-        if any(part in PURE_FOLDERS for part in parts):
+        uses_database = item.get_closest_marker("django_db") is not None
+        if any(part in PURE_FOLDERS for part in parts) and not uses_database:
             item.add_marker(pytest.mark.pure)
         if parts and parts[0] == "browser":
             item.add_marker(pytest.mark.browser)

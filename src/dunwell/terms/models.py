@@ -5,6 +5,7 @@ The arithmetic lives in `terms/rules/due_dates.py`; `PaymentTerm.to_rule()` tran
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
@@ -35,7 +36,10 @@ class PaymentTerm(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def to_rule(self, company_adjustment: str) -> Terms:
+    def to_rule(
+        self, company_adjustment: str, unsaved_lines: Iterable[PaymentTermLine] | None = None
+    ) -> Terms:
+        """The term as a rule; `unsaved_lines` (a form's) replace the stored lines."""
         discount = None
         if self.discount_percent and self.discount_days is not None:
             discount = Discount(percent=Decimal(self.discount_percent), days=self.discount_days)
@@ -49,7 +53,7 @@ class PaymentTerm(models.Model):
                 ),
                 share=None if line.share_percent is None else Decimal(line.share_percent),
             )
-            for line in self.lines.all()
+            for line in (self.lines.all() if unsaved_lines is None else unsaved_lines)
         )
         return Terms(
             lines=lines,

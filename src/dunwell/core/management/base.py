@@ -53,7 +53,7 @@ class DunwellCommand(BaseCommand):
             return companies[0]
         if not companies:
             raise CommandError(
-                "there is no company yet: create one in the admin (/admin/) or see README.md"
+                "there is no company yet: create one with `dunwell company create` (see README.md)"
             )
         raise CommandError("there are several companies: name one with --company CODE")
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 
 from dunwell.core.models import Company
+from dunwell.core.money import Money
 from dunwell.ledger.models.customer import Customer
 from dunwell.ledger.models.document import OpenItem
 from dunwell.ledger.models.payment import Payment
@@ -100,4 +101,5 @@ class Allocation(models.Model):
         ordering = ["effective_on", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount_minor} to {self.target_id}"
+        amount = Money.from_minor(self.amount_minor, self.currency)
+        return f"{self.get_kind_display()} of {amount} to item {self.target_id}"

@@ -7,7 +7,6 @@ to the current database (refused when the demo company is already there).
 from __future__ import annotations
 
 import time
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
@@ -136,25 +135,30 @@ class Command(BaseCommand):
                 f"(users that existed before kept their passwords: {', '.join(existing)})"
             )
 
-    def login_lines(self, url: str = "http://127.0.0.1:8000") -> None:
+    def login_lines(self) -> None:
+        # The address is `demo serve`'s to print: only it knows where it listens.
         self.console.print(
-            f"\nOpen [bold]{url}[/] and log in as [bold]collector[/] / [bold]{PASSWORD}[/] "
-            "(also admin, credit, viewer)"
+            f"\nLog in as [bold]collector[/] / [bold]{PASSWORD}[/] (also admin, credit, viewer) "
+            "once [bold]dunwell demo serve[/] runs: it prints the address to open."
         )
-        self.console.print(f"Password for all demo users: [bold]{PASSWORD}[/]")
 
     # -- serve ------------------------------------------------------------------------------------
 
     def serve(self, addr: str) -> None:
         settings.DEBUG = False  # WhiteNoise (with finders) serves the static files
-        host, _, port = addr.rpartition(":")
-        url = f"http://{host or '127.0.0.1'}:{port or '8000'}"
-        if host in ("0.0.0.0", "", "::"):  # noqa: S104 - only used to print a usable address
-            url = f"http://127.0.0.1:{port or '8000'}"
-        self.login_lines(url)
-        # WhiteNoise warns that STATIC_ROOT is missing; with finders it does not need it.
-        warnings.filterwarnings("ignore", message="No directory at: ")
+        self.console.print(
+            f"\nOpen [bold]{serve_url(addr)}[/] and log in as [bold]collector[/] / "
+            f"[bold]{PASSWORD}[/] (also admin, credit, viewer)"
+        )
         call_command("runserver", addr, use_reloader=False)
+
+
+def serve_url(addr: str) -> str:
+    """The address to open in a browser for `runserver ADDR` ("8000", "0.0.0.0:8080", "[::1]:80")."""
+    host, _, port = addr.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]"):  # noqa: S104 - listening everywhere: this machine answers
+        host = "127.0.0.1"
+    return f"http://{host}:{port or '8000'}"
 
 
 def _money(minor: int, currency: str) -> str:
