@@ -16,12 +16,12 @@ $(BIN)/uv:
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.base-installed: requirements/base.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/base.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements/base.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 $(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/dev.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements/dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@ $(VENV)/.base-installed
 
@@ -36,8 +36,8 @@ test: $(VENV)/.dev-installed lint typecheck importlint
 	$(BIN)/pytest -n 2 -q
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python scripts/check_conventions.py
 
 typecheck: $(VENV)/.dev-installed
@@ -50,8 +50,11 @@ importlint: $(VENV)/.dev-installed
 pytest-pg: $(VENV)/.dev-installed
 	$(BIN)/pytest -n 2 -q -m "not pure and not browser"
 
-bench: $(VENV)/.dev-installed  # benchmarks/ lands with the 10^6-invoice generator
+## make bench: the performance targets at 10^6 invoices, on SQLite and on a throw-away PostgreSQL
+bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	PYTHON=$(BIN)/python scripts/with-postgres \
+		sh -c '$(BIN)/python -m benchmarks.run --database-url "$$DATABASE_URL" $(BENCH_ARGS)'
 
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock

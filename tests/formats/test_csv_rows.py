@@ -14,6 +14,7 @@ from dunwell.formats.csv_rows import (
     parse_currency,
     parse_date,
     parse_decimal,
+    parse_minor,
     read_csv,
     to_minor,
 )
@@ -324,3 +325,36 @@ def test_amount_with_more_decimals_than_the_currency_is_refused():
         'invoices.csv line 14, field "amount": expected an amount with at most 2 decimals '
         'for EUR, got "1.005"'
     )
+
+
+AMOUNT_TEXT = st.one_of(
+    st.from_regex(r"-?\d{1,16}(\.\d{0,4})?", fullmatch=True),
+    st.text(alphabet="0123456789.,-() ", max_size=12),
+)
+
+
+@given(text=AMOUNT_TEXT, currency=st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_parse_minor_agrees_with_parse_decimal_then_to_minor(text: str, currency: str) -> None:
+    def slow() -> int | str:
+        try:
+            return to_minor(parse_decimal(text), currency)
+        except FieldError as error:
+            return str(error)
+
+    def quick() -> int | str:
+        try:
+            return parse_minor(text, currency)
+        except FieldError as error:
+            return str(error)
+
+    assert quick() == slow()
+
+
+def test_parse_minor_reads_plain_and_grouped_amounts() -> None:
+    assert parse_minor("1234.5", "EUR") == 123450
+    assert parse_minor("-0.07", "EUR") == -7
+    assert parse_minor("1.234,56", "EUR", ",", ".") == 123456
+    assert parse_minor("1500", "JPY") == 1500
+    assert parse_minor("1.250", "KWD") == 1250
+    with pytest.raises(FieldError, match="at most 0 decimals for JPY"):
+        parse_minor("12.5", "JPY")

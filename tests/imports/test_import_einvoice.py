@@ -93,3 +93,22 @@ def test_malformed_xml_names_the_file(shared_data):
                          options=Options(), actor=None, at=AT)  # fmt: skip
     [rejected] = summary.rejected
     assert rejected.reason.startswith("broken.xml")
+
+
+def test_the_lines_of_each_einvoice_are_stored_with_the_document(shared_data):
+    from dunwell.formats.einvoice import read_einvoice
+    from dunwell.ledger.models import OpenItemLine
+
+    company = f.company()
+    summary = run_import(company=company, kind="einvoice", files=files(shared_data),
+                         options=Options(create_customers=True), actor=None, at=AT)  # fmt: skip
+    assert summary.applied
+    expected = {}
+    for name, data in files(shared_data):
+        parsed = read_einvoice(data, file_name=name)
+        expected[parsed.number] = [line.description[:300] for line in parsed.lines]
+    stored = {}
+    for line in OpenItemLine.objects.select_related("item").order_by("item_id", "sequence"):
+        stored.setdefault(line.item.number, []).append(line.description)
+    assert sum(len(v) for v in expected.values()) > 0
+    assert stored == {number: lines for number, lines in expected.items() if lines}

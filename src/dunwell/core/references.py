@@ -8,16 +8,23 @@ mod 97 = 27 -> check 71 -> ``RF712348231``. Validation is python-stdnum's.
 
 from __future__ import annotations
 
+import re
+import string
+
 from stdnum import iso11649
+
+_LETTER_VALUES = str.maketrans({c: str(int(c, 36)) for c in string.ascii_uppercase})
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def _numeric(text: str) -> int:
-    return int("".join(str(int(c, 36)) for c in text))
+    """Letters as numbers (A=10 ... Z=35), digits as they are, read as one integer."""
+    return int(text.translate(_LETTER_VALUES))
 
 
 def rf_reference(base: str) -> str:
     """The RF creditor reference for an alphanumeric base of 1 to 21 characters (compact form)."""
-    cleaned = "".join(c for c in base.upper() if c.isalnum())
+    cleaned = _NOT_ALNUM.sub("", base.upper())
     if not 1 <= len(cleaned) <= 21 or not cleaned.isascii():
         raise ValueError(f"an RF reference base has 1 to 21 letters or digits, got {base!r}")
     check = 98 - _numeric(cleaned + "RF00") % 97

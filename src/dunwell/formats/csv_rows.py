@@ -33,7 +33,7 @@ import csv
 import io
 import re
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -43,13 +43,16 @@ from dunwell.formats.errors import FieldError, FileRejected, FormatError
 
 __all__ = [
     "CsvRow",
+    "CsvStream",
     "CsvTable",
     "FieldError",
     "check_date_format",
     "parse_currency",
     "parse_date",
     "parse_decimal",
+    "parse_minor",
     "read_csv",
+    "stream_csv",
     "to_minor",
 ]
 
@@ -76,6 +79,67 @@ class CsvTable:
     delimiter: str
 
 
+@dataclass(frozen=True, slots=True)
+class CsvStream:
+    """A file whose header has been read and whose rows are read as they are iterated.
+
+    `errors` fills while `rows` is consumed: read it after the last row.
+    """
+
+    rows: Iterator[CsvRow]
+    unknown_columns: tuple[str, ...]
+    errors: list[FormatError]
+    columns: dict[str, str]
+    encoding: str
+    delimiter: str
+
+
+def stream_csv(
+    data: bytes,
+    *,
+    file_name: str,
+    required: Collection[str],
+    optional: Collection[str] = (),
+    mapping: Mapping[str, str] | None = None,
+) -> CsvStream:
+    """Like `read_csv`, but rows are produced one at a time (a million rows need no list)."""
+    fields = [*required, *(f for f in optional if f not in required)]
+    targets = _check_mapping(mapping or {}, fields)
+    text, encoding = _decode(data, file_name)
+    delimiter = _sniff(text)
+    records = _Records(text, delimiter, file_name)
+    header = next(records, None)
+    if header is None:
+        raise FileRejected([FormatError(file_name, 1, None, "a header line with column names")])
+    header_line, names = header
+    columns, unknown = _match_header(
+        names, targets, fields, required=set(required), file_name=file_name, line=header_line
+    )
+    errors: list[FormatError] = []
+
+    def rows() -> Iterator[CsvRow]:
+        width = len(names)
+        wanted = list(columns.items())
+        for line, cells in records:
+            extra = cells[width:]
+            if extra and not any(cell.strip() for cell in extra):
+                del cells[width:]  # trailing delimiters, as some spreadsheets write
+            if len(cells) != width:
+                expected = f"{width} values separated by {_delimiter_name(delimiter)}"
+                errors.append(FormatError(file_name, line, None, expected, f"{len(cells)} values"))
+                continue
+            yield CsvRow(line, {field: cells[i].strip() for field, i in wanted})
+
+    return CsvStream(
+        rows=rows(),
+        unknown_columns=tuple(unknown),
+        errors=errors,
+        columns={field: names[i].strip() for field, i in columns.items()},
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
 def read_csv(
     data: bytes,
     *,
@@ -89,36 +153,17 @@ def read_csv(
     Raises `FileRejected` when the file cannot be read at all, and `ValueError` when `mapping`
     names a field that is neither required nor optional (a usage error, not a file error).
     """
-    fields = [*required, *(f for f in optional if f not in required)]
-    targets = _check_mapping(mapping or {}, fields)
-    text, encoding = _decode(data, file_name)
-    delimiter = _sniff(text)
-    records = _Records(text, delimiter, file_name)
-    header = next(records, None)
-    if header is None:
-        raise FileRejected([FormatError(file_name, 1, None, "a header line with column names")])
-    header_line, names = header
-    columns, unknown = _match_header(
-        names, targets, fields, required=set(required), file_name=file_name, line=header_line
+    stream = stream_csv(
+        data, file_name=file_name, required=required, optional=optional, mapping=mapping
     )
-    rows: list[CsvRow] = []
-    errors: list[FormatError] = []
-    for line, cells in records:
-        extra = cells[len(names) :]
-        if extra and not any(cell.strip() for cell in extra):
-            del cells[len(names) :]  # trailing delimiters, as some spreadsheets write
-        if len(cells) != len(names):
-            expected = f"{len(names)} values separated by {_delimiter_name(delimiter)}"
-            errors.append(FormatError(file_name, line, None, expected, f"{len(cells)} values"))
-            continue
-        rows.append(CsvRow(line, {field: cells[i].strip() for field, i in columns.items()}))
+    rows = tuple(stream.rows)
     return CsvTable(
-        rows=tuple(rows),
-        unknown_columns=tuple(unknown),
-        errors=tuple(errors),
-        columns={field: names[i].strip() for field, i in columns.items()},
-        encoding=encoding,
-        delimiter=delimiter,
+        rows=rows,
+        unknown_columns=stream.unknown_columns,
+        errors=tuple(stream.errors),
+        columns=stream.columns,
+        encoding=stream.encoding,
+        delimiter=stream.delimiter,
     )
 
 
@@ -196,7 +241,7 @@ class _Records:
                 expected = "a well-formed CSV record (a quoted value must end with a quote)"
                 error = FormatError(self._file_name, start, None, expected, str(exc))
                 raise FileRejected([error]) from None
-            if any(cell.strip() for cell in cells):
+            if cells and (cells[0].strip() or any(cell.strip() for cell in cells)):
                 return start, cells
 
 
@@ -331,6 +376,21 @@ def parse_currency(text: str) -> str:
         return check_currency(text.strip())
     except MoneyError:
         raise FieldError("an ISO 4217 currency code like EUR", text) from None
+
+
+_PLAIN_AMOUNT = re.compile(r"(-?)(\d{1,15})(?:\.(\d{1,3}))?")
+
+
+def parse_minor(text: str, currency: str, decimal_sep: str = ".", thousands_sep: str = ",") -> int:
+    """`to_minor(parse_decimal(text, ...), currency)`, with a quick path for plain "1234.56"."""
+    plain = _PLAIN_AMOUNT.fullmatch(text) if decimal_sep == "." else None
+    if plain is not None:
+        fraction: str = plain[3] or ""
+        places = exponent(currency)
+        if len(fraction) <= places:
+            minor = int(plain[2] + fraction.ljust(places, "0"))
+            return -minor if plain[1] else minor
+    return to_minor(parse_decimal(text, decimal_sep, thousands_sep), currency)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

@@ -29,9 +29,62 @@ def applicable_term(company: Company, term: PaymentTerm | None) -> PaymentTerm |
 def schedule_for(
     company: Company, term: PaymentTerm, issued_on: date, gross_minor: int
 ) -> tuple[Terms, tuple[due_dates.DuePart, ...]]:
-    rule = term.to_rule(company.due_date_adjustment)
-    holidays = holidays_for(company, range(issued_on.year, issued_on.year + 3))
-    return rule, due_dates.schedule(rule, issued_on, gross_minor, holidays)
+    return Scheduler(company).schedule(term, issued_on, gross_minor)
+
+
+class Scheduler:
+    """Due dates for many documents of one company: its terms and holidays are read once.
+
+    An import of a million invoices asks for a few thousand distinct (terms, issue date) pairs;
+    the due dates of a single-line term are remembered per pair, and instalment terms are
+    scheduled per document (their amounts differ).
+    """
+
+    def __init__(self, company: Company) -> None:
+        self.company = company
+        terms = PaymentTerm.objects.filter(company=company).prefetch_related("lines")
+        self._terms = {term.pk: term for term in terms}
+        self._default = next((t for t in self._terms.values() if t.is_default), None)
+        self._rules: dict[int, Terms] = {}
+        self._holidays: dict[int, frozenset[date]] = {}
+        self._due: dict[tuple[int, date], date] = {}
+
+    def applicable(self, term_id: int | None) -> PaymentTerm | None:
+        """The term with this id, else the company's default (None when it has none)."""
+        if term_id is None:
+            return self._default
+        term = self._terms.get(term_id)
+        if term is None:  # created after this scheduler was made
+            term = PaymentTerm.objects.prefetch_related("lines").get(
+                company=self.company, pk=term_id
+            )
+            self._terms[term_id] = term
+        return term
+
+    def rule(self, term: PaymentTerm) -> Terms:
+        rule = self._rules.get(term.id)
+        if rule is None:
+            rule = self._rules[term.id] = term.to_rule(self.company.due_date_adjustment)
+        return rule
+
+    def _holidays_from(self, year: int) -> frozenset[date]:
+        if year not in self._holidays:
+            self._holidays[year] = holidays_for(self.company, range(year, year + 3))
+        return self._holidays[year]
+
+    def schedule(
+        self, term: PaymentTerm, issued_on: date, gross_minor: int
+    ) -> tuple[Terms, tuple[due_dates.DuePart, ...]]:
+        rule = self.rule(term)
+        if len(rule.lines) > 1:
+            holidays = self._holidays_from(issued_on.year)
+            return rule, due_dates.schedule(rule, issued_on, gross_minor, holidays)
+        key = (term.id, issued_on)
+        due = self._due.get(key)
+        if due is None:
+            holidays = self._holidays_from(issued_on.year)
+            due = self._due[key] = due_dates.due_on(rule, issued_on, holidays)
+        return rule, (due_dates.DuePart(due, gross_minor),)
 
 
 @transaction.atomic

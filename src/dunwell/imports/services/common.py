@@ -9,11 +9,10 @@ rows are stored and every rejected row is listed with its line, field and reason
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 
@@ -44,8 +43,7 @@ class Options:
     create_customers: bool = False
 
 
-@dataclass(frozen=True)
-class RowResult:
+class RowResult(NamedTuple):  # a million per large file: a tuple is the cheapest record
     line: int | None
     outcome: Outcome
     key: str = ""
@@ -63,16 +61,20 @@ class RowResult:
 
 @dataclass
 class Summary:
+    """Every row's outcome, kept per outcome (a million created rows are counted, not searched)."""
+
     kind: str
     file_name: str
     dry_run: bool
     keep_valid: bool
-    results: list[RowResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     applied: bool = False
+    by_outcome: dict[Outcome, list[RowResult]] = field(
+        default_factory=lambda: {outcome: [] for outcome in Outcome}
+    )
 
     def add(self, result: RowResult) -> None:
-        self.results.append(result)
+        self.by_outcome[result.outcome].append(result)
 
     def reject(
         self,
@@ -95,13 +97,18 @@ class Summary:
             )
 
     @property
+    def results(self) -> list[RowResult]:
+        """All outcomes in the order of the file's lines."""
+        every = [r for results in self.by_outcome.values() for r in results]
+        return sorted(every, key=lambda r: r.line or 0)
+
+    @property
     def counts(self) -> dict[str, int]:
-        counted = Counter(r.outcome.value for r in self.results)
-        return {o.value: counted.get(o.value, 0) for o in Outcome}
+        return {o.value: len(results) for o, results in self.by_outcome.items()}
 
     @property
     def rejected(self) -> list[RowResult]:
-        return [r for r in self.results if r.outcome is Outcome.REJECTED]
+        return self.by_outcome[Outcome.REJECTED]
 
     def blocked(self) -> bool:
         """An atomic import stores nothing when any row was rejected."""
@@ -116,10 +123,11 @@ class Summary:
             "counts": self.counts,
             "notes": self.notes,
         }
-        for outcome in Outcome:
+        for outcome, results in self.by_outcome.items():
             if brief and outcome in (Outcome.CREATED, Outcome.UNCHANGED):
                 continue
-            payload[outcome.value] = [r.as_dict() for r in self.results if r.outcome is outcome]
+            ordered = sorted(results, key=lambda r: r.line or 0)
+            payload[outcome.value] = [r.as_dict() for r in ordered]
         return payload
 
 
@@ -159,7 +167,7 @@ def record_run(
         RejectedRow(
             run=run, line=r.line, field=r.field or "", reason=r.reason, status=r.outcome.value
         )
-        for r in summary.results
-        if r.outcome in (Outcome.REJECTED, Outcome.CONFLICT)
+        for outcome in (Outcome.REJECTED, Outcome.CONFLICT)
+        for r in summary.by_outcome[outcome]
     )
     return run

@@ -14,24 +14,42 @@ numbers created), so a million-row file adds thousands of history rows, not mill
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 
+from dunwell.core.bulk import BackgroundInserter
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
 from dunwell.formats.csv_rows import CsvRow
 from dunwell.formats.errors import FieldError
 from dunwell.imports.services.common import Outcome, RowResult, Summary
 from dunwell.imports.services.rows import RowError, RowReader
-from dunwell.ledger.models import ActivityKind, Allocation, Customer, Instalment, ItemKind, OpenItem
+from dunwell.ledger.models import (
+    ActivityKind,
+    Allocation,
+    Customer,
+    Instalment,
+    ItemKind,
+    OpenItem,
+    OpenItemLine,
+)
 from dunwell.ledger.services import activity
 from dunwell.ledger.services.allocations import apply_credit_note
 from dunwell.ledger.services.balances import refresh_items
-from dunwell.ledger.services.documents import ItemInput, build_item, instalments_of
+from dunwell.ledger.services.documents import (
+    ITEM_COLUMNS,
+    ItemInput,
+    Planned,
+    instalments_of,
+    item_row,
+    lines_of,
+)
 from dunwell.terms.models import PaymentTerm
+from dunwell.terms.services import Scheduler
 
 REQUIRED = ("number", "customer", "issue_date", "amount")
 OPTIONAL = (
@@ -45,28 +63,34 @@ OPTIONAL = (
     "terms",
     "invoice",
 )
-BATCH = 5000
+BATCH = 20_000  # rows staged, looked up and written together
+LOOKUP = 900  # numbers per IN (...) query: under every SQLite build's parameter limit
 
 
-@dataclass(frozen=True)
-class Staged:
+class Staged(NamedTuple):
     line: int | None
     spec: ItemInput
     related_number: str = ""
 
 
 def parse_rows(
-    company: Company, rows: tuple[CsvRow, ...], kind: ItemKind, reader: RowReader, summary: Summary
-) -> list[Staged]:
-    customers = {c.account_number: c for c in Customer.objects.filter(company=company)}
+    company: Company,
+    rows: Iterable[CsvRow],
+    kind: ItemKind,
+    reader: RowReader,
+    summary: Summary,
+) -> Iterator[Staged]:
+    """Each row staged as a document, or rejected in the summary (a generator: rows stream)."""
+    known = Customer.objects.filter(company=company).only(
+        "id", "company_id", "account_number", "currency", "payment_term_id"
+    )
+    customers = {c.account_number: c for c in known}
     terms = {t.code: t for t in PaymentTerm.objects.filter(company=company)}
-    staged: list[Staged] = []
     for row in rows:
         try:
-            staged.append(_stage(row, kind, reader, customers, terms))
+            yield _stage(row, kind, reader, customers, terms)
         except RowError as error:
             summary.reject(error.error, reader.file_name, row.line, row.get("number"))
-    return staged
 
 
 def _stage(
@@ -76,104 +100,148 @@ def _stage(
     customers: dict[str, Customer],
     terms: dict[str, PaymentTerm],
 ) -> Staged:
-    def fail(field: str, expected: str, got: str) -> RowError:
-        return RowError(FieldError(expected, got).at(reader.file_name, row.line, field))
+    """One row as a document to issue, or a `RowError` naming the line and field.
 
-    number = reader.text(row, "number", required=True)
-    account = reader.text(row, "customer", required=True)
+    Called once per row of files of a million rows: it reads the row's values directly and
+    leaves the parsing (and the error messages) to `RowReader`.
+    """
+    values = row.values
+    number = values.get("number", "")
+    account = values.get("customer", "")
     customer = customers.get(account)
-    if customer is None:
-        raise fail("customer", "the account number of a known customer", account)
-    currency = reader.currency(row, "currency", default=customer.currency)
-    term_code = reader.text(row, "terms")
-    if term_code and term_code not in terms:
-        raise fail(
-            "terms",
-            f"a payment-terms code ({', '.join(sorted(terms)) or 'none defined'})",
-            term_code,
+    if not number or customer is None:
+        number = reader.text(row, "number", required=True)
+        account = reader.text(row, "customer", required=True)
+        raise RowError(
+            FieldError("the account number of a known customer", account).at(
+                reader.file_name, row.line, "customer"
+            )
         )
+    currency = reader.currency(row, "currency", default=customer.currency)
+    term_code = values.get("terms", "")
+    if term_code and term_code not in terms:
+        expected = f"a payment-terms code ({', '.join(sorted(terms)) or 'none defined'})"
+        raise RowError(FieldError(expected, term_code).at(reader.file_name, row.line, "terms"))
     issued_on = reader.date(row, "issue_date")
     if issued_on is None:  # required=True has raised already; this narrows the type
-        raise fail("issue_date", "a date", "")
+        raise RowError(FieldError("a date", "").at(reader.file_name, row.line, "issue_date"))
     spec = ItemInput(
         customer=customer,
         number=number,
-        kind=kind,
         issued_on=issued_on,
         currency=currency,
         gross_minor=reader.amount(row, "amount", currency) or 0,
+        kind=kind,
         due_on=reader.date(row, "due_date", required=False),
         net_minor=reader.amount(row, "net", currency, required=False, positive=False),
         tax_minor=reader.amount(row, "tax", currency, required=False, positive=False),
-        po_number=reader.text(row, "po_number"),
-        payment_reference=reader.text(row, "payment_reference"),
-        description=reader.text(row, "description"),
-        payment_term=terms.get(term_code),
+        po_number=values.get("po_number", ""),
+        payment_reference=values.get("payment_reference", ""),
+        payment_term=terms.get(term_code) if term_code else None,
+        description=values.get("description", ""),
         source=f"{reader.file_name}:{row.line}",
     )
-    return Staged(
-        row.line, spec, reader.text(row, "invoice") if kind is ItemKind.CREDIT_NOTE else ""
+    return Staged(row.line, spec, values.get("invoice", "") if kind is ItemKind.CREDIT_NOTE else "")
+
+
+def _content(spec: ItemInput) -> tuple[Any, ...]:
+    """What two rows with one number must agree on to be the same document."""
+    return (
+        spec.customer.id,
+        spec.currency,
+        spec.gross_minor,
+        spec.issued_on,
+        spec.due_on,
+        spec.po_number,
     )
 
 
-def _same_content(first: ItemInput, second: ItemInput) -> bool:
-    fields = ("customer", "currency", "gross_minor", "issued_on", "due_on", "po_number")
-    return all(getattr(first, f) == getattr(second, f) for f in fields)
+CHANGEABLE = (
+    "due_on",
+    "po_number",
+    "description",
+    "amount_minor",
+    "currency",
+    "customer_id",
+    "net_minor",
+    "tax_minor",
+    "issued_on",
+)
+_CHANGEABLE_AT = [ITEM_COLUMNS.index(name) for name in CHANGEABLE]
 
 
-def _changes(item: OpenItem, new: OpenItem) -> dict[str, tuple[Any, Any]]:
-    fields = (
-        "due_on",
-        "po_number",
-        "description",
-        "amount_minor",
-        "currency",
-        "customer_id",
-        "net_minor",
-        "tax_minor",
-        "issued_on",
-    )
-    return {
-        f: (getattr(item, f), getattr(new, f))
-        for f in fields
-        if getattr(new, f) not in (None, "") and getattr(item, f) != getattr(new, f)
-    }
+def _changes(item: OpenItem, row: tuple[Any, ...]) -> dict[str, tuple[Any, Any]]:
+    changes = {}
+    for name, index in zip(CHANGEABLE, _CHANGEABLE_AT, strict=True):
+        new = row[index]
+        if new not in (None, "") and getattr(item, name) != new:
+            changes[name] = (getattr(item, name), new)
+    return changes
+
+
+def _batches(entries: Iterable[Staged], size: int) -> Iterator[list[Staged]]:
+    it = iter(entries)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _existing(company: Company, kind: ItemKind, numbers: list[str]) -> dict[str, OpenItem]:
+    found: dict[str, OpenItem] = {}
+    for start in range(0, len(numbers), LOOKUP):
+        chunk = numbers[start : start + LOOKUP]
+        query = OpenItem.objects.filter(company=company, kind=kind, number__in=chunk)
+        found.update((item.number, item) for item in query)
+    return found
+
+
+def _allocated(item_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(item_ids), LOOKUP):
+        chunk = item_ids[start : start + LOOKUP]
+        found.update(
+            Allocation.objects.filter(target_id__in=chunk).values_list("target_id", flat=True)
+        )
+    return found
 
 
 def apply_items(
     *,
     company: Company,
-    staged: list[Staged],
+    staged: Iterable[Staged],
     kind: ItemKind,
     summary: Summary,
     file_name: str,
     actor: User | None,
     at: datetime,
 ) -> None:
-    """Create, update or report each staged item (inside the caller's transaction)."""
-    seen: dict[str, Staged] = {}
-    existing = {
-        item.number: item
-        for item in OpenItem.objects.filter(
-            company=company, kind=kind, number__in=[s.spec.number for s in staged]
-        )
-    }
-    allocated = set(
-        Allocation.objects.filter(target__in=existing.values()).values_list("target_id", flat=True)
-    )
-    new_items: list[tuple[Staged, OpenItem]] = []
+    """Create, update or report each staged item (inside the caller's transaction).
+
+    Works through the rows in batches, so a million-row file never holds a million model
+    instances: new items are written with `insert_rows`, known numbers are looked up per batch
+    (not at all while the company has no document of this kind yet).
+    """
+    scheduler = Scheduler(company)
+    stored = activity.stored_actor(actor)
+    created_by_id = stored.pk if stored else None
+    seen: dict[str, tuple[int | None, tuple[Any, ...]]] = {}
+    any_stored = OpenItem.objects.filter(company=company, kind=kind).exists()
+    creator = _Creator(company, kind, summary, file_name, actor, at)
     updated: list[tuple[OpenItem, dict[str, tuple[Any, Any]]]] = []
-    for entry in staged:
-        spec = entry.spec
-        first = seen.get(spec.number)
-        if first is not None:
-            if _same_content(first.spec, spec):
+    for batch in _batches(staged, BATCH):
+        fresh: list[Staged] = []
+        for entry in batch:
+            spec = entry.spec
+            first = seen.get(spec.number)
+            if first is None:
+                seen[spec.number] = (entry.line, _content(spec))
+                fresh.append(entry)
+            elif first[1] == _content(spec):
                 summary.add(
                     RowResult(
                         entry.line,
                         Outcome.UNCHANGED,
                         spec.number,
-                        reason=f"repeats line {first.line}",
+                        reason=f"repeats line {first[0]}",
                     )
                 )
             else:
@@ -184,93 +252,133 @@ def apply_items(
                         spec.number,
                         "number",
                         f'{file_name} line {entry.line}, field "number": {spec.number} '
-                        f"appears on line {first.line} with different content",
+                        f"appears on line {first[0]} with different content",
                     )
                 )
-            continue
-        seen[spec.number] = entry
-        try:
-            built = build_item(company, spec, actor)
-        except DunwellError as error:
-            summary.reject(error, file_name, entry.line, spec.number)
-            continue
-        item = existing.get(spec.number)
-        if item is None:
-            new_items.append((entry, built))
-            continue
-        changes = _changes(item, built)
-        guarded = sorted(set(changes) & {"amount_minor", "currency", "customer_id"})
-        if not changes:
-            summary.add(RowResult(entry.line, Outcome.UNCHANGED, spec.number))
-        elif guarded and item.pk in allocated:
-            described = ", ".join(
-                f"{f.removesuffix('_minor').removesuffix('_id')} {changes[f][0]} -> {changes[f][1]}"
-                for f in guarded
-            )
-            summary.add(
-                RowResult(
-                    entry.line,
-                    Outcome.CONFLICT,
-                    spec.number,
-                    guarded[0],
-                    f"{spec.number} already has allocations; not applied: {described}",
+        if any_stored:
+            creator.writer.drain()  # the connection is the writer's until then
+        existing = _existing(company, kind, [e.spec.number for e in fresh]) if any_stored else {}
+        allocated = _allocated([item.pk for item in existing.values()]) if existing else set()
+        for entry in fresh:
+            spec = entry.spec
+            try:
+                row, planned = item_row(
+                    company, spec, created_by_id=created_by_id, at=at, scheduler=scheduler
                 )
-            )
-        else:
-            updated.append((item, changes))
-            summary.add(
-                RowResult(
-                    entry.line,
-                    Outcome.UPDATED,
-                    spec.number,
-                    reason="changed " + ", ".join(sorted(changes)),
+            except DunwellError as error:
+                summary.reject(error, file_name, entry.line, spec.number)
+                continue
+            item = existing.get(spec.number)
+            if item is None:
+                creator.add(entry, row, planned)
+                continue
+            changes = _changes(item, row)
+            guarded = sorted(set(changes) & {"amount_minor", "currency", "customer_id"})
+            if not changes:
+                summary.add(RowResult(entry.line, Outcome.UNCHANGED, spec.number))
+            elif guarded and item.pk in allocated:
+                described = ", ".join(
+                    f"{f.removesuffix('_minor').removesuffix('_id')} "
+                    f"{changes[f][0]} -> {changes[f][1]}"
+                    for f in guarded
                 )
-            )
-    _create(company, new_items, summary, file_name, actor, at)
+                summary.add(
+                    RowResult(
+                        entry.line,
+                        Outcome.CONFLICT,
+                        spec.number,
+                        guarded[0],
+                        f"{spec.number} already has allocations; not applied: {described}",
+                    )
+                )
+            else:
+                updated.append((item, changes))
+                summary.add(
+                    RowResult(
+                        entry.line,
+                        Outcome.UPDATED,
+                        spec.number,
+                        reason="changed " + ", ".join(sorted(changes)),
+                    )
+                )
+        creator.flush()
+    creator.finish()
     _update(company, updated, file_name, actor, at)
 
 
-def _create(
-    company: Company,
-    new_items: list[tuple[Staged, OpenItem]],
-    summary: Summary,
-    file_name: str,
-    actor: User | None,
-    at: datetime,
-) -> None:
-    by_customer: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(new_items), BATCH):
-        chunk = new_items[start : start + BATCH]
-        items = OpenItem.objects.bulk_create([item for _, item in chunk])
-        Instalment.objects.bulk_create(
-            [
-                part
-                for (entry, item) in zip(chunk, items, strict=True)
-                for part in instalments_of(item, company, entry[0].spec)
-            ]
-        )
-        for (entry, _), item in zip(chunk, items, strict=True):
-            by_customer[item.customer_id].append(item.number)
-            summary.add(RowResult(entry.line, Outcome.CREATED, item.number))
-    customers = Customer.objects.in_bulk(list(by_customer))
-    for customer_id, numbers in by_customer.items():
-        shown = ", ".join(numbers[:5]) + (
-            f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
-        )
-        activity.record(
-            company=company,
-            kind=ActivityKind.IMPORTED,
-            on=at.date(),
-            at=at,
-            actor=actor,
-            customer=customers[customer_id],
-            label=f"import {file_name}"[:60],
-            summary=f"{len(numbers)} document(s) imported from {file_name}: {shown}",
-            data={"file": file_name, "created": numbers[:1000]},
-        )
-    _link_credit_notes(
-        company, [entry for entry, _ in new_items if entry.related_number], actor, at
-    )
+class _Creator:
+    """New items of one import: written in batches, then their history, parts and links."""
+
+    def __init__(
+        self,
+        company: Company,
+        kind: ItemKind,
+        summary: Summary,
+        file_name: str,
+        actor: User | None,
+        at: datetime,
+    ) -> None:
+        self.company, self.kind, self.summary = company, kind, summary
+        self.file_name, self.actor, self.at = file_name, actor, at
+        self.rows: list[tuple[Any, ...]] = []
+        self.writer = BackgroundInserter(OpenItem, ITEM_COLUMNS)
+        self.by_customer: dict[int, list[str]] = defaultdict(list)
+        self.detailed: list[tuple[Staged, Planned]] = []  # with instalments or lines
+        self.credit_notes: list[Staged] = []
+
+    def add(self, entry: Staged, row: tuple[Any, ...], planned: Planned) -> None:
+        self.rows.append(row)
+        self.by_customer[entry.spec.customer.id].append(entry.spec.number)
+        self.summary.add(RowResult(entry.line, Outcome.CREATED, entry.spec.number))
+        if len(planned.parts) > 1 or entry.spec.lines:
+            self.detailed.append((entry, planned))
+        if entry.related_number:
+            self.credit_notes.append(entry)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.put(self.rows)
+            self.rows = []
+
+    def finish(self) -> None:
+        self.flush()
+        self.writer.close()
+        self._details()
+        customers = Customer.objects.only("id", "company_id").in_bulk(list(self.by_customer))
+        entries = []
+        for customer_id, numbers in self.by_customer.items():
+            shown = ", ".join(numbers[:5]) + (
+                f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+            )
+            entries.append(
+                activity.entry(
+                    company=self.company,
+                    kind=ActivityKind.IMPORTED,
+                    on=self.at.date(),
+                    at=self.at,
+                    actor=self.actor,
+                    customer=customers[customer_id],
+                    label=f"import {self.file_name}"[:60],
+                    summary=f"{len(numbers)} document(s) imported from {self.file_name}: {shown}",
+                    data={"file": self.file_name, "created": numbers[:1000]},
+                )
+            )
+        activity.record_many(entries)
+        _link_credit_notes(self.company, self.credit_notes, self.actor, self.at)
+
+    def _details(self) -> None:
+        """Instalments and lines of the new items that have them."""
+        if not self.detailed:
+            return
+        items = _existing(self.company, self.kind, [e.spec.number for e, _ in self.detailed])
+        parts: list[Instalment] = []
+        lines: list[OpenItemLine] = []
+        for entry, planned in self.detailed:
+            item = items[entry.spec.number]
+            parts.extend(instalments_of(item, planned))
+            lines.extend(lines_of(item, entry.spec))
+        Instalment.objects.bulk_create(parts)
+        OpenItemLine.objects.bulk_create(lines)
 
 
 def _link_credit_notes(

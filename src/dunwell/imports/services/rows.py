@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from dunwell.formats.csv_rows import CsvRow, parse_currency, parse_date, parse_decimal, to_minor
+from dunwell.formats.csv_rows import CsvRow, parse_currency, parse_date, parse_minor
 from dunwell.formats.errors import FieldError, FormatError
 from dunwell.imports.services.common import Options
 
@@ -18,8 +18,13 @@ class RowError(Exception):
 
 @dataclass(frozen=True)
 class RowReader:
+    """Reads fields of one file's rows. Dates and currency codes repeat across a file's rows, so
+    each distinct text is parsed once (a million invoices have a few thousand issue dates)."""
+
     file_name: str
     options: Options
+    _dates: dict[str, date] = field(default_factory=dict, compare=False, repr=False)
+    _currencies: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def _fail(self, row: CsvRow, name: str, error: FieldError) -> RowError:
         return RowError(error.at(self.file_name, row.line, name))
@@ -36,15 +41,23 @@ class RowReader:
             if required:
                 raise self._fail(row, name, FieldError("a date", ""))
             return None
+        known = self._dates.get(value)
+        if known is not None:
+            return known
         try:
-            return parse_date(value, self.options.date_format)
+            parsed = self._dates[value] = parse_date(value, self.options.date_format)
+            return parsed
         except FieldError as error:
             raise self._fail(row, name, error) from None
 
     def currency(self, row: CsvRow, name: str, default: str = "") -> str:
         value = row.get(name) or default
+        known = self._currencies.get(value)
+        if known is not None:
+            return known
         try:
-            return parse_currency(value)
+            code = self._currencies[value] = parse_currency(value)
+            return code
         except FieldError as error:
             raise self._fail(row, name, error) from None
 
@@ -57,8 +70,9 @@ class RowReader:
                 raise self._fail(row, name, FieldError("an amount", ""))
             return None
         try:
-            number = parse_decimal(value, self.options.decimal_sep, self.options.thousands_sep)
-            minor = to_minor(number, currency)
+            minor = parse_minor(
+                value, currency, self.options.decimal_sep, self.options.thousands_sep
+            )
         except FieldError as error:
             raise self._fail(row, name, error) from None
         if positive and minor <= 0:

@@ -12,8 +12,9 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from dunwell.core.bulk import gc_paused
 from dunwell.core.models import Company
-from dunwell.formats.csv_rows import read_csv
+from dunwell.formats.csv_rows import stream_csv
 from dunwell.formats.errors import FileRejected
 from dunwell.imports.services import customers, einvoices, invoices, payments
 from dunwell.imports.services.common import Options, Summary, record_run
@@ -50,7 +51,7 @@ def run_import(
         kind=kind, file_name=name, dry_run=options.dry_run, keep_valid=options.keep_valid
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), gc_paused():
             _apply(company, kind, files, options, summary, actor, at)
             if options.dry_run or summary.blocked():
                 raise _RollbackError
@@ -99,26 +100,29 @@ def _apply(
     file_name, data = files[0]
     required, optional = FIELDS[kind]
     try:
-        table = read_csv(
+        table = stream_csv(
             data, file_name=file_name, required=required, optional=optional, mapping=options.mapping
         )
     except FileRejected as rejected:
         for error in rejected.errors:
             summary.reject(error, file_name, error.line)
         return
-    for error in table.errors:
-        summary.reject(error, file_name, error.line)
     if table.unknown_columns:
         summary.notes.append("columns not read: " + ", ".join(table.unknown_columns))
     reader = RowReader(file_name, options)
     if kind == "customers":
         customers.apply_customers(
-            company=company, rows=table.rows, reader=reader, summary=summary, actor=actor, at=at
+            company=company,
+            rows=tuple(table.rows),
+            reader=reader,
+            summary=summary,
+            actor=actor,
+            at=at,
         )
     elif kind == "payments":
         payments.apply_payments(
             company=company,
-            rows=table.rows,
+            rows=tuple(table.rows),
             reader=reader,
             summary=summary,
             options=options,
@@ -127,13 +131,14 @@ def _apply(
         )
     else:
         item_kind = ItemKind.CREDIT_NOTE if kind == "credit-notes" else ItemKind.INVOICE
-        rows = invoices.parse_rows(company, table.rows, item_kind, reader, summary)
         invoices.apply_items(
             company=company,
-            staged=rows,
+            staged=invoices.parse_rows(company, table.rows, item_kind, reader, summary),
             kind=item_kind,
             summary=summary,
             file_name=file_name,
             actor=actor,
             at=at,
         )
+    for error in table.errors:  # rows that could not be split, found while reading
+        summary.reject(error, file_name, error.line)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from dunwell.core.bulk import insert_instances
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Customer, OpenItem, Payment
 
@@ -51,7 +52,7 @@ def record_on_item(
     )
 
 
-def record(
+def entry(
     *,
     company: Company,
     kind: ActivityKind,
@@ -68,11 +69,8 @@ def record(
     data: dict[str, Any] | None = None,
     key: str | None = None,
 ) -> Activity:
-    if key is not None:
-        existing = Activity.objects.filter(company=company, key=key).first()
-        if existing is not None:
-            return existing
-    return Activity.objects.create(
+    """An unsaved history entry; `record` saves one, `record_many` many at once."""
+    return Activity(
         company=company,
         kind=kind,
         on=on,
@@ -88,3 +86,21 @@ def record(
         data=data or {},
         key=key,
     )
+
+
+def record(*, company: Company, key: str | None = None, **fields: Any) -> Activity:
+    """Save one history entry (the keywords of `entry`); a known `key` returns the first one."""
+    if key is not None:
+        existing = Activity.objects.filter(company=company, key=key).first()
+        if existing is not None:
+            return existing
+    made = entry(company=company, key=key, **fields)
+    made.save()
+    return made
+
+
+def record_many(entries: list[Activity]) -> None:
+    """Save entries made by `entry` (without keys: a keyed entry goes through `record`)."""
+    if any(e.key is not None for e in entries):
+        raise ValueError("record_many takes entries without keys")
+    insert_instances(entries)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from dunwell.core.dates import Adjustment, add_months, adjust, day_of_month, end_of_month
 from dunwell.core.money import round_half_up_integer, split_minor
@@ -126,8 +127,7 @@ class Terms:
         return cls((TermLine(DueRule(Basis.AFTER_INVOICE, days=days)),), adjustment=adjustment)
 
 
-@dataclass(frozen=True, slots=True)
-class DuePart:
+class DuePart(NamedTuple):
     due_on: date
     amount_minor: int
 

@@ -125,8 +125,10 @@ class Command(DunwellCommand):
         )
         for note in summary.notes:
             self.stdout.write(f"  note: {note}")
-        for result in summary.results:
-            if result.outcome in (Outcome.REJECTED, Outcome.CONFLICT, Outcome.UPDATED):
-                self.stdout.write(
-                    f"  {result.outcome.value:9} line {result.line or '-'}: {result.reason or result.key}"
-                )
+        shown = (Outcome.REJECTED, Outcome.CONFLICT, Outcome.UPDATED)
+        for result in sorted(
+            (r for outcome in shown for r in summary.by_outcome[outcome]), key=lambda r: r.line or 0
+        ):
+            self.stdout.write(
+                f"  {result.outcome.value:9} line {result.line or '-'}: {result.reason or result.key}"
+            )

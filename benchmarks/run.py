@@ -1,0 +1,53 @@
+"""`make bench`: every benchmark of the performance targets, on one database.
+
+    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging]
+
+Without --database-url it uses SQLite files under --workdir; `make bench` runs it once so and
+once more on a throw-away PostgreSQL (scripts/with-postgres sets DATABASE_URL). Each benchmark
+writes its figures as JSON into benchmarks/results/ (<database>-<benchmark>.json), from which
+benchmarks/RESULTS.md is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="", help="default: SQLite files in --workdir")
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=0, help="0: each benchmark's default")
+    parser.add_argument("--only", choices=("import", "aging"))
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/dunwell-bench"))
+    args = parser.parse_args()
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    url = args.database_url
+    vendor = "postgresql" if url.startswith("postgres") else "sqlite"
+    plans = {
+        "import": url or f"sqlite:///{args.workdir}/import.sqlite3",
+        "aging": url or f"sqlite:///{args.workdir}/aging.sqlite3",
+    }
+    for name, database_url in plans.items():
+        if args.only and name != args.only:
+            continue
+        command = [sys.executable, "-m", f"benchmarks.{name}_bench"]
+        command += ["--database-url", database_url, "--invoices", str(args.invoices)]
+        command += ["--json", str(RESULTS / f"{vendor}-{name}.json")]
+        if args.runs:
+            command += ["--runs", str(args.runs)]
+        if name == "import":
+            command += ["--workdir", str(args.workdir)]
+        print(f"\n== {name} on {vendor}: {' '.join(command[2:])}", flush=True)
+        subprocess.run(command, check=True)
+
+
+if __name__ == "__main__":
+    main()
