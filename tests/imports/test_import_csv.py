@@ -189,3 +189,14 @@ def test_cli_import_prints_a_json_summary(company, tmp_path, capsys):
     path.write_bytes(INVOICES + b"INV-9,C404,2025-03-01,,10.00,EUR,\n")
     with pytest.raises(CommandError, match="1 row\\(s\\) rejected: nothing was imported"):
         call_command("import_", "invoices", str(path), "--format", "json")
+
+
+def test_a_record_that_cannot_be_read_refuses_the_whole_file_even_with_keep_valid(company):
+    rows = b"".join(b"INV-%d,C001,2025-03-01,,10.00,EUR,\n" % n for n in range(10, 50_010))
+    data = INVOICES + rows + b'INV-X,C001,"2025-03-01,,10.00,EUR,\nINV-Y,C001,2025-03-01,,1,EUR,\n'
+    summary = run(company, "invoices", data, "big.csv", keep_valid=True)
+    assert not summary.applied and summary.file_rejected
+    [rejected] = summary.rejected
+    assert rejected.line == 50_004
+    assert rejected.reason.startswith("big.csv line 50004: expected a well-formed CSV record")
+    assert OpenItem.objects.count() == 0

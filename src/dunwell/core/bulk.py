@@ -167,11 +167,17 @@ class BackgroundInserter:
         self._raise()
 
     def close(self) -> int:
-        self.queue.put(None)
-        self.thread.join()
-        self.connection.dec_thread_sharing()
+        """Wait for the last rows; re-raises an error of the writer."""
+        self.abandon()
         self._raise()
         return self.count
+
+    def abandon(self) -> None:
+        """Stop the writer after what it holds (the caller is failing: its error wins)."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+            self.connection.dec_thread_sharing()
 
     def _raise(self) -> None:
         if self.error is not None:

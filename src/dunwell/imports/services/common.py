@@ -69,6 +69,7 @@ class Summary:
     keep_valid: bool
     notes: list[str] = field(default_factory=list)
     applied: bool = False
+    file_rejected: bool = False  # the file itself could not be read to its end
     by_outcome: dict[Outcome, list[RowResult]] = field(
         default_factory=lambda: {outcome: [] for outcome in Outcome}
     )
@@ -111,8 +112,9 @@ class Summary:
         return self.by_outcome[Outcome.REJECTED]
 
     def blocked(self) -> bool:
-        """An atomic import stores nothing when any row was rejected."""
-        return bool(self.rejected) and not self.keep_valid
+        """An atomic import stores nothing when any row was rejected; no import stores a file
+        that could not be read to its end."""
+        return self.file_rejected or (bool(self.rejected) and not self.keep_valid)
 
     def as_dict(self, *, brief: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {

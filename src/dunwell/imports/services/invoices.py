@@ -217,8 +217,8 @@ def apply_items(
     """Create, update or report each staged item (inside the caller's transaction).
 
     Works through the rows in batches, so a million-row file never holds a million model
-    instances: new items are written with `insert_rows`, known numbers are looked up per batch
-    (not at all while the company has no document of this kind yet).
+    instances: new items are written by a `BackgroundInserter`, known numbers are looked up
+    per batch (not at all while the company has no document of this kind yet).
     """
     scheduler = Scheduler(company)
     stored = activity.stored_actor(actor)
@@ -227,83 +227,83 @@ def apply_items(
     any_stored = OpenItem.objects.filter(company=company, kind=kind).exists()
     creator = _Creator(company, kind, summary, file_name, actor, at)
     updated: list[tuple[OpenItem, dict[str, tuple[Any, Any]]]] = []
-    for batch in _batches(staged, BATCH):
-        fresh: list[Staged] = []
-        for entry in batch:
-            spec = entry.spec
-            first = seen.get(spec.number)
-            if first is None:
-                seen[spec.number] = (entry.line, _content(spec))
-                fresh.append(entry)
-            elif first[1] == _content(spec):
-                summary.add(
-                    RowResult(
-                        entry.line,
-                        Outcome.UNCHANGED,
-                        spec.number,
-                        reason=f"repeats line {first[0]}",
+    try:
+        for batch in _batches(staged, BATCH):
+            fresh = _first_of_each_number(batch, seen, summary, file_name)
+            if any_stored:
+                creator.writer.drain()  # the connection is the writer's until then
+            existing = (
+                _existing(company, kind, [e.spec.number for e in fresh]) if any_stored else {}
+            )
+            allocated = _allocated([item.pk for item in existing.values()]) if existing else set()
+            for entry in fresh:
+                try:
+                    row, planned = item_row(
+                        company, entry.spec, created_by_id=created_by_id, at=at, scheduler=scheduler
                     )
-                )
-            else:
-                summary.add(
-                    RowResult(
-                        entry.line,
-                        Outcome.REJECTED,
-                        spec.number,
-                        "number",
-                        f'{file_name} line {entry.line}, field "number": {spec.number} '
-                        f"appears on line {first[0]} with different content",
-                    )
-                )
-        if any_stored:
-            creator.writer.drain()  # the connection is the writer's until then
-        existing = _existing(company, kind, [e.spec.number for e in fresh]) if any_stored else {}
-        allocated = _allocated([item.pk for item in existing.values()]) if existing else set()
-        for entry in fresh:
-            spec = entry.spec
-            try:
-                row, planned = item_row(
-                    company, spec, created_by_id=created_by_id, at=at, scheduler=scheduler
-                )
-            except DunwellError as error:
-                summary.reject(error, file_name, entry.line, spec.number)
-                continue
-            item = existing.get(spec.number)
-            if item is None:
-                creator.add(entry, row, planned)
-                continue
-            changes = _changes(item, row)
-            guarded = sorted(set(changes) & {"amount_minor", "currency", "customer_id"})
-            if not changes:
-                summary.add(RowResult(entry.line, Outcome.UNCHANGED, spec.number))
-            elif guarded and item.pk in allocated:
-                described = ", ".join(
-                    f"{f.removesuffix('_minor').removesuffix('_id')} "
-                    f"{changes[f][0]} -> {changes[f][1]}"
-                    for f in guarded
-                )
-                summary.add(
-                    RowResult(
-                        entry.line,
-                        Outcome.CONFLICT,
-                        spec.number,
-                        guarded[0],
-                        f"{spec.number} already has allocations; not applied: {described}",
-                    )
-                )
-            else:
-                updated.append((item, changes))
-                summary.add(
-                    RowResult(
-                        entry.line,
-                        Outcome.UPDATED,
-                        spec.number,
-                        reason="changed " + ", ".join(sorted(changes)),
-                    )
-                )
-        creator.flush()
+                except DunwellError as error:
+                    summary.reject(error, file_name, entry.line, entry.spec.number)
+                    continue
+                item = existing.get(entry.spec.number)
+                if item is None:
+                    creator.add(entry, row, planned)
+                else:
+                    result = _compare(entry, item, row, item.pk in allocated)
+                    summary.add(result)
+                    if result.outcome is Outcome.UPDATED:
+                        updated.append((item, _changes(item, row)))
+            creator.flush()
+    except BaseException:
+        creator.writer.abandon()
+        raise
     creator.finish()
     _update(company, updated, file_name, actor, at)
+
+
+def _first_of_each_number(
+    batch: list[Staged],
+    seen: dict[str, tuple[int | None, tuple[Any, ...]]],
+    summary: Summary,
+    file_name: str,
+) -> list[Staged]:
+    """The rows whose number is new in the file; a repeat is unchanged or, if it differs, refused."""
+    fresh: list[Staged] = []
+    for entry in batch:
+        number = entry.spec.number
+        first = seen.get(number)
+        if first is None:
+            seen[number] = (entry.line, _content(entry.spec))
+            fresh.append(entry)
+        elif first[1] == _content(entry.spec):
+            summary.add(
+                RowResult(entry.line, Outcome.UNCHANGED, number, reason=f"repeats line {first[0]}")
+            )
+        else:
+            reason = (
+                f'{file_name} line {entry.line}, field "number": {number} '
+                f"appears on line {first[0]} with different content"
+            )
+            summary.add(RowResult(entry.line, Outcome.REJECTED, number, "number", reason))
+    return fresh
+
+
+def _compare(entry: Staged, item: OpenItem, row: tuple[Any, ...], allocated: bool) -> RowResult:
+    """What a row says of a stored item: unchanged, an update, or a conflict not applied."""
+    number = entry.spec.number
+    changes = _changes(item, row)
+    guarded = sorted(set(changes) & {"amount_minor", "currency", "customer_id"})
+    if not changes:
+        return RowResult(entry.line, Outcome.UNCHANGED, number)
+    if guarded and allocated:
+        described = ", ".join(
+            f"{f.removesuffix('_minor').removesuffix('_id')} {changes[f][0]} -> {changes[f][1]}"
+            for f in guarded
+        )
+        reason = f"{number} already has allocations; not applied: {described}"
+        return RowResult(entry.line, Outcome.CONFLICT, number, guarded[0], reason)
+    return RowResult(
+        entry.line, Outcome.UPDATED, number, reason="changed " + ", ".join(sorted(changes))
+    )
 
 
 class _Creator:

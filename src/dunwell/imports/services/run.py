@@ -110,35 +110,40 @@ def _apply(
     if table.unknown_columns:
         summary.notes.append("columns not read: " + ", ".join(table.unknown_columns))
     reader = RowReader(file_name, options)
-    if kind == "customers":
-        customers.apply_customers(
-            company=company,
-            rows=tuple(table.rows),
-            reader=reader,
-            summary=summary,
-            actor=actor,
-            at=at,
-        )
-    elif kind == "payments":
-        payments.apply_payments(
-            company=company,
-            rows=tuple(table.rows),
-            reader=reader,
-            summary=summary,
-            options=options,
-            actor=actor,
-            at=at,
-        )
-    else:
-        item_kind = ItemKind.CREDIT_NOTE if kind == "credit-notes" else ItemKind.INVOICE
-        invoices.apply_items(
-            company=company,
-            staged=invoices.parse_rows(company, table.rows, item_kind, reader, summary),
-            kind=item_kind,
-            summary=summary,
-            file_name=file_name,
-            actor=actor,
-            at=at,
-        )
+    try:
+        if kind == "customers":
+            customers.apply_customers(
+                company=company,
+                rows=tuple(table.rows),
+                reader=reader,
+                summary=summary,
+                actor=actor,
+                at=at,
+            )
+        elif kind == "payments":
+            payments.apply_payments(
+                company=company,
+                rows=tuple(table.rows),
+                reader=reader,
+                summary=summary,
+                options=options,
+                actor=actor,
+                at=at,
+            )
+        else:
+            item_kind = ItemKind.CREDIT_NOTE if kind == "credit-notes" else ItemKind.INVOICE
+            invoices.apply_items(
+                company=company,
+                staged=invoices.parse_rows(company, table.rows, item_kind, reader, summary),
+                kind=item_kind,
+                summary=summary,
+                file_name=file_name,
+                actor=actor,
+                at=at,
+            )
+    except FileRejected as rejected:  # a record that cannot be read, found while streaming
+        summary.file_rejected = True
+        for error in rejected.errors:
+            summary.reject(error, file_name, error.line)
     for error in table.errors:  # rows that could not be split, found while reading
         summary.reject(error, file_name, error.line)
