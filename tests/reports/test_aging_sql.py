@@ -112,3 +112,49 @@ def test_sql_aging_agrees_with_the_oracle(django_db_blocker, ledger, as_of_day, 
         got = {(r.customer_id, r.currency): tuple(r.buckets) for r in report.rows if any(r.buckets)}
         assert got == {k: v for k, v in expected.by_customer.items() if any(v)}
         transaction.set_rollback(True)
+
+
+def _paid_ledger():
+    """Three invoices settled on different days, one paid in part, one open."""
+    company = f.company()
+    bauer = f.customer(company)
+    for n, (issued, paid_on, paid) in enumerate(
+        [
+            (date(2025, 1, 10), date(2025, 3, 5), 300_00),
+            (date(2025, 2, 1), date(2025, 4, 20), 120_00),  # part of 300.00
+            (date(2025, 3, 1), date(2025, 6, 30), 300_00),
+            (date(2025, 4, 1), None, 0),
+        ]
+    ):
+        item = f.invoice(company, bauer, f"INV-{n}", 300_00, issued, issued + timedelta(days=30))
+        if paid_on:
+            pay = f.payment(company, bauer, f"P{n}", paid, paid_on)
+            allocate_payment(
+                company=company, payment=pay, item=item, amount_minor=paid, actor=None, at=AT
+            )
+    return company
+
+
+DATES = [date(2025, 1, 5) + timedelta(days=d) for d in range(0, 220, 9)]
+
+
+def test_items_settled_after_the_date_are_found_by_day_seeks_or_by_one_range(monkeypatch):
+    company = _paid_ledger()
+    by_day = [aging(company, d, with_names=False).rows for d in DATES]
+    monkeypatch.setattr("dunwell.reports.aging.MAX_SEEK_DAYS", 0)
+    assert [aging(company, d, with_names=False).rows for d in DATES] == by_day
+    # INV-1 (180.00 open) and INV-2 are 59 and 31 days past due; INV-3 is due that day.
+    assert [r.buckets for r in aging(company, date(2025, 5, 1)).rows] == [
+        [300_00, 0, 480_00, 0, 0, 0]
+    ]
+
+
+def test_a_settlement_dated_after_the_latest_one_read_still_counts(monkeypatch):
+    company = _paid_ledger()
+    expected = [aging(company, d, with_names=False).rows for d in DATES]
+    # As if every settlement were written between reading the latest date and the scans.
+    monkeypatch.setattr(
+        "dunwell.reports.aging.LATEST_SETTLEMENT",
+        "SELECT NULL FROM ledger_openitem WHERE company_id IN (%s, %s, %s) AND 1 = 0",
+    )
+    assert [aging(company, d, with_names=False).rows for d in DATES] == expected

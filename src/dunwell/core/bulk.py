@@ -82,7 +82,7 @@ def _insert_with(
     meta = model._meta
     fields: list[models.Field[Any, Any]] = []
     for name in columns:
-        field = meta.get_field(name.removesuffix("_id"))
+        field = meta.get_field(name)  # an attribute name such as customer_id finds its field
         if not isinstance(field, models.Field) or field.attname != name:
             raise ValueError(f"{meta.label} has no column attribute {name!r}")
         fields.append(field)

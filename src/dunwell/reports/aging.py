@@ -9,12 +9,16 @@ due date for exactly this reason.
 Most items of an old ledger were settled long before D; they add and subtract the same amount.
 Each item stores the day it was settled (`settled_on`, a copy its allocations carry too), and the
 scans read only the rows of items not settled by D, from covering indexes, so a report on a
-million-invoice ledger touches the few rows that matter. Instalment items bucket each instalment
-by its own due date. Unapplied cash (payments received by D and not yet allocated by D) is shown
-beside the buckets, per customer and currency; it is never netted into them.
+million-invoice ledger touches the few rows that matter. "Settled after D" is asked as one index
+seek per calendar day after D (`settled_on IN (D+1, D+2, ...)`), not as a range: the covering
+index orders by `settled_on` and then by issue date, so each seek reads only the items issued by
+D, where a range would read every later item too (half the ledger for a date in its middle).
+Instalment items bucket each instalment by its own due date. Unapplied cash (payments received
+by D and not yet allocated by D) is shown beside the buckets, per customer and currency; it is
+never netted into them.
 
 Buckets are computed in Python as due-date boundaries, so the SQL is the same on SQLite and
-PostgreSQL: bucket 0 ("Current") is due_on >= D, bucket 1 is D-30 <= due_on < D, and so on.
+PostgreSQL but for SQLite's index hint (`_hint`): bucket 0 ("Current") is due_on >= D, bucket 1 is D-30 <= due_on < D, and so on.
 
 `known_at` reproduces the report "as it was known" at a past moment: only items created and
 allocations recorded by then count. It cannot use the settlement copies (they reflect later
@@ -32,10 +36,17 @@ from typing import Any
 from django.db import connection
 
 from dunwell.core.models import Company
-from dunwell.ledger.models import Customer
+from dunwell.ledger.models import Customer, Payment
 from dunwell.ledger.rules.aging import buckets, check_bounds
 
 DEFAULT_BOUNDS = (30, 60, 90, 120)
+# More days than this after the as-of date (a date far back in a long ledger, or a settlement dated
+# far ahead) and the per-day seeks cost more than they save: fall back to one range.
+MAX_SEEK_DAYS = 4000
+LATEST_SETTLEMENT = """
+    SELECT MAX(settled_on) FROM ledger_openitem WHERE company_id = %s
+    UNION ALL SELECT MAX(target_settled_on) FROM ledger_allocation WHERE company_id = %s
+    UNION ALL SELECT MAX(settled_on) FROM ledger_payment WHERE company_id = %s"""
 
 
 @dataclass
@@ -77,32 +88,38 @@ def _bucket_case(column: str, as_of: date, bounds: Sequence[int]) -> tuple[str, 
     return " ".join(parts).format(col=column), params
 
 
-def _item_sql(as_of: date, bounds: Sequence[int], settled: str) -> tuple[str, list[Any]]:
+def _item_sql(
+    as_of: date, bounds: Sequence[int], settled: str, hint: str = ""
+) -> tuple[str, list[Any]]:
     case, params = _bucket_case("due_on", as_of, bounds)
     # The SQL is assembled from this module's constants; values are parameters.
     sql = f"""
         SELECT customer_id, currency, {case} AS bucket, SUM(amount_minor)
-        FROM ledger_openitem
+        FROM ledger_openitem{hint}
         WHERE company_id = %s AND {settled} AND issued_on <= %s AND NOT has_instalments
         GROUP BY customer_id, currency, bucket"""
     return sql, params
 
 
-def _instalment_sql(as_of: date, bounds: Sequence[int], settled: str) -> tuple[str, list[Any]]:
+def _instalment_sql(
+    as_of: date, bounds: Sequence[int], settled: str, hint: str = ""
+) -> tuple[str, list[Any]]:
     case, params = _bucket_case("s.due_on", as_of, bounds)
     sql = f"""
         SELECT i.customer_id, i.currency, {case} AS bucket, SUM(s.amount_minor)
-        FROM ledger_openitem i JOIN ledger_instalment s ON s.item_id = i.id
+        FROM ledger_openitem i{hint} JOIN ledger_instalment s ON s.item_id = i.id
         WHERE i.company_id = %s AND {settled} AND i.issued_on <= %s AND i.has_instalments
         GROUP BY i.customer_id, i.currency, bucket"""
     return sql, params
 
 
-def _allocation_sql(as_of: date, bounds: Sequence[int], settled: str) -> tuple[str, list[Any]]:
+def _allocation_sql(
+    as_of: date, bounds: Sequence[int], settled: str, hint: str = ""
+) -> tuple[str, list[Any]]:
     case, params = _bucket_case("target_due_on", as_of, bounds)
     sql = f"""
         SELECT customer_id, currency, {case} AS bucket, SUM(amount_minor)
-        FROM ledger_allocation
+        FROM ledger_allocation{hint}
         WHERE company_id = %s AND {settled} AND effective_on <= %s
         GROUP BY customer_id, currency, bucket"""
     return sql, params
@@ -112,24 +129,71 @@ UNAPPLIED_SQL = """
     SELECT p.customer_id, p.currency, SUM(p.amount_minor - COALESCE(
         (SELECT SUM(a.payment_amount_minor) FROM ledger_allocation a
          WHERE a.payment_id = p.id AND a.effective_on <= %s AND {known}), 0))
-    FROM ledger_payment p
+    FROM ledger_payment p{hint}
     WHERE p.company_id = %s AND {settled} AND p.value_on <= %s
       AND (p.voided_on IS NULL OR p.voided_on > %s)
     GROUP BY p.customer_id, p.currency"""
 
+# (condition on a `settled_on` column, its parameters): together they mean "empty or after D".
+Settled = list[tuple[str, list[Any]]]
+
+
+def _not_settled_by(cursor: Any, company_id: int, as_of: date) -> Settled:
+    """Empty, each day from D+1 to the latest settlement (index seeks), or later than that.
+
+    The last part is a range that finds nothing unless a settlement was written after the
+    latest was read; it keeps the report exact without holding a snapshot.
+    """
+    cursor.execute(LATEST_SETTLEMENT, [company_id] * 3)
+    latest = max(
+        (_as_date(value) for (value,) in cursor.fetchall() if value is not None), default=as_of
+    )
+    days = (latest - as_of).days
+    if days > MAX_SEEK_DAYS:
+        return [("settled_on IS NULL", []), ("settled_on > %s", [as_of])]
+    conditions: Settled = [("settled_on IS NULL", [])]
+    if days > 0:
+        marks = ", ".join(["%s"] * days)
+        seeks = [as_of + timedelta(days=n) for n in range(1, days + 1)]
+        conditions.append((f"settled_on IN ({marks})", seeks))
+    conditions.append(("settled_on > %s", [max(latest, as_of)]))
+    return conditions
+
+
+def _as_date(value: object) -> date:
+    """A date column's value as SQLite's MAX() returns it (text) or PostgreSQL (a date)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _hint(index: str) -> str:
+    """SQLite only: name the covering index, which its planner may pass over.
+
+    Given many `IN` values, or after ANALYZE, SQLite's planner can prefer scanning a whole
+    foreign-key index in customer order (for the GROUP BY) to seeking in the covering index:
+    over a second instead of tens of milliseconds on 10^6 items (benchmarks/aging_bench.py).
+    PostgreSQL chooses well from its statistics.
+    """
+    return f" INDEXED BY {index}" if connection.vendor == "sqlite" else ""
+
+
+def _payment_index() -> str:
+    fields = ["company", "settled_on", "value_on"]
+    return str(next(i.name for i in Payment._meta.indexes if list(i.fields) == fields))
+
 
 def _fast_parts(
-    company_id: int, as_of: date, bounds: Sequence[int]
+    company_id: int, as_of: date, bounds: Sequence[int], settled: Settled
 ) -> list[tuple[str, list[Any], int]]:
     """(sql, params, sign) of each scan, skipping rows settled by `as_of`."""
     parts: list[tuple[str, list[Any], int]] = []
-    for settled, extra in (("settled_on IS NULL", []), ("settled_on > %s", [as_of])):
-        for builder, column, sign in (
-            (_item_sql, "settled_on", 1),
-            (_instalment_sql, "i.settled_on", 1),
-            (_allocation_sql, "target_settled_on", -1),
+    for condition, extra in settled:
+        for builder, column, index, sign in (
+            (_item_sql, "settled_on", "item_aging_cover", 1),
+            (_instalment_sql, "i.settled_on", "item_aging_cover", 1),
+            (_allocation_sql, "target_settled_on", "allocation_aging_cover", -1),
         ):
-            sql, params = builder(as_of, bounds, settled.replace("settled_on", column))
+            where = condition.replace("settled_on", column)
+            sql, params = builder(as_of, bounds, where, _hint(index))
             parts.append((sql, [*params, company_id, *extra, as_of], sign))
     return parts
 
@@ -148,17 +212,22 @@ def _known_parts(
 
 
 def _unapplied_parts(
-    company_id: int, as_of: date, known_at: datetime | None
+    company_id: int, as_of: date, known_at: datetime | None, settled: Settled
 ) -> list[tuple[str, list[Any]]]:
     if known_at is not None:
-        sql = UNAPPLIED_SQL.format(known="a.recorded_at <= %s", settled="p.created_at <= %s")
+        sql = UNAPPLIED_SQL.format(
+            known="a.recorded_at <= %s", settled="p.created_at <= %s", hint=""
+        )
         return [(sql, [as_of, known_at, company_id, known_at, as_of, as_of])]
+    hint = _hint(_payment_index())
     return [
         (
-            UNAPPLIED_SQL.format(known="1 = 1", settled=settled),
+            UNAPPLIED_SQL.format(
+                known="1 = 1", settled=condition.replace("settled_on", "p.settled_on"), hint=hint
+            ),
             [as_of, company_id, *extra, as_of, as_of],
         )
-        for settled, extra in (("p.settled_on IS NULL", []), ("p.settled_on > %s", [as_of]))
+        for condition, extra in settled
     ]
 
 
@@ -181,17 +250,18 @@ def aging(
             cells[key] = AgingRow(customer_id, currency, [0] * width)
         return cells[key]
 
-    parts = (
-        _fast_parts(company.pk, as_of, bounds)
-        if known_at is None
-        else _known_parts(company.pk, as_of, bounds, known_at)
-    )
     with connection.cursor() as cursor:
+        settled = _not_settled_by(cursor, company.pk, as_of) if known_at is None else []
+        parts = (
+            _fast_parts(company.pk, as_of, bounds, settled)
+            if known_at is None
+            else _known_parts(company.pk, as_of, bounds, known_at)
+        )
         for sql, params, sign in parts:
             cursor.execute(sql, params)
             for customer_id, currency, bucket, amount in cursor.fetchall():
                 row(customer_id, currency).buckets[bucket] += sign * int(amount)
-        for sql, params in _unapplied_parts(company.pk, as_of, known_at):
+        for sql, params in _unapplied_parts(company.pk, as_of, known_at, settled):
             cursor.execute(sql, params)
             for customer_id, currency, amount in cursor.fetchall():
                 if amount:
