@@ -90,7 +90,8 @@ def _insert_with(
     table = quote(meta.db_table)
     quoted = ", ".join(quote(str(field.column)) for field in fields)
     count = 0
-    with connection.cursor() as cursor:
+    # Errors of the driver (a unique key, a foreign key) become Django's, as through the ORM.
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             json_at = [i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
             with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:

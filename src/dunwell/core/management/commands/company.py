@@ -157,7 +157,9 @@ class Command(DunwellCommand):
     # -- list -------------------------------------------------------------------------------------
 
     def list_companies(self, options: dict[str, Any]) -> None:
-        companies = list(Company.objects.annotate(member_count=Count("memberships")))
+        companies = list(
+            Company.objects.annotate(member_count=Count("memberships")).order_by("legal_name", "pk")
+        )
         members: dict[int, list[tuple[str, str]]] = {}
         for company_id, username, role in Membership.objects.order_by("user__username").values_list(
             "company_id", "user__username", "role"
