@@ -170,12 +170,19 @@ CHANGEABLE = (
 _CHANGEABLE_AT = [ITEM_COLUMNS.index(name) for name in CHANGEABLE]
 
 
-def _changes(item: OpenItem, row: tuple[Any, ...]) -> dict[str, tuple[Any, Any]]:
+class Known(NamedTuple):
+    """A stored item as the comparison needs it: its id and the values a file may change."""
+
+    id: int
+    values: tuple[Any, ...]  # in CHANGEABLE order
+
+
+def _changes(known: Known, row: tuple[Any, ...]) -> dict[str, tuple[Any, Any]]:
     changes = {}
-    for name, index in zip(CHANGEABLE, _CHANGEABLE_AT, strict=True):
+    for name, index, old in zip(CHANGEABLE, _CHANGEABLE_AT, known.values, strict=True):
         new = row[index]
-        if new not in (None, "") and getattr(item, name) != new:
-            changes[name] = (getattr(item, name), new)
+        if new not in (None, "") and old != new:
+            changes[name] = (old, new)
     return changes
 
 
@@ -183,6 +190,18 @@ def _batches(entries: Iterable[Staged], size: int) -> Iterator[list[Staged]]:
     it = iter(entries)
     while batch := list(islice(it, size)):
         yield batch
+
+
+def _known(company: Company, kind: ItemKind, numbers: list[str]) -> dict[str, Known]:
+    """The stored items with these numbers, as plain values (a re-import of a million rows
+    compares a million of them; model instances would take most of its time)."""
+    found: dict[str, Known] = {}
+    for start in range(0, len(numbers), LOOKUP):
+        chunk = numbers[start : start + LOOKUP]
+        query = OpenItem.objects.filter(company=company, kind=kind, number__in=chunk)
+        for pk, number, *values in query.values_list("pk", "number", *CHANGEABLE):
+            found[number] = Known(pk, tuple(values))
+    return found
 
 
 def _existing(company: Company, kind: ItemKind, numbers: list[str]) -> dict[str, OpenItem]:
@@ -226,16 +245,14 @@ def apply_items(
     seen: dict[str, tuple[int | None, tuple[Any, ...]]] = {}
     any_stored = OpenItem.objects.filter(company=company, kind=kind).exists()
     creator = _Creator(company, kind, summary, file_name, actor, at)
-    updated: list[tuple[OpenItem, dict[str, tuple[Any, Any]]]] = []
+    updated: list[tuple[int, dict[str, tuple[Any, Any]]]] = []
     try:
         for batch in _batches(staged, BATCH):
             fresh = _first_of_each_number(batch, seen, summary, file_name)
             if any_stored:
                 creator.writer.drain()  # the connection is the writer's until then
-            existing = (
-                _existing(company, kind, [e.spec.number for e in fresh]) if any_stored else {}
-            )
-            allocated = _allocated([item.pk for item in existing.values()]) if existing else set()
+            existing = _known(company, kind, [e.spec.number for e in fresh]) if any_stored else {}
+            allocated = _allocated([known.id for known in existing.values()]) if existing else set()
             for entry in fresh:
                 try:
                     row, planned = item_row(
@@ -244,14 +261,14 @@ def apply_items(
                 except DunwellError as error:
                     summary.reject(error, file_name, entry.line, entry.spec.number)
                     continue
-                item = existing.get(entry.spec.number)
-                if item is None:
+                known = existing.get(entry.spec.number)
+                if known is None:
                     creator.add(entry, row, planned)
                 else:
-                    result = _compare(entry, item, row, item.pk in allocated)
+                    result = _compare(entry, known, row, known.id in allocated)
                     summary.add(result)
                     if result.outcome is Outcome.UPDATED:
-                        updated.append((item, _changes(item, row)))
+                        updated.append((known.id, _changes(known, row)))
             creator.flush()
     except BaseException:
         creator.writer.abandon()
@@ -287,10 +304,10 @@ def _first_of_each_number(
     return fresh
 
 
-def _compare(entry: Staged, item: OpenItem, row: tuple[Any, ...], allocated: bool) -> RowResult:
+def _compare(entry: Staged, known: Known, row: tuple[Any, ...], allocated: bool) -> RowResult:
     """What a row says of a stored item: unchanged, an update, or a conflict not applied."""
     number = entry.spec.number
-    changes = _changes(item, row)
+    changes = _changes(known, row)
     guarded = sorted(set(changes) & {"amount_minor", "currency", "customer_id"})
     if not changes:
         return RowResult(entry.line, Outcome.UNCHANGED, number)
@@ -410,12 +427,14 @@ def _link_credit_notes(
 
 def _update(
     company: Company,
-    updated: list[tuple[OpenItem, dict[str, tuple[Any, Any]]]],
+    updated: list[tuple[int, dict[str, tuple[Any, Any]]]],
     file_name: str,
     actor: User | None,
     at: datetime,
 ) -> None:
-    for item, changes in updated:
+    items = OpenItem.objects.select_related("customer").in_bulk([pk for pk, _ in updated])
+    for pk, changes in updated:
+        item = items[pk]
         for name, (_, new) in changes.items():
             setattr(item, name, new)
         if "amount_minor" in changes:
@@ -434,4 +453,4 @@ def _update(
             + ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items()),
             data={k: [str(old), str(new)] for k, (old, new) in changes.items()},
         )
-    refresh_items([item.pk for item, _ in updated])
+    refresh_items([pk for pk, _ in updated])
