@@ -32,6 +32,10 @@ class DunwellCommand(BaseCommand):
             parser.add_argument(
                 "--company", help="company code (may be left out when there is only one)"
             )
+        self.add_format(parser)
+
+    def add_format(self, parser: CommandParser) -> None:
+        """`--format`; commands with subcommands add it to each of them."""
         parser.add_argument(
             "--format", choices=self.formats, default=self.formats[0], help="output format"
         )

@@ -96,8 +96,8 @@ class Command(DunwellCommand):
             help=f"governing law for late fees: {', '.join(GoverningLaw.values)} "
             "(default: the country's own, else EU for EU members, else CONTRACT)",
         )
-        self._add_format(create)
-        self._add_format(actions.add_parser("list", help="list the companies and their members"))
+        self.add_format(create)
+        self.add_format(actions.add_parser("list", help="list the companies and their members"))
         grant = actions.add_parser("grant", help="give a user a role in a company")
         grant.add_argument("--company", required=True, help="the company's code or id")
         grant.add_argument("--user", required=True, help="username")
@@ -111,12 +111,7 @@ class Command(DunwellCommand):
             help="with --create-user: read the password from this environment variable "
             "(default: ask for it)",
         )
-        self._add_format(grant)
-
-    def _add_format(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--format", choices=self.formats, default=self.formats[0], help="output format"
-        )
+        self.add_format(grant)
 
     def handle(self, *args: Any, **options: Any) -> None:
         handler = {"create": self.create, "list": self.list_companies, "grant": self.grant}
