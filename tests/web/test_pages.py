@@ -244,6 +244,12 @@ def test_aging_shows_labels_totals_and_chart(client: Client, cast: Cast) -> None
     assert '<rect class="bucket bucket-2"' in html  # 45 days past due: the 31-60 bucket
 
 
+def test_aging_in_german_names_the_first_bucket_in_german(client: Client, cast: Cast) -> None:
+    html = page(as_user(client, cast.viewer_a), "/aging/", HTTP_ACCEPT_LANGUAGE="de")
+    assert ">Nicht fällig<" in html and ">Current<" not in html
+    assert ">1-30<" in html
+
+
 def test_aging_accepts_custom_buckets(client: Client, cast: Cast) -> None:
     html = page(as_user(client, cast.viewer_a), "/aging/?buckets=15,50")
     assert ">16-50<" in html
