@@ -13,15 +13,14 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
+from dunwell.core import clock
 from dunwell.core.admin_site import ReadOnlyAdmin, ReadOnlyInline, money_column
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import FxRate
@@ -139,13 +138,12 @@ class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         # `obj` already holds the form's values; the service compares against the stored row.
         stored = Customer.objects.select_related("company").get(pk=obj.pk)
-        at = timezone.now()
         update_customer(
             customer=stored,
             changes={name: form.service_values[name] for name in CUSTOMER_EDITABLE},
             actor=_actor(request),
-            at=at,
-            on=timezone.localdate(at, timezone=ZoneInfo(stored.company.time_zone)),
+            at=clock.now(),
+            on=clock.today(stored.company),
         )
 
 

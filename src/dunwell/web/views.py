@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
-from dunwell.core.models import Company, Role
+from dunwell.core import clock
+from dunwell.core.models import Role
 from dunwell.imports.services.run import run_import
 from dunwell.ledger.queries import open_items
 from dunwell.reports.aging import aging
@@ -54,7 +51,7 @@ def customers(request: CompanyRequest) -> HttpResponse:
     sort = form.value("sort") or "name"
     rows = customer_rows(
         company,
-        today=timezone.localdate(),
+        today=clock.today(company),
         q=form.value("q") or "",
         segment=form.value("segment") or "",
         status=form.value("status") or "",
@@ -73,7 +70,7 @@ def customers(request: CompanyRequest) -> HttpResponse:
 def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
     found = access_customer(request, customer_id)
     form = AsOfForm(request.GET)
-    as_of = form.as_of_or(timezone.localdate())
+    as_of = form.as_of_or(clock.today(request.company))
     context = {
         "customer": found,
         "form": form,
@@ -101,14 +98,6 @@ def item(request: CompanyRequest, item_id: int) -> HttpResponse:
     return render(request, "web/item.html", context)
 
 
-def company_today(company: Company) -> date:
-    """Today in the company's time zone (the server's when the zone is unknown)."""
-    try:
-        return timezone.localdate(timezone=ZoneInfo(company.time_zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.localdate()
-
-
 @company_view()
 def statement(request: CompanyRequest, customer_id: int) -> HttpResponse:
     found = access_customer(request, customer_id)
@@ -116,7 +105,7 @@ def statement(request: CompanyRequest, customer_id: int) -> HttpResponse:
     context = {
         "customer": found,
         "form": form,
-        "statement": customer_statement(found, form.as_of_or(company_today(request.company))),
+        "statement": customer_statement(found, form.as_of_or(clock.today(request.company))),
         "language": document_language(found, request.company),
     }
     return render(request, "web/statement.html", context)
@@ -129,7 +118,7 @@ def statement_pdf(request: CompanyRequest, customer_id: int) -> HttpResponse:
     if not form.is_valid():
         errors = " ".join(str(error) for error in form.errors.get("as_of", []))
         return HttpResponseBadRequest(errors, content_type="text/plain")
-    report = customer_statement(found, form.as_of_or(company_today(request.company)))
+    report = customer_statement(found, form.as_of_or(clock.today(request.company)))
     language = document_language(found, request.company)
     html = render_document("web/documents/statement.html", {"statement": report}, language)
     name = f"statement-{filename_part(found.account_number)}-{report.as_of.isoformat()}.pdf"
@@ -150,7 +139,7 @@ def invoice_pdf(request: CompanyRequest, item_id: int) -> HttpResponse:
 @company_view()
 def aging_report(request: CompanyRequest) -> HttpResponse:
     form = AgingForm(request.GET)
-    report = aging(request.company, form.as_of_or(timezone.localdate()), form.bounds())
+    report = aging(request.company, form.as_of_or(clock.today(request.company)), form.bounds())
     export = request.GET.get("format")
     if export in ("csv", "xlsx"):
         return _download(report_table=exports.aging_table(report), kind=export, request=request)
@@ -162,7 +151,7 @@ def aging_report(request: CompanyRequest) -> HttpResponse:
 def _download(
     *, report_table: list[list[object]], kind: str, request: CompanyRequest
 ) -> HttpResponse:
-    name = f"aging-{request.company.code}-{timezone.localdate().isoformat()}.{kind}"
+    name = f"aging-{request.company.code}-{clock.today(request.company).isoformat()}.{kind}"
     if kind == "csv":
         response = HttpResponse(exports.as_csv(report_table), content_type="text/csv")
     else:
@@ -183,7 +172,7 @@ def import_file(request: CompanyRequest) -> HttpResponse:
                 files=form.uploads(),
                 options=form.options(),
                 actor=request.user if request.user.is_authenticated else None,
-                at=timezone.now(),
+                at=clock.now(),
             )
     else:
         form = ImportForm()

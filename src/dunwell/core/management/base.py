@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
 
@@ -62,12 +62,10 @@ class DunwellCommand(BaseCommand):
         raise CommandError("there are several companies: name one with --company CODE")
 
     def now(self) -> datetime:
-        return timezone.now()
+        return clock.now()
 
     def today(self, company: Company | None = None) -> date:
-        if company is None:
-            return timezone.localdate()
-        return timezone.localdate(timezone=_zone(company.time_zone))
+        return clock.today(company)
 
     def emit_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
@@ -77,9 +75,3 @@ class DunwellCommand(BaseCommand):
             return super().execute(*args, **options)
         except DunwellError as exc:
             raise CommandError(str(exc)) from exc
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only commands that need it pay for it
-
-    return ZoneInfo(name)

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
-from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
@@ -63,8 +62,8 @@ class Command(BaseCommand):
                 f"the demo company {COMPANY_CODE!r} already exists: "
                 "run `dunwell demo build --fresh` to start over"
             )
-        as_of = options["as_of"] or timezone.localdate()
-        at = timezone.now().astimezone(UTC)
+        as_of = options["as_of"] or self.today()
+        at = self.now().astimezone(UTC)
         if as_of > at.date():  # a demo "as of" a later day: record everything on that day
             at = datetime(as_of.year, as_of.month, as_of.day, 23, 59, tzinfo=UTC)
         console = self.console
