@@ -18,6 +18,7 @@ from django.db import connections
 from rich.console import Console
 from rich.table import Table
 
+from dunwell.core import clock
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.models import Company
 from dunwell.core.money import Money
@@ -62,8 +63,8 @@ class Command(BaseCommand):
                 f"the demo company {COMPANY_CODE!r} already exists: "
                 "run `dunwell demo build --fresh` to start over"
             )
-        as_of = options["as_of"] or self.today()
-        at = self.now().astimezone(UTC)
+        as_of = options["as_of"] or clock.today()
+        at = clock.now().astimezone(UTC)
         if as_of > at.date():  # a demo "as of" a later day: record everything on that day
             at = datetime(as_of.year, as_of.month, as_of.day, 23, 59, tzinfo=UTC)
         console = self.console
