@@ -47,6 +47,11 @@ def main() -> None:
             command += ["--workdir", str(args.workdir)]
         print(f"\n== {name} on {vendor}: {' '.join(command[2:])}", flush=True)
         subprocess.run(command, check=True)
+        if name == "import" and vendor == "postgresql":  # what the server alone needs
+            command = [sys.executable, "-m", "benchmarks.pg_floor", "--database-url", url]
+            command += ["--json", str(RESULTS / "postgresql-copy-floor.json")]
+            print(f"\n== COPY floor on {vendor}: {' '.join(command[2:])}", flush=True)
+            subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """CSV bytes in, rows of canonical fields with their physical line numbers out."""
 
+import pickle
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from dunwell.formats.csv_rows import (
     parse_decimal,
     parse_minor,
     read_csv,
+    stream_csv,
     to_minor,
 )
 from dunwell.formats.errors import FileRejected
@@ -193,6 +195,47 @@ def test_unterminated_quote_is_refused_naming_the_line_where_the_record_starts()
         "invoices.csv line 3: expected a well-formed CSV record (a quoted value must end with "
         'a quote), got "unexpected end of data"'
     ]
+
+
+# -- pieces, for worker processes ------------------------------------------------------------
+
+_cell = st.text(alphabet="ab1 ", max_size=3)
+_line = st.one_of(
+    st.just(""),  # a blank line
+    st.lists(_cell, min_size=1, max_size=4).map(",".join),  # often too few or too many values
+)
+
+
+@given(
+    lines=st.lists(_line, max_size=40),
+    blank_before=st.integers(0, 2),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    size=st.integers(1, 30),
+)
+def test_pieces_give_the_records_lines_and_errors_of_the_whole_file(
+    lines, blank_before, newline, size
+):
+    text = newline * blank_before + newline.join(["number,amount,due_on", *lines]) + newline
+    whole = stream_csv(text.encode(), file_name="f.csv", **FIELDS)
+    expected = list(whole.records)
+    pieces = stream_csv(text.encode(), file_name="f.csv", **FIELDS)
+    assert pieces.body is not None
+    errors: list = []
+    found = [r for piece in pieces.body.pieces(size) for r in pieces.body.records(*piece, errors)]
+    assert found == expected
+    assert errors == whole.errors
+
+
+def test_a_file_with_quotes_or_lone_carriage_returns_is_not_cut_in_pieces():
+    assert stream_csv(b'number,amount\n"A-1",1\n', file_name="f.csv", **FIELDS).body is None
+    assert stream_csv(b"number,amount\rA-1,1\r", file_name="f.csv", **FIELDS).body is None
+
+
+def test_a_refused_file_keeps_its_errors_when_sent_between_processes():
+    with pytest.raises(FileRejected) as caught:
+        read(b'number,amount\nA-1,"2\n')
+    copy = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own bytes
+    assert copy.errors == caught.value.errors and str(copy) == str(caught.value)
 
 
 # -- dates --------------------------------------------------------------------------------------

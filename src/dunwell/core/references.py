@@ -24,7 +24,9 @@ def _numeric(text: str) -> int:
 
 def rf_reference(base: str) -> str:
     """The RF creditor reference for an alphanumeric base of 1 to 21 characters (compact form)."""
-    cleaned = _NOT_ALNUM.sub("", base.upper())
+    cleaned = base.upper()
+    if not (cleaned.isascii() and cleaned.isalnum()):  # letters and digits only: kept as they are
+        cleaned = _NOT_ALNUM.sub("", cleaned)
     if not 1 <= len(cleaned) <= 21 or not cleaned.isascii():
         raise ValueError(f"an RF reference base has 1 to 21 letters or digits, got {base!r}")
     check = 98 - _numeric(cleaned + "RF00") % 97

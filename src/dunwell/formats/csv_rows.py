@@ -33,7 +33,7 @@ import csv
 import io
 import re
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -83,10 +83,16 @@ class CsvTable:
 class CsvStream:
     """A file whose header has been read and whose rows are read as they are iterated.
 
-    `errors` fills while `rows` is consumed: read it after the last row.
+    `rows` gives each record as a `CsvRow`; `records` gives the same records as they were split
+    (the physical line and the cells, checked against the header's width), for a reader that
+    builds the rows with `make_row` later. Both draw on one stream: read one of them. `errors`
+    fills while it is consumed: read it after the last row.
     """
 
     rows: Iterator[CsvRow]
+    records: Iterator[tuple[int, list[str]]]
+    make_row: Callable[[int, list[str]], CsvRow]
+    body: CsvBody | None  # when the records can be read in pieces (see `CsvBody`)
     unknown_columns: tuple[str, ...]
     errors: list[FormatError]
     columns: dict[str, str]
@@ -116,28 +122,61 @@ def stream_csv(
         names, targets, fields, required=set(required), file_name=file_name, line=header_line
     )
     errors: list[FormatError] = []
-
-    def rows() -> Iterator[CsvRow]:
-        width = len(names)
-        wanted = list(columns.items())
-        for line, cells in records:
-            extra = cells[width:]
-            if extra and not any(cell.strip() for cell in extra):
-                del cells[width:]  # trailing delimiters, as some spreadsheets write
-            if len(cells) != width:
-                expected = f"{width} values separated by {_delimiter_name(delimiter)}"
-                errors.append(FormatError(file_name, line, None, expected, f"{len(cells)} values"))
-                continue
-            yield CsvRow(line, {field: cells[i].strip() for field, i in wanted})
-
+    width = len(names)
+    make_row = _RowMaker(list(columns.items()))
+    split = _checked(records, width, delimiter, file_name, errors)
+    body = None
+    if '"' not in text and text.count("\r") == text.count("\r\n"):
+        start = 0
+        for _ in range(header_line):  # the header's line and any blank lines before it
+            start = text.find("\n", start) + 1 or len(text)
+        body = CsvBody(text, start, header_line + 1, delimiter, width, file_name)
     return CsvStream(
-        rows=rows(),
+        rows=(make_row(line, cells) for line, cells in split),
+        records=split,
+        make_row=make_row,
+        body=body,
         unknown_columns=tuple(unknown),
         errors=errors,
         columns={field: names[i].strip() for field, i in columns.items()},
         encoding=encoding,
         delimiter=delimiter,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CsvBody:
+    """The records after the header as pieces of the decoded text, read independently (by
+    worker processes, which get the text by fork, not by copy).
+
+    Only for a file without quote characters and without lone carriage returns: there every
+    line feed ends a record, so the text can be cut after any line feed and each piece knows
+    the physical line it starts on.
+    """
+
+    text: str
+    start: int  # offset of the first line after the header
+    line: int  # its physical line number
+    delimiter: str
+    width: int
+    file_name: str
+
+    def pieces(self, size: int) -> Iterator[tuple[int, int, int]]:
+        """(start, end, first line) of consecutive pieces of about `size` characters."""
+        text, start, line = self.text, self.start, self.line
+        while start < len(text):
+            end = text.find("\n", start + size)
+            end = len(text) if end < 0 else end + 1
+            yield start, end, line
+            line += text.count("\n", start, end)
+            start = end
+
+    def records(
+        self, start: int, end: int, line: int, errors: list[FormatError]
+    ) -> Iterator[tuple[int, list[str]]]:
+        """The records of one piece, as `CsvStream.records` gives them; bad widths to `errors`."""
+        records = _Records(self.text[start:end], self.delimiter, self.file_name, first_line=line)
+        return _checked(records, self.width, self.delimiter, self.file_name, errors)
 
 
 def read_csv(
@@ -222,19 +261,49 @@ def _sniff(text: str) -> str:
     return max(DELIMITERS, key=cells)  # max keeps the first of equals: DELIMITERS' order
 
 
+class _RowMaker:
+    """Builds a `CsvRow` from split cells (a class, not a closure, so that it can be pickled)."""
+
+    def __init__(self, wanted: list[tuple[str, int]]) -> None:
+        self.wanted = wanted
+
+    def __call__(self, line: int, cells: list[str]) -> CsvRow:
+        return CsvRow(line, {field: cells[i].strip() for field, i in self.wanted})
+
+
+def _checked(
+    records: Iterator[tuple[int, list[str]]],
+    width: int,
+    delimiter: str,
+    file_name: str,
+    errors: list[FormatError],
+) -> Iterator[tuple[int, list[str]]]:
+    """The records with the header's number of cells; the others become errors."""
+    for line, cells in records:
+        extra = cells[width:]
+        if extra and not any(cell.strip() for cell in extra):
+            del cells[width:]  # trailing delimiters, as some spreadsheets write
+        if len(cells) != width:
+            expected = f"{width} values separated by {_delimiter_name(delimiter)}"
+            errors.append(FormatError(file_name, line, None, expected, f"{len(cells)} values"))
+            continue
+        yield line, cells
+
+
 class _Records:
     """Non-blank records with the physical line on which each starts."""
 
-    def __init__(self, text: str, delimiter: str, file_name: str) -> None:
+    def __init__(self, text: str, delimiter: str, file_name: str, first_line: int = 1) -> None:
         self._reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         self._file_name = file_name
+        self._before = first_line - 1
 
     def __iter__(self) -> _Records:
         return self
 
     def __next__(self) -> tuple[int, list[str]]:
         while True:
-            start = self._reader.line_num + 1
+            start = self._before + self._reader.line_num + 1
             try:
                 cells = next(self._reader)
             except csv.Error as exc:

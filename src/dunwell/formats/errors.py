@@ -53,6 +53,9 @@ class FileRejected(Exception):  # noqa: N818 - names the outcome, as callers say
             raise ValueError("FileRejected needs at least one FormatError")
         super().__init__("; ".join(str(error) for error in self.errors))
 
+    def __reduce__(self) -> tuple[type[FileRejected], tuple[list[FormatError]]]:
+        return FileRejected, (self.errors,)  # raised in an import's worker process, re-raised here
+
 
 class FieldError(ValueError):
     """A value that does not parse; the caller knows the file and line and places it with `at`."""

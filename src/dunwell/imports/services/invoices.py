@@ -13,19 +13,25 @@ numbers created), so a million-row file adds thousands of history rows, not mill
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+import multiprocessing
+import os
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import Any, NamedTuple
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any, NamedTuple, NoReturn
 
 from django.contrib.auth.models import User
+from django.db import connections
 
 from dunwell.core.bulk import BackgroundInserter
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
-from dunwell.formats.csv_rows import CsvRow
-from dunwell.formats.errors import FieldError
+from dunwell.formats.csv_rows import CsvBody, CsvRow, CsvStream
+from dunwell.formats.errors import FieldError, FormatError
 from dunwell.imports.services.common import Outcome, RowResult, Summary
 from dunwell.imports.services.rows import RowError, RowReader
 from dunwell.ledger.models import (
@@ -43,12 +49,13 @@ from dunwell.ledger.services.balances import refresh_items
 from dunwell.ledger.services.documents import (
     ITEM_COLUMNS,
     ItemInput,
-    Planned,
+    LineInput,
     instalments_of,
     item_row,
     lines_of,
 )
 from dunwell.terms.models import PaymentTerm
+from dunwell.terms.rules.due_dates import DuePart
 from dunwell.terms.services import Scheduler
 
 REQUIRED = ("number", "customer", "issue_date", "amount")
@@ -73,24 +80,215 @@ class Staged(NamedTuple):
     related_number: str = ""
 
 
-def parse_rows(
+class Prepared(NamedTuple):
+    """A row ready to store: its values in `ITEM_COLUMNS` order, and what the checks across
+    the file need. Plain values only, so that a worker process can hand it back cheaply."""
+
+    line: int | None
+    number: str
+    content: tuple[Any, ...]  # what two rows with one number must agree on
+    row: tuple[Any, ...]
+    parts: tuple[DuePart, ...] = ()  # the instalments, when the terms split the amount
+    lines: tuple[LineInput, ...] = ()
+    related_number: str = ""
+
+
+class _Preparer:
+    """Reads, checks and computes the rows of one file of one company.
+
+    Made in the importing process with everything it needs read from the database (customers,
+    terms, holidays come lazily from the calendar library); for a large file it is copied into
+    worker processes by fork, which never use the database connection (see `_detach`).
+    """
+
+    def __init__(
+        self,
+        company: Company,
+        kind: ItemKind,
+        reader: RowReader,
+        actor: User | None,
+        at: datetime,
+    ) -> None:
+        self.company, self.kind, self.reader, self.at = company, kind, reader, at
+        known = Customer.objects.filter(company=company).only(
+            "id", "company_id", "account_number", "currency", "payment_term_id"
+        )
+        self.customers = {c.account_number: c for c in known}
+        self.terms = {t.code: t for t in PaymentTerm.objects.filter(company=company)}
+        self.scheduler = Scheduler(company)
+        stored = activity.stored_actor(actor)
+        self.created_by_id = stored.pk if stored else None
+
+    def staged(self, entry: Staged, summary: Summary) -> Prepared | None:
+        """A staged document with its computed values, or None (rejected in the summary)."""
+        spec = entry.spec
+        try:
+            row, planned = item_row(
+                self.company,
+                spec,
+                created_by_id=self.created_by_id,
+                at=self.at,
+                scheduler=self.scheduler,
+            )
+        except DunwellError as error:
+            summary.reject(error, self.reader.file_name, entry.line, spec.number)
+            return None
+        parts = planned.parts if len(planned.parts) > 1 else ()
+        return Prepared(
+            entry.line, spec.number, _content(spec), row, parts, spec.lines, entry.related_number
+        )
+
+    def row(self, row: CsvRow, summary: Summary) -> Prepared | None:
+        try:
+            entry = _stage(row, self.kind, self.reader, self.customers, self.terms)
+        except RowError as error:
+            summary.reject(error.error, self.reader.file_name, row.line, row.get("number"))
+            return None
+        return self.staged(entry, summary)
+
+    def piece(
+        self, body: CsvBody, make_row: Callable[[int, list[str]], CsvRow], task: _Piece
+    ) -> _Done:
+        """One piece of the file (in a worker): its prepared rows, rejected rows and records
+        that could not be split into the header's columns."""
+        summary = Summary(kind="", file_name=self.reader.file_name, dry_run=True, keep_valid=True)
+        errors: list[FormatError] = []
+        prepared = []
+        for line, cells in body.records(*task, errors):
+            entry = self.row(make_row(line, cells), summary)
+            if entry is not None:
+                prepared.append(entry)
+        return prepared, summary.rejected, errors
+
+
+_Piece = tuple[int, int, int]  # start, end, first line: see CsvBody.pieces
+_Done = tuple[list[Prepared], list[RowResult], list[FormatError]]
+
+
+def prepare_staged(
     company: Company,
-    rows: Iterable[CsvRow],
+    staged: Iterable[Staged],
     kind: ItemKind,
     reader: RowReader,
     summary: Summary,
-) -> Iterator[Staged]:
-    """Each row staged as a document, or rejected in the summary (a generator: rows stream)."""
-    known = Customer.objects.filter(company=company).only(
-        "id", "company_id", "account_number", "currency", "payment_term_id"
-    )
-    customers = {c.account_number: c for c in known}
-    terms = {t.code: t for t in PaymentTerm.objects.filter(company=company)}
-    for row in rows:
-        try:
-            yield _stage(row, kind, reader, customers, terms)
-        except RowError as error:
-            summary.reject(error.error, reader.file_name, row.line, row.get("number"))
+    actor: User | None,
+    at: datetime,
+) -> Iterator[Prepared]:
+    """Documents staged by another reader (e-invoices), prepared in this process."""
+    preparer = _Preparer(company, kind, reader, actor, at)
+    for entry in staged:
+        prepared = preparer.staged(entry, summary)
+        if prepared is not None:
+            yield prepared
+
+
+PARALLEL_FROM_BYTES = (
+    8 * 2**20
+)  # about 100,000 invoice rows: below, workers cost more than they save
+PIECE = 2**19  # characters per task of a worker (about 6,000 invoice rows)
+
+
+def workers_for(size: int) -> int:
+    """How many worker processes prepare a CSV file of `size` bytes (0: this process does).
+
+    Workers are forked: only where fork exists, with more than one CPU to run them, and from a
+    process with no other thread (the CLI; a web server's threads could hold a lock at the
+    fork that the copy would then wait for forever).
+    """
+    if size < PARALLEL_FROM_BYTES or threading.active_count() > 1:
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cpus or 1, 4) if (cpus or 1) > 1 else 0
+
+
+@contextmanager
+def prepared_rows(
+    company: Company,
+    table: CsvStream,
+    kind: ItemKind,
+    reader: RowReader,
+    summary: Summary,
+    actor: User | None,
+    at: datetime,
+    *,
+    workers: int = 0,
+) -> Iterator[Iterator[Prepared]]:
+    """The file's rows prepared, in file order, with rejected rows in the summary.
+
+    With `workers` (and a file that can be read in pieces, `CsvBody`), reading and computing
+    the rows, most of a large import's work, runs in that many forked processes while this one
+    checks numbers across the file, looks up stored items and writes. The pool is forked here,
+    before the writer's thread exists; the workers get the file's text and the preparer by
+    fork, so a task is three integers.
+    """
+    preparer = _Preparer(company, kind, reader, actor, at)
+    if workers < 1 or table.body is None:
+        yield (p for row in table.rows if (p := preparer.row(row, summary)) is not None)
+        return
+    context = multiprocessing.get_context("fork")
+    state = (preparer, table.body, table.make_row)
+    with context.Pool(workers, initializer=_start_worker, initargs=(state,)) as pool:
+        yield _in_workers(pool, table, summary, window=4 * workers)
+
+
+def _in_workers(
+    pool: Pool, table: CsvStream, summary: Summary, *, window: int
+) -> Iterator[Prepared]:
+    """The pieces prepared by the pool, taken back in file order; at most `window` pieces are
+    out at once, so that finished rows never pile up faster than they are written."""
+    if table.body is None:
+        raise ValueError("this file cannot be read in pieces")
+    out: deque[AsyncResult[_Done]] = deque()
+
+    def collect() -> Iterator[Prepared]:
+        prepared, rejected, errors = out.popleft().get()
+        for result in rejected:
+            summary.add(result)
+        table.errors.extend(errors)
+        return iter(prepared)
+
+    for piece in table.body.pieces(PIECE):
+        out.append(pool.apply_async(_prepare_piece, (piece,)))
+        if len(out) >= window:
+            yield from collect()
+    while out:
+        yield from collect()
+
+
+_worker: tuple[_Preparer, CsvBody, Callable[[int, list[str]], CsvRow]] | None = None
+
+
+def _start_worker(state: tuple[_Preparer, CsvBody, Callable[[int, list[str]], CsvRow]]) -> None:
+    """In a forked worker: keep what it works with; make any use of the database an error."""
+    global _worker  # noqa: PLW0603 - one per worker process
+    _worker = state
+    _detach()
+
+
+def _detach() -> None:
+    """The parent's connection must never be used (nor closed: closing a PostgreSQL connection
+    sends the server a goodbye that would end the parent's session). Keep the handle, drop it
+    from Django, and refuse every query."""
+    for connection in connections.all(initialized_only=True):
+        _kept.append(connection.connection)
+        connection.connection = None
+        connection.execute_wrappers.append(_refuse)
+
+
+_kept: list[Any] = []
+
+
+def _refuse(*args: Any) -> NoReturn:
+    raise RuntimeError("an import worker process may not use the database")
+
+
+def _prepare_piece(task: _Piece) -> _Done:
+    if _worker is None:
+        raise RuntimeError("an import worker was started without its preparer")
+    preparer, body, make_row = _worker
+    return preparer.piece(body, make_row, task)
 
 
 def _stage(
@@ -186,7 +384,7 @@ def _changes(known: Known, row: tuple[Any, ...]) -> dict[str, tuple[Any, Any]]:
     return changes
 
 
-def _batches(entries: Iterable[Staged], size: int) -> Iterator[list[Staged]]:
+def _batches(entries: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
     it = iter(entries)
     while batch := list(islice(it, size)):
         yield batch
@@ -226,49 +424,43 @@ def _allocated(item_ids: list[int]) -> set[int]:
 def apply_items(
     *,
     company: Company,
-    staged: Iterable[Staged],
+    prepared: Iterable[Prepared],
     kind: ItemKind,
     summary: Summary,
     file_name: str,
     actor: User | None,
     at: datetime,
 ) -> None:
-    """Create, update or report each staged item (inside the caller's transaction).
+    """Create, update or report each prepared item (inside the caller's transaction).
 
     Works through the rows in batches, so a million-row file never holds a million model
     instances: new items are written by a `BackgroundInserter`, known numbers are looked up
     per batch (not at all while the company has no document of this kind yet).
     """
-    scheduler = Scheduler(company)
-    stored = activity.stored_actor(actor)
-    created_by_id = stored.pk if stored else None
-    seen: dict[str, tuple[int | None, tuple[Any, ...]]] = {}
+    seen: dict[str, tuple[int | None, int]] = {}
     any_stored = OpenItem.objects.filter(company=company, kind=kind).exists()
     creator = _Creator(company, kind, summary, file_name, actor, at)
     updated: list[tuple[int, dict[str, tuple[Any, Any]]]] = []
     try:
-        for batch in _batches(staged, BATCH):
+        for batch in _batches(prepared, BATCH):
             fresh = _first_of_each_number(batch, seen, summary, file_name)
-            if any_stored:
-                creator.writer.drain()  # the connection is the writer's until then
-            existing = _known(company, kind, [e.spec.number for e in fresh]) if any_stored else {}
+            if not any_stored:
+                for entry in fresh:
+                    creator.add(entry)
+                creator.flush()
+                continue
+            creator.writer.drain()  # the connection is the writer's until then
+            existing = _known(company, kind, [entry.number for entry in fresh])
             allocated = _allocated([known.id for known in existing.values()]) if existing else set()
             for entry in fresh:
-                try:
-                    row, planned = item_row(
-                        company, entry.spec, created_by_id=created_by_id, at=at, scheduler=scheduler
-                    )
-                except DunwellError as error:
-                    summary.reject(error, file_name, entry.line, entry.spec.number)
-                    continue
-                known = existing.get(entry.spec.number)
+                known = existing.get(entry.number)
                 if known is None:
-                    creator.add(entry, row, planned)
+                    creator.add(entry)
                 else:
-                    result = _compare(entry, known, row, known.id in allocated)
+                    result = _compare(entry, known, known.id in allocated)
                     summary.add(result)
                     if result.outcome is Outcome.UPDATED:
-                        updated.append((known.id, _changes(known, row)))
+                        updated.append((known.id, _changes(known, entry.row)))
             creator.flush()
     except BaseException:
         creator.writer.abandon()
@@ -278,20 +470,25 @@ def apply_items(
 
 
 def _first_of_each_number(
-    batch: list[Staged],
-    seen: dict[str, tuple[int | None, tuple[Any, ...]]],
+    batch: list[Prepared],
+    seen: dict[str, tuple[int | None, int]],
     summary: Summary,
     file_name: str,
-) -> list[Staged]:
-    """The rows whose number is new in the file; a repeat is unchanged or, if it differs, refused."""
-    fresh: list[Staged] = []
+) -> list[Prepared]:
+    """The rows whose number is new in the file; a repeat is unchanged or, if it differs, refused.
+
+    `seen` keeps each number's first line and the hash of its content, not the content: a
+    million numbers would otherwise hold a million tuples of values (about 170 MB). Two
+    different contents share a 64-bit hash with a chance of one in 10^19.
+    """
+    fresh: list[Prepared] = []
     for entry in batch:
-        number = entry.spec.number
+        number = entry.number
         first = seen.get(number)
         if first is None:
-            seen[number] = (entry.line, _content(entry.spec))
+            seen[number] = (entry.line, hash(entry.content))
             fresh.append(entry)
-        elif first[1] == _content(entry.spec):
+        elif first[1] == hash(entry.content):
             summary.add(
                 RowResult(entry.line, Outcome.UNCHANGED, number, reason=f"repeats line {first[0]}")
             )
@@ -304,10 +501,10 @@ def _first_of_each_number(
     return fresh
 
 
-def _compare(entry: Staged, known: Known, row: tuple[Any, ...], allocated: bool) -> RowResult:
+def _compare(entry: Prepared, known: Known, allocated: bool) -> RowResult:
     """What a row says of a stored item: unchanged, an update, or a conflict not applied."""
-    number = entry.spec.number
-    changes = _changes(known, row)
+    number = entry.number
+    changes = _changes(known, entry.row)
     guarded = sorted(set(changes) & {"amount_minor", "currency", "customer_id"})
     if not changes:
         return RowResult(entry.line, Outcome.UNCHANGED, number)
@@ -321,6 +518,9 @@ def _compare(entry: Staged, known: Known, row: tuple[Any, ...], allocated: bool)
     return RowResult(
         entry.line, Outcome.UPDATED, number, reason="changed " + ", ".join(sorted(changes))
     )
+
+
+_CUSTOMER_AT = ITEM_COLUMNS.index("customer_id")
 
 
 class _Creator:
@@ -340,15 +540,15 @@ class _Creator:
         self.rows: list[tuple[Any, ...]] = []
         self.writer = BackgroundInserter(OpenItem, ITEM_COLUMNS)
         self.by_customer: dict[int, list[str]] = defaultdict(list)
-        self.detailed: list[tuple[Staged, Planned]] = []  # with instalments or lines
-        self.credit_notes: list[Staged] = []
+        self.detailed: list[Prepared] = []  # with instalments or lines
+        self.credit_notes: list[Prepared] = []
 
-    def add(self, entry: Staged, row: tuple[Any, ...], planned: Planned) -> None:
-        self.rows.append(row)
-        self.by_customer[entry.spec.customer.id].append(entry.spec.number)
-        self.summary.add(RowResult(entry.line, Outcome.CREATED, entry.spec.number))
-        if len(planned.parts) > 1 or entry.spec.lines:
-            self.detailed.append((entry, planned))
+    def add(self, entry: Prepared) -> None:
+        self.rows.append(entry.row)
+        self.by_customer[entry.row[_CUSTOMER_AT]].append(entry.number)
+        self.summary.add(RowResult(entry.line, Outcome.CREATED, entry.number))
+        if entry.parts or entry.lines:
+            self.detailed.append(entry)
         if entry.related_number:
             self.credit_notes.append(entry)
 
@@ -387,24 +587,22 @@ class _Creator:
         """Instalments and lines of the new items that have them."""
         if not self.detailed:
             return
-        items = _existing(self.company, self.kind, [e.spec.number for e, _ in self.detailed])
+        items = _existing(self.company, self.kind, [entry.number for entry in self.detailed])
         parts: list[Instalment] = []
         lines: list[OpenItemLine] = []
-        for entry, planned in self.detailed:
-            item = items[entry.spec.number]
-            parts.extend(instalments_of(item, planned))
-            lines.extend(lines_of(item, entry.spec))
+        for entry in self.detailed:
+            item = items[entry.number]
+            parts.extend(instalments_of(item, entry.parts))
+            lines.extend(lines_of(item, entry.lines))
         Instalment.objects.bulk_create(parts)
         OpenItemLine.objects.bulk_create(lines)
 
 
 def _link_credit_notes(
-    company: Company, entries: list[Staged], actor: User | None, at: datetime
+    company: Company, entries: list[Prepared], actor: User | None, at: datetime
 ) -> None:
     for entry in entries:
-        note = OpenItem.objects.get(
-            company=company, kind=ItemKind.CREDIT_NOTE, number=entry.spec.number
-        )
+        note = OpenItem.objects.get(company=company, kind=ItemKind.CREDIT_NOTE, number=entry.number)
         invoice = OpenItem.objects.filter(
             company=company,
             kind=ItemKind.INVOICE,

@@ -12,14 +12,14 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from dunwell.core.bulk import gc_paused
+from dunwell.core.bulk import deferred_indexes, gc_paused
 from dunwell.core.models import Company
 from dunwell.formats.csv_rows import stream_csv
 from dunwell.formats.errors import FileRejected
 from dunwell.imports.services import customers, einvoices, invoices, payments
 from dunwell.imports.services.common import Options, Summary, record_run
 from dunwell.imports.services.rows import RowReader
-from dunwell.ledger.models import ItemKind
+from dunwell.ledger.models import ItemKind, OpenItem
 
 KINDS = ("customers", "invoices", "credit-notes", "payments", "einvoice")
 FIELDS = {
@@ -86,10 +86,13 @@ def _apply(
         staged = einvoices.stage(
             company, parsed, options, summary, actor=actor, at=at, on=at.date()
         )
+        reader = RowReader(summary.file_name, options)
         for item_kind, entries in staged.items():
             invoices.apply_items(
                 company=company,
-                staged=entries,
+                prepared=invoices.prepare_staged(
+                    company, entries, item_kind, reader, summary, actor, at
+                ),
                 kind=item_kind,
                 summary=summary,
                 file_name=summary.file_name,
@@ -132,15 +135,22 @@ def _apply(
             )
         else:
             item_kind = ItemKind.CREDIT_NOTE if kind == "credit-notes" else ItemKind.INVOICE
-            invoices.apply_items(
-                company=company,
-                staged=invoices.parse_rows(company, table.rows, item_kind, reader, summary),
-                kind=item_kind,
-                summary=summary,
-                file_name=file_name,
-                actor=actor,
-                at=at,
-            )
+            workers = invoices.workers_for(len(data))
+            with (
+                deferred_indexes(OpenItem, new_rows=data.count(b"\n")),
+                invoices.prepared_rows(
+                    company, table, item_kind, reader, summary, actor, at, workers=workers
+                ) as prepared,
+            ):
+                invoices.apply_items(
+                    company=company,
+                    prepared=prepared,
+                    kind=item_kind,
+                    summary=summary,
+                    file_name=file_name,
+                    actor=actor,
+                    at=at,
+                )
     except FileRejected as rejected:  # a record that cannot be read, found while streaming
         summary.file_rejected = True
         for error in rejected.errors:

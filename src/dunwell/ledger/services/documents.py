@@ -82,7 +82,9 @@ _NOT_ASCII_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 def payment_reference_for(number: str) -> str:
     """RF reference from the document number's letters and digits (a hash when it is too long)."""
-    base = _NOT_ASCII_ALNUM.sub("", number.upper())
+    base = number.upper()
+    if not (base.isascii() and base.isalnum()):  # most numbers are: "INV0815" is used as it is
+        base = _NOT_ASCII_ALNUM.sub("", base)
     if not base or len(base) > 21:
         base = str(int(hashlib.sha256(number.encode()).hexdigest(), 16))[:21]
     return rf_reference(base)
@@ -103,32 +105,40 @@ def plan_dates(company: Company, spec: ItemInput, scheduler: Scheduler | None = 
     Pass one `Scheduler` when planning many documents: it reads the terms and holidays once.
     """
     scheduler = scheduler or Scheduler(company)
-    term_id = spec.payment_term.id if spec.payment_term else spec.customer.payment_term_id
-    term = scheduler.applicable(term_id)
+    # Runs once per row of a million-row import: the spec's fields are read once, into locals.
+    number, issued_on, gross_minor, given_due_on, term_given = (
+        spec.number,
+        spec.issued_on,
+        spec.gross_minor,
+        spec.due_on,
+        spec.payment_term,
+    )
+    term = scheduler.applicable(term_given.id if term_given else spec.customer.payment_term_id)
     if spec.kind is ItemKind.CREDIT_NOTE:
-        on = spec.due_on or spec.issued_on
-        return Planned(on, (due_dates.DuePart(on, spec.gross_minor),), None, term)
-    if term is None and spec.due_on is None:
+        on = given_due_on or issued_on
+        return Planned(on, (due_dates.DuePart(on, gross_minor),), None, term)
+    if term is None and given_due_on is None:
         raise DunwellError(
             ErrorCode.INVALID,
-            f"{spec.number}: no due date given and no payment terms for customer "
+            f"{number}: no due date given and no payment terms for customer "
             f"{spec.customer.account_number} (nor a company default)",
             field="due_on",
         )
-    rule, parts, discount = None, None, None
+    parts: tuple[due_dates.DuePart, ...] | None = None
+    discount = None
     if term is not None:
-        rule, parts = scheduler.schedule(term, spec.issued_on, spec.gross_minor)
-        discount = due_dates.discount_offer(rule, spec.issued_on, spec.gross_minor)
-    if spec.due_on is not None and (parts is None or len(parts) == 1):
-        parts = (due_dates.DuePart(spec.due_on, spec.gross_minor),)
+        rule, parts = scheduler.schedule(term, issued_on, gross_minor)
+        discount = due_dates.discount_offer(rule, issued_on, gross_minor)
+    if given_due_on is not None and (parts is None or len(parts) == 1):
+        parts = (due_dates.DuePart(given_due_on, gross_minor),)
     if parts is None:  # a term or a due date exists, checked above
-        raise DunwellError(ErrorCode.INVALID, f"{spec.number}: no due date", field="due_on")
-    due_on = max(part.due_on for part in parts)
-    if due_on < spec.issued_on:
+        raise DunwellError(ErrorCode.INVALID, f"{number}: no due date", field="due_on")
+    due_on = parts[0].due_on if len(parts) == 1 else max(part.due_on for part in parts)
+    if due_on < issued_on:
         raise DunwellError(
             ErrorCode.DUE_BEFORE_ISSUE,
-            f"{spec.number}: due date {due_on.isoformat()} is before the issue date "
-            f"{spec.issued_on.isoformat()}",
+            f"{number}: due date {due_on.isoformat()} is before the issue date "
+            f"{issued_on.isoformat()}",
             field="due_on",
         )
     return Planned(due_on, parts, discount, term)
@@ -250,8 +260,9 @@ def build_item(
     return item, planned
 
 
-def instalments_of(item: OpenItem, planned: Planned) -> list[Instalment]:
-    if len(planned.parts) < 2:
+def instalments_of(item: OpenItem, parts: tuple[due_dates.DuePart, ...]) -> list[Instalment]:
+    """The item's instalments when its terms split it in more than one due part."""
+    if len(parts) < 2:
         return []
     return [
         Instalment(
@@ -261,11 +272,11 @@ def instalments_of(item: OpenItem, planned: Planned) -> list[Instalment]:
             due_on=p.due_on,
             amount_minor=p.amount_minor,
         )
-        for i, p in enumerate(planned.parts, start=1)
+        for i, p in enumerate(parts, start=1)
     ]
 
 
-def lines_of(item: OpenItem, spec: ItemInput) -> list[OpenItemLine]:
+def lines_of(item: OpenItem, lines: tuple[LineInput, ...]) -> list[OpenItemLine]:
     return [
         OpenItemLine(
             company_id=item.company_id,
@@ -277,7 +288,7 @@ def lines_of(item: OpenItem, spec: ItemInput) -> list[OpenItemLine]:
             net_minor=line.net_minor,
             tax_rate=line.tax_rate,
         )
-        for i, line in enumerate(spec.lines, start=1)
+        for i, line in enumerate(lines, start=1)
     ]
 
 
@@ -294,8 +305,8 @@ def issue_item(*, company: Company, spec: ItemInput, actor: User | None, at: dat
         )
     item, planned = build_item(company, spec, actor, at)
     item.save()
-    Instalment.objects.bulk_create(instalments_of(item, planned))
-    OpenItemLine.objects.bulk_create(lines_of(item, spec))
+    Instalment.objects.bulk_create(instalments_of(item, planned.parts))
+    OpenItemLine.objects.bulk_create(lines_of(item, spec.lines))
     activity.record(
         company=company,
         kind=ISSUED_KIND[ItemKind(spec.kind)],
