@@ -40,9 +40,12 @@ def test_a_missing_rate_names_the_command_and_the_command_adds_it():
         (("--base", "EUR", "--quote", "XYZ", "--rate", "1.1"), "'XYZ' is not a currency"),
         (
             ("--base", "EUR", "--quote", "USD", "--rate", "-1"),
-            "--rate '-1': expected a number above zero",
+            "argument --rate: '-1': expected a number above zero",
         ),
-        (("--base", "EUR", "--quote", "USD", "--rate", "1,1"), "--rate '1,1': expected a number"),
+        (
+            ("--base", "EUR", "--quote", "USD", "--rate", "1,1"),
+            "argument --rate: '1,1': expected a",
+        ),
         (("--base", "EUR", "--quote", "EUR", "--rate", "1"), "--base and --quote are the same"),
     ],
 )

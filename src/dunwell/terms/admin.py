@@ -13,8 +13,9 @@ from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
+from dunwell.core.admin_site import ReadOnlyAdmin
 from dunwell.core.dates import Adjustment
-from dunwell.terms.models import PaymentTerm, PaymentTermLine
+from dunwell.terms.models import PaymentTerm, PaymentTermLine, ReferenceRate
 from dunwell.terms.rules.due_dates import TermsError
 
 
@@ -56,3 +57,11 @@ class PaymentTermAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic on
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         return ("company",) if obj is not None else ()
+
+
+@admin.register(ReferenceRate)
+class ReferenceRateAdmin(ReadOnlyAdmin):
+    """Shown, not edited: `dunwell rates add` records and confirms them (checked in one place)."""
+
+    list_display = ("kind", "valid_from", "percent", "checked_on", "source")
+    list_filter = ("kind",)

@@ -13,6 +13,7 @@ from django.db import models
 from dunwell.core.dates import Adjustment
 from dunwell.core.models import Company
 from dunwell.terms.rules.due_dates import Basis, Discount, DueRule, TermLine, Terms
+from dunwell.terms.rules.interest import RateKind
 
 
 class PaymentTerm(models.Model):
@@ -78,3 +79,31 @@ class PaymentTermLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["term", "sequence"], name="term_line_unique")
         ]
+
+
+class ReferenceRate(models.Model):
+    """A published reference rate (ECB, Basiszinssatz, Bank Rate) from the day it applies, shared
+    by all companies; statutory interest reads it through `terms.services.reference_rates`.
+
+    `checked_on` is the last day someone confirmed the rate was still the one in force: a
+    calculation for a later day still uses it but says the rate is assumed.
+    """
+
+    kind = models.CharField(max_length=10, choices=[(k.value, k.label) for k in RateKind])
+    valid_from = models.DateField()
+    percent = models.DecimalField(max_digits=7, decimal_places=4)
+    checked_on = models.DateField()
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "valid_from"], name="one_reference_rate_a_day"),
+            models.CheckConstraint(
+                condition=models.Q(checked_on__gte=models.F("valid_from")),
+                name="rate_checked_after_it_applies",
+            ),
+        ]
+        ordering = ["kind", "valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.percent} % from {self.valid_from}"

@@ -1,15 +1,17 @@
-"""Which terms apply to an invoice, and its due dates and discount under them."""
+"""Which terms apply to an invoice, its due dates and discount under them; reference rates."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 
 from dunwell.core.dates import Adjustment, holiday_calendar
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
-from dunwell.terms.models import PaymentTerm, PaymentTermLine
-from dunwell.terms.rules import due_dates
+from dunwell.terms.models import PaymentTerm, PaymentTermLine, ReferenceRate
+from dunwell.terms.rules import due_dates, interest
 from dunwell.terms.rules.due_dates import Basis, Terms
 
 
@@ -122,3 +124,49 @@ def create_term(
     )
     term.to_rule(company.due_date_adjustment)  # refuses an impossible definition now, not later
     return term
+
+
+def reference_rates() -> interest.Rates:
+    """Every stored reference rate, as the interest rules take them."""
+    points: dict[interest.RateKind, list[tuple[date, Decimal]]] = {}
+    checked: dict[interest.RateKind, date] = {}
+    for row in ReferenceRate.objects.order_by("kind", "valid_from"):
+        kind = interest.RateKind(row.kind)
+        points.setdefault(kind, []).append((row.valid_from, row.percent))
+        checked[kind] = max(checked.get(kind, row.checked_on), row.checked_on)
+    return interest.Rates.of(
+        interest.RateSeries(kind, tuple(rows), checked[kind]) for kind, rows in points.items()
+    )
+
+
+@transaction.atomic
+def add_reference_rate(
+    *,
+    kind: interest.RateKind,
+    valid_from: date,
+    percent: Decimal,
+    checked_on: date | None = None,
+    source: str = "",
+) -> ReferenceRate:
+    """Record a published rate from the day it applies, or confirm/correct the one of that day.
+
+    Confirming the rate in force (the same day and percent, a later `checked_on`) is how a user
+    says "still unchanged": calculations up to that day then carry no "assumed" note.
+    """
+    if not percent.is_finite() or not Decimal(-20) <= percent <= Decimal(100):
+        raise DunwellError(
+            ErrorCode.INVALID, f"{percent} % is not a plausible rate", field="percent"
+        )
+    checked = checked_on or valid_from
+    if checked < valid_from:
+        raise DunwellError(
+            ErrorCode.INVALID,
+            f"checked on {checked.isoformat()}: before the rate applies ({valid_from.isoformat()})",
+            field="checked_on",
+        )
+    row, _ = ReferenceRate.objects.update_or_create(
+        kind=kind.value,
+        valid_from=valid_from,
+        defaults={"percent": percent, "checked_on": checked, "source": source[:200]},
+    )
+    return row

@@ -6,6 +6,7 @@ Commands are an outer layer: they read the clock (once) and pass the business da
 from __future__ import annotations
 
 import json
+from argparse import ArgumentTypeError
 from datetime import date, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ def parse_iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"{text!r} is not a date: expected YYYY-MM-DD") from None
+        raise ArgumentTypeError(f"{text!r} is not a date: expected YYYY-MM-DD") from None
 
 
 class DunwellCommand(BaseCommand):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,7 +20,7 @@ def currency(text: str) -> str:
     try:
         check_currency(code)
     except MoneyError:
-        raise CommandError(
+        raise ArgumentTypeError(
             f"{text!r} is not a currency: expected an ISO 4217 code, e.g. EUR"
         ) from None
     return code
@@ -29,9 +30,9 @@ def rate(text: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise CommandError(f"--rate {text!r}: expected a number such as 1.0842") from None
+        raise ArgumentTypeError(f"{text!r}: expected a number such as 1.0842") from None
     if not value.is_finite() or value <= 0:
-        raise CommandError(f"--rate {text!r}: expected a number above zero")
+        raise ArgumentTypeError(f"{text!r}: expected a number above zero")
     return value
 
 

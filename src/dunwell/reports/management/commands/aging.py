@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from argparse import ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -19,7 +20,9 @@ def parse_bounds(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise CommandError(f"--buckets {text!r}: expected day limits like 30,60,90,120") from None
+        raise ArgumentTypeError(
+            f"--buckets {text!r}: expected day limits like 30,60,90,120"
+        ) from None
 
 
 def _amount(minor: int, currency: str) -> str:
