@@ -36,6 +36,9 @@ class ActivityKind(models.IntegerChoices):
     DISCOUNT_GRANTED = 307, "Early-payment discount granted"
     IMPORTED = 401, "File imported"
     IMPORT_CONFLICT = 402, "Import conflict"
+    DUNNING_HOLD_PLACED = 501, "Dunning hold placed"
+    DUNNING_HOLD_RELEASED = 502, "Dunning hold released"
+    CREDIT_HOLD_PLACED = 503, "Credit hold placed"
 
 
 class Activity(models.Model):

@@ -1,0 +1,201 @@
+"""`dunwell dunning run|policies|standard|hold|release|outbox`: the daily run and what it works with."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from rich.console import Console
+from rich.table import Table
+
+from dunwell.core.management.base import DunwellCommand, parse_iso_date
+from dunwell.core.models import Company
+from dunwell.dunning.models import Hold, Message, Policy
+from dunwell.dunning.services.holds import place_hold, release_hold
+from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.dunning.services.run import BATCH, RunReport, run_dunning
+from dunwell.ledger.models import Customer, ItemKind, OpenItem
+
+
+class Command(DunwellCommand):
+    help = "The daily dunning run (decisions and the outbox), policies, holds and the outbox."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{run,policies,standard,hold,release,outbox}"
+        )
+        run = actions.add_parser("run", help="decide and queue the follow-ups of a business date")
+        run.add_argument("--date", type=parse_iso_date, help="business date (default: today)")
+        run.add_argument("--dry-run", action="store_true", help="explain, store nothing")
+        run.add_argument("--batch", type=int, default=BATCH, help="customers per transaction")
+        actions.add_parser("policies", help="the policies and their steps")
+        actions.add_parser("standard", help="give the company the standard policy as default")
+        hold = actions.add_parser("hold", help="do not dun a customer (or one invoice) until DATE")
+        hold.add_argument("--customer", required=True, help="account number")
+        hold.add_argument("--invoice", help="invoice number: only this invoice")
+        hold.add_argument("--until", required=True, type=parse_iso_date)
+        hold.add_argument("--reason", required=True)
+        release = actions.add_parser("release", help="end a hold before its date")
+        release.add_argument("hold_id", type=int)
+        outbox = actions.add_parser("outbox", help="the queued messages")
+        outbox.add_argument("--status", help="e.g. pending, approval, sent")
+        outbox.add_argument("--date", type=parse_iso_date, help="business date")
+        outbox.add_argument("--limit", type=int, default=100)
+        for sub in (run, actions.choices["policies"], actions.choices["standard"], hold, release,
+                    outbox):  # fmt: skip
+            sub.add_argument("--company", help="company code (may be left out when only one)")
+            self.add_format(sub)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        company = self.company(options["company"])
+        actions = {
+            "run": self._run,
+            "standard": self._standard,
+            "policies": self._policies,
+            "hold": self._hold,
+            "release": self._release,
+            "outbox": self._outbox,
+        }
+        actions[options["action"]](company, options)
+
+    def _run(self, company: Company, options: dict[str, Any]) -> None:
+        on = options["date"] or self.today(company)
+        if options["batch"] < 1:
+            raise CommandError("--batch must be at least 1")
+        report = run_dunning(company=company, on=on, at=self.now(), dry_run=options["dry_run"],
+                             batch=options["batch"])  # fmt: skip
+        if options["format"] == "json":
+            self.emit_json(report.as_dict())
+        else:
+            self._print_run(report)
+
+    def _standard(self, company: Company, options: dict[str, Any]) -> None:
+        policy = ensure_default_policy(company, self.now())
+        self.stdout.write(f"default policy: {policy.name}")
+
+    def _hold(self, company: Company, options: dict[str, Any]) -> None:
+        found = Customer.objects.filter(company=company, account_number=options["customer"]).first()
+        if found is None:
+            raise CommandError(f"no customer {options['customer']!r} in {company.code}")
+        item = None
+        if options["invoice"]:
+            item = OpenItem.objects.filter(
+                company=company, customer=found, kind=ItemKind.INVOICE, number=options["invoice"]
+            ).first()
+            if item is None:
+                raise CommandError(f"{found.account_number} has no invoice {options['invoice']!r}")
+        held = place_hold(company=company, customer=found, item=item, until=options["until"],
+                          reason=options["reason"], on=self.today(company), at=self.now(),
+                          actor=None)  # fmt: skip
+        self.stdout.write(f"hold {held.pk}: {held.reason} until {held.until.isoformat()}")
+
+    def _release(self, company: Company, options: dict[str, Any]) -> None:
+        hold = Hold.objects.filter(company=company, pk=options["hold_id"]).first()
+        if hold is None:
+            raise CommandError(f"no hold {options['hold_id']} in {company.code}")
+        release_hold(hold=hold, on=self.today(company), at=self.now(), actor=None)
+        self.stdout.write(f"hold {hold.pk} released")
+
+    def _print_run(self, report: RunReport) -> None:
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=160, highlight=False)
+        kind = "dry run" if report.dry_run else "run"
+        console.print(f"{report.company}: dunning {kind} of {report.business_date.isoformat()}")
+        if report.already_done:
+            console.print("already done today: nothing new (" + _counts(report) + ")")
+        elif not report.business_day:
+            console.print("not a business day: nothing is sent; the next business day catches up")
+        else:
+            table = Table()
+            for name in ("customer", "currency", "policy", "step", "outcome", "items", "why"):
+                table.add_column(name)
+            for g in report.groups:
+                items = ", ".join(f"{i['number']} ({i['days_overdue']} d)" for i in g.items)
+                table.add_row(f"{g.account_number} {g.customer}", g.currency, g.policy,
+                              f"{g.step} {g.step_name}", g.outcome, items, g.reason)  # fmt: skip
+            console.print(table)
+            console.print(_counts(report) or "nothing due")
+        self.stdout.write(buffer.getvalue(), ending="")
+
+    def _policies(self, company: Company, options: dict[str, Any]) -> None:
+        fmt = options["format"]
+        policies = Policy.objects.filter(company=company).prefetch_related("steps")
+        rows: list[dict[str, Any]] = [
+            {
+                "name": p.name,
+                "default": p.is_default,
+                "min_gap_days": p.min_gap_days,
+                "steps": [
+                    {
+                        "sequence": s.sequence,
+                        "name": s.name,
+                        "trigger": (
+                            f"{s.after_previous_days} days after step {s.sequence - 1}"
+                            if s.after_previous_days is not None
+                            else f"{s.offset_days:+d} days from the due date"
+                        ),
+                        "channels": s.channels,
+                        "recipients": s.recipient_roles,
+                        "cc": s.cc_roles,
+                        "template": s.template,
+                        "needs_approval": s.needs_approval,
+                    }
+                    for s in p.steps.all()
+                ],
+            }
+            for p in policies
+        ]
+        if fmt == "json":
+            self.emit_json(rows)
+            return
+        if not rows:
+            self.stdout.write("no policies yet: `dunwell dunning standard` gives the standard one")
+        for p in rows:
+            self.stdout.write(f"{p['name']}{' (default)' if p['default'] else ''}, "
+                              f"at least {p['min_gap_days']} days between messages")  # fmt: skip
+            for s in p["steps"]:
+                approval = ", needs approval" if s["needs_approval"] else ""
+                self.stdout.write(
+                    f"  {s['sequence']}. {s['name']}: {s['trigger']}; {', '.join(s['channels'])} "
+                    f"to {', '.join(s['recipients'])}{approval}"
+                )
+
+    def _outbox(self, company: Company, options: dict[str, Any]) -> None:
+        query = Message.objects.filter(company=company).select_related("customer", "policy")
+        if options["status"]:
+            query = query.filter(status=options["status"])
+        if options["date"]:
+            query = query.filter(business_date=options["date"])
+        rows: list[dict[str, Any]] = [
+            {
+                "id": m.pk,
+                "business_date": m.business_date.isoformat(),
+                "customer": m.customer.account_number,
+                "currency": m.currency,
+                "policy": m.policy.name,
+                "step": m.step,
+                "channel": m.channel,
+                "template": m.template,
+                "language": m.language,
+                "to": [r.get("email") or r.get("name") for r in m.recipients],
+                "status": m.status,
+            }
+            for m in query.order_by("-business_date", "customer__account_number")[
+                : options["limit"]
+            ]
+        ]
+        if options["format"] == "json":
+            self.emit_json(rows)
+            return
+        if not rows:
+            self.stdout.write("the outbox is empty")
+        for r in rows:
+            self.stdout.write(
+                f"{r['id']:>6} {r['business_date']} {r['customer']:<12} {r['currency']} "
+                f"step {r['step']} {r['channel']:<6} {r['status']:<9} {', '.join(r['to'])}"
+            )
+
+
+def _counts(report: RunReport) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items()) if v)

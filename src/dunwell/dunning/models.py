@@ -1,0 +1,227 @@
+"""Dunning policies and their steps, the state of each item, holds, runs, decisions and the outbox.
+
+A company has any number of named policies; a customer is dunned under the policy set on the
+item, else on the customer, else by the first matching rule, else the company's default
+(issue 3 point 1). Each item records the step it has reached (`ItemStep`). A run of a business
+date writes, per (customer, currency, policy), a `Decision` saying what was done or why not, and
+for each message its outbox rows (`Message`), one per channel; the text is rendered when a
+message is delivered, from what the row records.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dunwell.core.models import Company
+from dunwell.ledger.models import Customer, OpenItem
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+    CALL = "call", "Call task for the owner collector"
+    TASK = "task", "Internal task"
+    HOLD = "hold", "Credit hold"
+    AGENCY = "agency", "Proposal to place with an agency"
+
+
+class Policy(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=80)
+    is_default = models.BooleanField(default=False)
+    min_gap_days = models.PositiveSmallIntegerField(
+        default=5, help_text="days between two messages to the same customer, at least"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="policy_name_unique"),
+            models.UniqueConstraint(
+                fields=["company"], condition=models.Q(is_default=True), name="one_default_policy"
+            ),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Step(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="steps")
+    sequence = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    offset_days = models.SmallIntegerField(
+        default=0, help_text="from the due date; negative: a courtesy reminder before it"
+    )
+    after_previous_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="instead: days after the previous step was reached"
+    )
+    channels = models.JSONField(default=list, help_text="Channel values")
+    recipient_roles = models.JSONField(default=list, help_text="ContactRole values")
+    cc_roles = models.JSONField(default=list, blank=True)
+    template = models.SlugField(max_length=40, help_text="template code, e.g. friendly")
+    min_overdue_minor = models.BigIntegerField(default=0)
+    needs_approval = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "sequence"], name="step_sequence_unique")
+        ]
+        ordering = ["policy", "sequence"]
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.sequence}: {self.name}"
+
+
+class PolicyRule(models.Model):
+    """Assign a policy to the customers that match every field set (by `priority`, lowest first)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
+    priority = models.PositiveSmallIntegerField(default=100)
+    segment = models.CharField(max_length=40, blank=True)
+    tag = models.CharField(max_length=40, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    min_open_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="the customer's open balance, in its currency, at least"
+    )
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+
+class CustomerPolicy(models.Model):
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+
+
+class ItemPolicy(models.Model):
+    item = models.OneToOneField(OpenItem, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+
+
+class ItemStep(models.Model):
+    """The step an open item has reached under its policy, and when."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.OneToOneField(OpenItem, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    reached = models.PositiveSmallIntegerField()
+    reached_on = models.DateField()
+
+
+class Hold(models.Model):
+    """ "Do not dun until": a customer (item empty) or one item, with the reason and who said so."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(
+        OpenItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    until = models.DateField()
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "until"])]
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Run(models.Model):
+    """The daily run of one company and business date: at most one, resumed after a crash."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices)
+    lease_until = models.DateTimeField(help_text="another run may take over after this")
+    owner = models.CharField(max_length=40, help_text="the process that holds the lease")
+    last_customer_id = models.BigIntegerField(default=0, help_text="done up to this customer")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "business_date"], name="one_run_a_day")
+        ]
+
+
+class Outcome(models.TextChoices):
+    SENT = "queued", "Queued for delivery"
+    APPROVAL = "approval", "Awaiting approval"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Decision(models.Model):
+    """What a run decided for one (customer, currency, policy), and why."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="decisions")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    policy = models.ForeignKey(Policy, null=True, on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.CharField(max_length=300)
+    items = models.JSONField(default=list, help_text="number, due date, days overdue, open")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "customer", "currency", "policy"], name="one_decision_a_group"
+            )
+        ]
+
+
+class MessageStatus(models.TextChoices):
+    AWAITING_APPROVAL = "approval", "Awaiting approval"
+    PENDING = "pending", "Pending delivery"
+    SENDING = "sending", "Being delivered"
+    SENT = "sent", "Sent"
+    UNCERTAIN = "uncertain", "Uncertain: handed over, not confirmed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Message(models.Model):
+    """One outgoing follow-up on one channel (the outbox). Unique per group, step, day and channel,
+    so a re-run never queues it twice."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="messages")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    business_date = models.DateField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    template = models.SlugField(max_length=40)
+    language = models.CharField(max_length=8)
+    recipients = models.JSONField(default=list, help_text="contacts: name, email, role")
+    cc = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "currency", "policy", "step", "business_date", "channel"],
+                name="one_message_a_step_a_day",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["company", "status"]),
+            models.Index(fields=["customer", "business_date"]),
+        ]

@@ -1,0 +1,638 @@
+"""The daily dunning run of one company on one business date (issue 3 point 4).
+
+Reads, set-based, every open item that is overdue or close to it (its open amount as of the
+business date, rebuilt from allocations), the steps each has reached, the policies and their
+assignment, and the pauses in force; decides per (customer billed, currency, policy) what is due
+(`dunning.rules.steps`); writes a `Decision` for every group that has something due, and for a
+message its outbox rows, one per channel, and the step each item has come to.
+
+Nothing is sent here: messages are rendered and delivered by the outbox workers. A dry run
+computes the same decisions and writes nothing.
+
+Exactly once: the run of a (company, date) is one `Run` row, held by one process at a time through
+a lease (taken over when it runs out, or at once when its process has died on this machine);
+groups are written in batches of customers, each batch in one transaction that also
+records how far the run got, so a run that dies is resumed by the next one after its last
+committed batch; and `Message` is unique per group, step, day and channel. A run that is done
+leaves nothing more to do that day.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Max, Q, Sum
+
+from dunwell.core import faults
+from dunwell.core.dates import is_business_day
+from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.models import Company
+from dunwell.credit.services.holds import place_credit_hold
+from dunwell.dunning import pauses
+from dunwell.dunning.models import (
+    Channel,
+    CustomerPolicy,
+    Decision,
+    ItemPolicy,
+    ItemStep,
+    Message,
+    MessageStatus,
+    Outcome,
+    Policy,
+    PolicyRule,
+    Run,
+    RunStatus,
+    Step,
+)
+from dunwell.dunning.rules.steps import Candidate, ItemState, StepRule, due_step, overdue
+from dunwell.ledger.models import (
+    Allocation,
+    Contact,
+    Customer,
+    CustomerStatus,
+    ItemKind,
+    OpenItem,
+)
+from dunwell.terms.services import holidays_for
+
+BATCH = 500  # customers per transaction
+LEASE = timedelta(minutes=10)
+DUNNED_KINDS = (ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST)
+
+
+class RunBusyError(DunwellError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.CONFLICT, message)
+
+
+@dataclass
+class GroupResult:
+    customer_id: int
+    account_number: str
+    customer: str
+    currency: str
+    policy: str
+    step: int
+    step_name: str
+    outcome: str  # queued | approval | skipped
+    reason: str
+    channels: list[str]
+    recipients: list[dict[str, str]]
+    items: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.account_number,
+            "name": self.customer,
+            "currency": self.currency,
+            "policy": self.policy,
+            "step": self.step,
+            "step_name": self.step_name,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "channels": self.channels,
+            "recipients": self.recipients,
+            "items": self.items,
+        }
+
+
+@dataclass
+class RunReport:
+    company: str
+    business_date: date
+    dry_run: bool
+    business_day: bool
+    already_done: bool = False
+    resumed_after_customer: int = 0
+    groups: list[GroupResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "company": self.company,
+            "business_date": self.business_date.isoformat(),
+            "dry_run": self.dry_run,
+            "business_day": self.business_day,
+            "already_done": self.already_done,
+            "resumed_after_customer": self.resumed_after_customer,
+            "counts": dict(self.counts),
+            "decisions": [g.as_dict() for g in self.groups],
+        }
+
+
+def run_dunning(
+    *,
+    company: Company,
+    on: date,
+    at: datetime,
+    dry_run: bool = False,
+    actor: User | None = None,
+    batch: int = BATCH,
+) -> RunReport:
+    """Decide and queue the follow-ups of `company` on business date `on` (see the module)."""
+    report = RunReport(company.code, on, dry_run, business_day=_business_day(company, on))
+    world = _World.load(company, on)
+    if dry_run:
+        for group in world.groups(after_customer=0):
+            report.groups.append(group.result)
+            report.counts[group.result.outcome] += 1
+        if not report.business_day:
+            _not_business_day(report)
+        return report
+    owner = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    run = _take(company, on, at, owner)
+    if run is None:
+        done = Run.objects.get(company=company, business_date=on)
+        report.already_done = True
+        report.counts.update(done.counts)
+        return report
+    report.resumed_after_customer = run.last_customer_id
+    if not report.business_day:
+        _not_business_day(report)
+        _finish(run, report, at)
+        return report
+    pending: list[_Group] = []
+    for group in world.groups(after_customer=run.last_customer_id):
+        pending.append(group)
+        if len({g.customer_id for g in pending}) >= batch:
+            _commit(run, owner, pending, world, report, at, actor)
+            pending = []
+    if pending:
+        _commit(run, owner, pending, world, report, at, actor)
+    _finish(run, report, at)
+    return report
+
+
+def _business_day(company: Company, on: date) -> bool:
+    return is_business_day(on, holidays_for(company, range(on.year, on.year + 1)))
+
+
+def _not_business_day(report: RunReport) -> None:
+    report.groups = []
+    report.counts.clear()
+    report.counts["not_business_day"] = 1
+
+
+def _take(company: Company, on: date, at: datetime, owner: str) -> Run | None:
+    """This process's hold on the day's run, or None when the run is done; `RunBusyError` while
+    another process holds a lease that has not run out."""
+    run, _ = Run.objects.get_or_create(
+        company=company,
+        business_date=on,
+        defaults={"status": RunStatus.FAILED, "lease_until": at, "owner": "", "started_at": at},
+    )
+    if run.status == RunStatus.DONE:
+        return None
+    free = Q(status=RunStatus.FAILED) | Q(lease_until__lt=at)
+    if run.status == RunStatus.RUNNING and not _alive(run.owner):
+        free |= Q(owner=run.owner)  # its process died on this machine: no need to wait
+    taken = (
+        Run.objects.filter(pk=run.pk)
+        .exclude(status=RunStatus.DONE)
+        .filter(free)
+        .update(status=RunStatus.RUNNING, owner=owner, lease_until=at + LEASE, error="")
+    )
+    if not taken:
+        run.refresh_from_db()
+        if run.status == RunStatus.DONE:
+            return None
+        raise RunBusyError(
+            f"the dunning run of {company.code} for {on.isoformat()} is in progress (started "
+            f"{run.started_at:%Y-%m-%d %H:%M} UTC); try again after "
+            f"{run.lease_until:%H:%M} UTC"
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process that holds a lease may still be running: False only when it ran on
+    this machine and its process is gone (elsewhere, the lease has to run out)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:20] or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _commit(
+    run: Run,
+    owner: str,
+    groups: list[_Group],
+    world: _World,
+    report: RunReport,
+    at: datetime,
+    actor: User | None,
+) -> None:
+    """One batch of customers in one transaction, with the point the run has reached."""
+    with transaction.atomic():
+        still_mine = Run.objects.filter(pk=run.pk, owner=owner, status=RunStatus.RUNNING).update(
+            last_customer_id=max(g.customer_id for g in groups), lease_until=at + LEASE
+        )
+        if not still_mine:
+            raise RunBusyError(
+                f"the dunning run of {run.business_date} was taken over by another run"
+            )
+        counts = dict(Run.objects.get(pk=run.pk).counts)
+        for group in groups:
+            _write(run, group, world, at, actor)
+            report.groups.append(group.result)
+            counts[group.result.outcome] = counts.get(group.result.outcome, 0) + 1
+        Run.objects.filter(pk=run.pk).update(counts=counts)  # with the batch, for a resume
+    faults.point("dunning.after_batch")
+
+
+def _finish(run: Run, report: RunReport, at: datetime) -> None:
+    """Done: the counts are those of every batch, this run's and a crashed one's before it."""
+    totals = dict(Run.objects.get(pk=run.pk).counts)
+    if report.counts.get("not_business_day"):  # a day without business has no batch
+        totals["not_business_day"] = 1
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=at, counts=totals)
+    report.counts.clear()
+    report.counts.update(totals)
+
+
+def _write(run: Run, group: _Group, world: _World, at: datetime, actor: User | None) -> None:
+    result = group.result
+    decision = Decision.objects.create(
+        company_id=run.company_id,
+        run=run,
+        customer_id=group.customer_id,
+        currency=result.currency,
+        policy_id=group.policy.pk,
+        step=result.step,
+        outcome=result.outcome,
+        reason=result.reason[:300],
+        items=result.items,
+    )
+    if result.outcome == Outcome.SKIPPED:
+        return
+    step = group.step
+    status = MessageStatus.AWAITING_APPROVAL if step.needs_approval else MessageStatus.PENDING
+    customer = world.customers[group.customer_id]
+    messages = []
+    for channel in result.channels:
+        if channel == Channel.HOLD:
+            if not step.needs_approval:  # an approved letter before action places it later
+                place_credit_hold(
+                    company=world.company,
+                    customer=Customer.objects.get(pk=group.customer_id),
+                    on=run.business_date,
+                    at=at,
+                    reason=f"dunning step {step.sequence} ({step.name})",
+                    source="dunning",
+                    actor=actor,
+                )
+            continue
+        messages.append(
+            Message(
+                company_id=run.company_id,
+                decision=decision,
+                customer_id=group.customer_id,
+                currency=result.currency,
+                policy_id=group.policy.pk,
+                step=step.sequence,
+                business_date=run.business_date,
+                channel=channel,
+                template=step.template,
+                language=customer.language,
+                recipients=result.recipients if channel == Channel.EMAIL else group.postal,
+                cc=group.cc if channel == Channel.EMAIL else [],
+                status=status,
+                created_at=at,
+            )
+        )
+    Message.objects.bulk_create(messages)
+    for item_id, reached in group.advance:
+        ItemStep.objects.update_or_create(
+            item_id=item_id,
+            defaults={
+                "company_id": run.company_id,
+                "policy_id": group.policy.pk,
+                "reached": reached,
+                "reached_on": run.business_date,
+            },
+        )
+
+
+# -- what the run reads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Customer:
+    id: int
+    account_number: str
+    name: str
+    parent_id: int | None
+    billed_to_parent: bool
+    status: str
+    language: str
+    segment: str
+    tags: tuple[str, ...]
+    country: str
+    owner_id: int | None
+
+
+@dataclass
+class _Item:
+    id: int
+    customer_id: int
+    number: str
+    currency: str
+    due_on: date
+    open_minor: int
+
+
+@dataclass
+class _Group:
+    customer_id: int
+    policy: Policy
+    step: Step
+    result: GroupResult
+    advance: list[tuple[int, int]]  # item id, step reached
+    cc: list[dict[str, str]]
+    postal: list[dict[str, str]]
+
+
+@dataclass
+class _World:
+    company: Company
+    on: date
+    customers: dict[int, _Customer]
+    items: list[_Item]
+    states: dict[int, tuple[int, int, date]]  # item -> policy, reached, reached on
+    policies: dict[int, Policy]
+    steps: dict[int, list[Step]]
+    rules: list[PolicyRule]
+    by_customer: dict[int, int]  # customer -> policy
+    by_item: dict[int, int]  # item -> policy
+    default: Policy
+    paused_accounts: dict[int, str]
+    paused_items: dict[int, str]
+    last_message: dict[int, date]  # customer -> business date of its last message before `on`
+    contacts: dict[int, list[dict[str, Any]]]
+
+    @classmethod
+    def load(cls, company: Company, on: date) -> _World:
+        policies = {p.pk: p for p in Policy.objects.filter(company=company)}
+        default = next((p for p in policies.values() if p.is_default), None)
+        if default is None:
+            raise DunwellError(
+                ErrorCode.INVALID,
+                f"{company.code} has no default dunning policy: create one with "
+                "`dunwell dunning standard` (or in the admin)",
+            )
+        steps: dict[int, list[Step]] = defaultdict(list)
+        for step in Step.objects.filter(policy__company=company).order_by("policy", "sequence"):
+            steps[step.policy_id].append(step)
+        earliest = min((s.offset_days for ss in steps.values() for s in ss), default=0)
+        horizon = on + timedelta(days=max(0, -earliest))
+        customers = {
+            row[0]: _Customer(*row[:8], tuple(row[8] or ()), row[9], row[10])
+            for row in Customer.objects.filter(company=company).values_list(
+                "id", "account_number", "legal_name", "parent_id", "billed_to_parent", "status",
+                "language", "segment", "tags", "country", "owner_id",
+            )
+        }  # fmt: skip
+        open_items = (
+            OpenItem.objects.filter(
+                company=company, kind__in=DUNNED_KINDS, issued_on__lte=on, due_on__lte=horizon
+            )
+            .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=on))
+            .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=on))
+        )
+        items = [
+            _Item(*row)
+            for row in open_items.values_list(
+                "id", "customer_id", "number", "currency", "due_on", "open_minor"
+            )
+        ]
+        later = dict(
+            Allocation.objects.filter(company=company, effective_on__gt=on)
+            .values("target_id")
+            .annotate(total=Sum("amount_minor"))
+            .values_list("target_id", "total")
+        )
+        for item in items:
+            item.open_minor += later.get(item.id, 0)  # open as of `on`
+        items = [item for item in items if item.open_minor > 0]
+        states = {
+            item_id: (policy_id, reached, reached_on)
+            for item_id, policy_id, reached, reached_on in ItemStep.objects.filter(
+                company=company
+            ).values_list("item_id", "policy_id", "reached", "reached_on")
+        }
+        accounts, paused = pauses.in_force(company, on)
+        last_message: dict[int, date] = dict(
+            Message.objects.filter(company=company, business_date__lt=on)
+            .values("customer_id")
+            .annotate(day=Max("business_date"))
+            .values_list("customer_id", "day")
+        )
+        contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in Contact.objects.filter(company=company).values(
+            "customer_id", "name", "role", "email", "receives_reminders", "receives_escalations"
+        ):
+            contacts[row["customer_id"]].append(dict(row))
+        return cls(
+            company=company,
+            on=on,
+            customers=customers,
+            items=items,
+            states=states,
+            policies=policies,
+            steps=dict(steps),
+            rules=list(PolicyRule.objects.filter(company=company)),
+            by_customer=dict(
+                CustomerPolicy.objects.filter(customer__company=company).values_list(
+                    "customer_id", "policy_id"
+                )
+            ),
+            by_item=dict(
+                ItemPolicy.objects.filter(item__company=company).values_list("item_id", "policy_id")
+            ),
+            default=default,
+            paused_accounts=accounts,
+            paused_items=paused,
+            last_message=last_message,
+            contacts=contacts,
+        )
+
+    def billed(self, customer_id: int) -> int:
+        customer = self.customers[customer_id]
+        if customer.billed_to_parent and customer.parent_id is not None:
+            return customer.parent_id
+        return customer_id
+
+    def policy_of(self, item: _Item, balances: dict[tuple[int, str], int]) -> Policy:
+        """Invoice > customer > the first matching rule > the company default."""
+        chosen = self.by_item.get(item.id) or self.by_customer.get(item.customer_id)
+        if chosen is not None:
+            return self.policies[chosen]
+        customer = self.customers[item.customer_id]
+        for rule in self.rules:
+            if rule.segment and rule.segment != customer.segment:
+                continue
+            if rule.tag and rule.tag not in customer.tags:
+                continue
+            if rule.country and rule.country != customer.country:
+                continue
+            balance = balances.get((item.customer_id, item.currency), 0)
+            if rule.min_open_minor is not None and balance < rule.min_open_minor:
+                continue
+            return self.policies[rule.policy_id]
+        return self.default
+
+    def groups(self, *, after_customer: int) -> Iterator[_Group]:
+        """The groups with something due, in order of the customer billed."""
+        balances: dict[tuple[int, str], int] = defaultdict(int)
+        for item in self.items:
+            balances[(item.customer_id, item.currency)] += item.open_minor
+        grouped: dict[tuple[int, str, int], list[_Item]] = defaultdict(list)
+        for item in self.items:
+            policy = self.policy_of(item, balances)
+            grouped[(self.billed(item.customer_id), item.currency, policy.pk)].append(item)
+        for key in sorted(grouped):
+            if key[0] > after_customer:
+                group = self._decide(*key, grouped[key])
+                if group is not None:
+                    yield group
+
+    def _decide(
+        self, customer_id: int, currency: str, policy_id: int, items: list[_Item]
+    ) -> _Group | None:
+        policy = self.policies[policy_id]
+        steps = self.steps.get(policy_id, [])
+        if not steps:
+            return None
+        rules = [StepRule(s.sequence, s.offset_days, s.after_previous_days) for s in steps]
+        candidates: list[Candidate] = []
+        paused: list[tuple[_Item, str]] = []
+        for item in items:
+            if item.id in self.paused_items:
+                paused.append((item, self.paused_items[item.id]))
+                continue
+            state = self._state(item.id, policy_id)
+            due = due_step(rules, item.due_on, state, self.on)
+            candidates.append(Candidate(item.id, item.number, item.due_on, item.open_minor, due))
+        top = max((c.due_step for c in candidates), default=0)
+        if top == 0:
+            return None  # nothing new is due: no decision to record
+        chosen = steps[top - 1]
+        listed = overdue(candidates, self.on) or [c for c in candidates if c.due_step]
+        customer = self.customers[customer_id]
+        rows = [self._row(c) for c in listed]
+        rows += [self._row(Candidate(i.id, i.number, i.due_on, i.open_minor, 0), reason)
+                 for i, reason in paused]  # fmt: skip
+        total = sum(c.open_minor for c in listed)
+        reason, outcome = self._skip_reason(customer, policy, chosen, total)
+        recipients, cc, channels, note = self._recipients(customer_id, chosen)
+        if outcome is None:
+            outcome = Outcome.APPROVAL if chosen.needs_approval else Outcome.SENT
+            reason = (
+                f"step {chosen.sequence} ({chosen.name}) due for "
+                + ", ".join(c.number for c in candidates if c.due_step == top)
+                + (note and f"; {note}")
+                + ("; awaiting approval" if chosen.needs_approval else "")
+            )
+        result = GroupResult(
+            customer_id=customer_id,
+            account_number=customer.account_number,
+            customer=customer.name,
+            currency=currency,
+            policy=policy.name,
+            step=chosen.sequence,
+            step_name=chosen.name,
+            outcome=outcome,
+            reason=reason,
+            channels=channels if outcome != Outcome.SKIPPED else [],
+            recipients=recipients if outcome != Outcome.SKIPPED else [],
+            items=rows,
+        )
+        advance = (
+            [(c.item_id, c.due_step) for c in candidates if c.due_step]
+            if outcome != Outcome.SKIPPED
+            else []
+        )
+        postal = [{"name": customer.name, "account": customer.account_number}]
+        return _Group(customer_id, policy, chosen, result, advance, cc, postal)
+
+    def _state(self, item_id: int, policy_id: int) -> ItemState:
+        found = self.states.get(item_id)
+        if found is None or found[0] != policy_id:
+            return ItemState()  # never dunned, or under another policy: it starts again
+        return ItemState(found[1], found[2])
+
+    def _row(self, c: Candidate, paused: str = "") -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "number": c.number,
+            "due_on": c.due_on.isoformat(),
+            "days_overdue": max(0, (self.on - c.due_on).days),
+            "open_minor": c.open_minor,
+            "step": c.due_step,
+        }
+        if paused:
+            row["paused"] = paused
+        return row
+
+    def _skip_reason(
+        self, customer: _Customer, policy: Policy, step: Step, total: int
+    ) -> tuple[str, Outcome | None]:
+        if customer.id in self.paused_accounts:
+            return self.paused_accounts[customer.id], Outcome.SKIPPED
+        if customer.status != CustomerStatus.ACTIVE:
+            label = CustomerStatus(customer.status).label.lower()
+            return f"customer {label}", Outcome.SKIPPED
+        if total < step.min_overdue_minor:
+            return (
+                f"below the minimum of step {step.sequence}: {total} < {step.min_overdue_minor} "
+                "(minor units overdue)",
+                Outcome.SKIPPED,
+            )
+        last = self.last_message.get(customer.id)
+        if last is not None and (self.on - last).days < policy.min_gap_days:
+            return (
+                f"last message on {last.isoformat()}: the policy waits {policy.min_gap_days} "
+                "days between two messages",
+                Outcome.SKIPPED,
+            )
+        return "", None
+
+    def _recipients(
+        self, customer_id: int, step: Step
+    ) -> tuple[list[dict[str, str]], list[dict[str, str]], list[str], str]:
+        contacts = self.contacts.get(customer_id, [])
+
+        def with_roles(roles: list[str]) -> list[dict[str, str]]:
+            return [
+                {"name": c["name"], "email": c["email"], "role": c["role"]}
+                for c in contacts
+                if c["role"] in roles and c["email"] and c["receives_reminders"]
+            ]
+
+        recipients = with_roles(step.recipient_roles)
+        cc = [c for c in with_roles(step.cc_roles) if c not in recipients]
+        channels = list(step.channels)
+        note = ""
+        if Channel.EMAIL in channels and not recipients:
+            channels.remove(Channel.EMAIL)
+            if Channel.LETTER not in channels:
+                channels.append(Channel.LETTER)
+            note = "no contact with an email address for " + ", ".join(step.recipient_roles)
+            note += ": a letter instead"
+        return recipients, cc, channels, note

@@ -1,0 +1,118 @@
+"""The run as separate processes do it: killed halfway with SIGKILL and run again, or started
+twice at once. Every due message must be in the outbox exactly once (DESIGN invariant 4).
+
+Each test makes a database of its own (a file on SQLite, a database on the PostgreSQL server of
+the suite) that the `dunwell` processes it starts can open.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+CUSTOMERS = 7
+SETUP = """
+import django; django.setup()
+from datetime import date, timedelta
+from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.ledger.models import ContactRole
+from dunwell.ledger.services.customers import add_contact
+from tests import factories as f
+from tests.factories import AT
+company = f.company()
+ensure_default_policy(company, AT)
+for n in range(1, COUNT + 1):
+    customer = f.customer(company, f"C{n:03d}", f"Customer {n}")
+    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
+                email=f"ap@c{n}.example")
+    due = date(2026, 11, 23) - timedelta(days=8)
+    f.invoice(company, customer, f"INV-{n}", 100_00, due - timedelta(days=30), due_on=due)
+""".replace("COUNT", str(CUSTOMERS))
+
+
+@pytest.fixture
+def database(tmp_path):
+    """DATABASE_URL of a migrated database holding one company with 7 overdue customers."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url, drop = f"sqlite:///{tmp_path}/dunning.sqlite3", None
+    else:
+        name = f"dunning_{uuid.uuid4().hex[:10]}"
+        server = (
+            f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
+            f"{settings['PORT'] or 5432}"
+        )
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+        url, drop = f"{server}/{name}", (server, name)
+    dunwell("migrate", "-v0", url=url)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "dunwell.settings"}
+    subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True)  # noqa: S603
+    yield url
+    if drop is not None:
+        with psycopg.connect(f"{drop[0]}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {drop[1]} WITH (FORCE)")  # type: ignore[arg-type]
+
+
+def dunwell(
+    *args: str, url: str, fault: str = "", check: bool = True
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url, "DUNWELL_FAULT": fault}
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "dunwell.cli", *args], env=env, cwd=ROOT, capture_output=True,
+        text=True, check=check,
+    )  # fmt: skip
+
+
+def outbox(url: str) -> Counter:
+    rows = json.loads(dunwell("dunning", "outbox", "--format", "json", url=url).stdout)
+    return Counter((r["customer"], r["step"], r["channel"]) for r in rows)
+
+
+RUN = ("dunning", "run", "--date", "2026-11-23", "--batch", "2", "--format", "json")
+
+
+def test_a_run_killed_after_a_batch_is_resumed_and_queues_every_message_once(database):
+    killed = dunwell(*RUN, url=database, fault="dunning.after_batch:2", check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert sum(outbox(database).values()) == 4  # two batches of two customers were committed
+    resumed = json.loads(dunwell(*RUN, url=database).stdout)
+    assert resumed["resumed_after_customer"] > 0
+    assert len(resumed["decisions"]) == CUSTOMERS - 4
+    assert resumed["counts"] == {"queued": CUSTOMERS}
+    queued = outbox(database)
+    assert len(queued) == CUSTOMERS and set(queued.values()) == {1}
+    again = json.loads(dunwell(*RUN, url=database).stdout)
+    assert again["already_done"] and sum(outbox(database).values()) == CUSTOMERS
+
+
+def test_two_runs_started_at_once_queue_every_message_once(database):
+    env = {**os.environ, "DATABASE_URL": database, "DUNWELL_FAULT": ""}
+    command = [sys.executable, "-m", "dunwell.cli", *RUN]
+    started = [
+        subprocess.Popen(  # noqa: S603 - our own command
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outcomes = []
+    for process in started:
+        out, err = process.communicate(timeout=120)
+        if process.returncode == 0:
+            report = json.loads(out)
+            outcomes.append("already done" if report["already_done"] else "ran")
+        else:
+            assert "is in progress" in err, err
+            outcomes.append("refused")
+    assert "ran" in outcomes
+    queued = outbox(database)
+    assert len(queued) == CUSTOMERS and set(queued.values()) == {1}
