@@ -1,5 +1,6 @@
 """The daily run: one message per customer, currency and policy; catch-up; holds; exactly once."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from dunwell.core.errors import DunwellError
 from dunwell.credit.models import CreditHold
 from dunwell.dunning.models import Decision, ItemStep, Message, Run, RunStatus
 from dunwell.dunning.services import run as run_module
+from dunwell.dunning.services.approvals import approve, reject
 from dunwell.dunning.services.holds import place_hold
 from dunwell.dunning.services.policies import (
     STANDARD,
@@ -141,6 +143,7 @@ def test_holds_pause_an_account_or_one_invoice_with_their_reason(acme):
     )
     assert (items.outcome, items.step) == ("queued", 2)
     assert items.items[-1] == {
+        "id": paused.pk,
         "number": "INV-3",
         "due_on": "2026-10-24",
         "days_overdue": 30,
@@ -289,3 +292,53 @@ def test_the_command_prints_the_run_and_the_outbox(acme, capsys):
     call_command("dunning", "outbox")
     out = capsys.readouterr().out
     assert "C001" in out and "email" in out and "ap@c001.example" in out
+
+
+def test_a_step_that_needs_approval_waits_for_a_person_who_approves_or_rejects_it(acme):
+    bauer = customer(acme, "C001")
+    add_contact(customer=bauer, actor=None, name="Dana Director", role=ContactRole.FINANCE_DIRECTOR,
+                email="dana@c001.example")  # fmt: skip
+    invoice(acme, bauer, "INV-1", MONDAY - timedelta(days=30))  # second reminder was due
+    run(acme)
+    assert ItemStep.objects.get().reached == 3
+    late = run(acme, date(2026, 12, 1))  # 38 days: the final demand needs approval
+    [decision] = Decision.objects.filter(outcome="approval")
+    assert late.groups[0].outcome == "approval" and ItemStep.objects.get().reached == 4
+    with pytest.raises(DunwellError, match="a rejection needs a reason"):
+        reject(decision=decision, actor=None, on=date(2026, 12, 1), at=AT, reason=" ")
+    reject(decision=decision, actor=None, on=date(2026, 12, 1), at=AT, reason="customer called")
+    decision.refresh_from_db()
+    assert decision.outcome == "rejected" and decision.reason.endswith(
+        "rejected by system on 2026-12-01: customer called"
+    )
+    assert set(decision.messages.values_list("status", flat=True)) == {"cancelled"}
+    state = ItemStep.objects.get()
+    assert (state.reached, state.reached_on) == (3, MONDAY)  # back where it was
+    with pytest.raises(DunwellError, match="does not await approval"):
+        approve(decision=decision, actor=None, on=date(2026, 12, 1), at=AT)
+    run(acme, date(2026, 12, 2))  # decided again the next day
+    again = Decision.objects.get(outcome="approval")
+    assert approve(decision=again, actor=None, on=date(2026, 12, 2), at=AT) == 2
+    assert set(again.messages.values_list("status", flat=True)) == {"pending"}
+    assert CreditHold.objects.count() == 0  # the final demand has no hold channel
+
+
+def test_the_command_lists_approves_and_rejects(acme, capsys):
+    bauer = customer(acme, "C001")
+    invoice(acme, bauer, "INV-1", MONDAY - timedelta(days=40))
+    invoice(acme, customer(acme, "C002"), "INV-2", MONDAY - timedelta(days=60))
+    call_command("dunning", "run", "--date", "2026-11-23")
+    capsys.readouterr()
+    call_command("dunning", "approvals", "--format", "json")
+    waiting = json.loads(capsys.readouterr().out)
+    assert [(w["customer"], w["step"], w["items"]) for w in waiting] == [
+        ("C001", 4, ["INV-1"]),
+        ("C002", 5, ["INV-2"]),
+    ]
+    call_command("dunning", "approve", str(waiting[1]["decision"]))
+    assert "approved: 2 message(s) released" in capsys.readouterr().out  # letter and agency
+    assert CreditHold.objects.get().customer.account_number == "C002"
+    call_command("dunning", "reject", str(waiting[0]["decision"]), "--reason", "paying Friday")
+    assert "rejected" in capsys.readouterr().out
+    call_command("dunning", "approvals")
+    assert "nothing waits for approval" in capsys.readouterr().out

@@ -162,6 +162,7 @@ class Outcome(models.TextChoices):
     SENT = "queued", "Queued for delivery"
     APPROVAL = "approval", "Awaiting approval"
     SKIPPED = "skipped", "Skipped"
+    REJECTED = "rejected", "Rejected by a person"
 
 
 class Decision(models.Model):
@@ -176,6 +177,10 @@ class Decision(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     reason = models.CharField(max_length=300)
     items = models.JSONField(default=list, help_text="number, due date, days overdue, open")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, help_text="approved or rejected")
 
     class Meta:
         constraints = [

@@ -440,6 +440,7 @@ class _World:
         accounts, paused = pauses.in_force(company, on)
         last_message: dict[int, date] = dict(
             Message.objects.filter(company=company, business_date__lt=on)
+            .exclude(status=MessageStatus.CANCELLED)
             .values("customer_id")
             .annotate(day=Max("business_date"))
             .values_list("customer_id", "day")
@@ -522,12 +523,14 @@ class _World:
             return None
         rules = [StepRule(s.sequence, s.offset_days, s.after_previous_days) for s in steps]
         candidates: list[Candidate] = []
+        before: dict[int, ItemState] = {}  # item -> the step it had reached, and when
         paused: list[tuple[_Item, str]] = []
         for item in items:
             if item.id in self.paused_items:
                 paused.append((item, self.paused_items[item.id]))
                 continue
             state = self._state(item.id, policy_id)
+            before[item.id] = state
             due = due_step(rules, item.due_on, state, self.on)
             candidates.append(Candidate(item.id, item.number, item.due_on, item.open_minor, due))
         top = max((c.due_step for c in candidates), default=0)
@@ -536,8 +539,8 @@ class _World:
         chosen = steps[top - 1]
         listed = overdue(candidates, self.on) or [c for c in candidates if c.due_step]
         customer = self.customers[customer_id]
-        rows = [self._row(c) for c in listed]
-        rows += [self._row(Candidate(i.id, i.number, i.due_on, i.open_minor, 0), reason)
+        rows = [self._row(c, before[c.item_id]) for c in listed]
+        rows += [self._row(Candidate(i.id, i.number, i.due_on, i.open_minor, 0), None, reason)
                  for i, reason in paused]  # fmt: skip
         total = sum(c.open_minor for c in listed)
         reason, outcome = self._skip_reason(customer, policy, chosen, total)
@@ -578,14 +581,18 @@ class _World:
             return ItemState()  # never dunned, or under another policy: it starts again
         return ItemState(found[1], found[2])
 
-    def _row(self, c: Candidate, paused: str = "") -> dict[str, Any]:
+    def _row(self, c: Candidate, before: ItemState | None, paused: str = "") -> dict[str, Any]:
         row: dict[str, Any] = {
+            "id": c.item_id,
             "number": c.number,
             "due_on": c.due_on.isoformat(),
             "days_overdue": max(0, (self.on - c.due_on).days),
             "open_minor": c.open_minor,
             "step": c.due_step,
         }
+        if before is not None and before.reached_on is not None:
+            row["from_step"] = before.reached
+            row["from_on"] = before.reached_on.isoformat()
         if paused:
             row["paused"] = paused
         return row

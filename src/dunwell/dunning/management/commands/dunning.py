@@ -11,7 +11,8 @@ from rich.table import Table
 
 from dunwell.core.management.base import DunwellCommand, parse_iso_date
 from dunwell.core.models import Company
-from dunwell.dunning.models import Hold, Message, Policy
+from dunwell.dunning.models import Decision, Hold, Message, Outcome, Policy
+from dunwell.dunning.services.approvals import approve, reject
 from dunwell.dunning.services.holds import place_hold, release_hold
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import BATCH, RunReport, run_dunning
@@ -23,7 +24,9 @@ class Command(DunwellCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{run,policies,standard,hold,release,outbox}"
+            dest="action",
+            required=True,
+            metavar="{run,policies,standard,hold,release,outbox,approvals,approve,reject}",
         )
         run = actions.add_parser("run", help="decide and queue the follow-ups of a business date")
         run.add_argument("--date", type=parse_iso_date, help="business date (default: today)")
@@ -42,8 +45,13 @@ class Command(DunwellCommand):
         outbox.add_argument("--status", help="e.g. pending, approval, sent")
         outbox.add_argument("--date", type=parse_iso_date, help="business date")
         outbox.add_argument("--limit", type=int, default=100)
-        for sub in (run, actions.choices["policies"], actions.choices["standard"], hold, release,
-                    outbox):  # fmt: skip
+        actions.add_parser("approvals", help="the decisions that wait for a person")
+        approve_ = actions.add_parser("approve", help="release the messages of decisions")
+        approve_.add_argument("decision_ids", type=int, nargs="+")
+        reject_ = actions.add_parser("reject", help="cancel a decision's messages")
+        reject_.add_argument("decision_id", type=int)
+        reject_.add_argument("--reason", required=True)
+        for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
 
@@ -56,6 +64,9 @@ class Command(DunwellCommand):
             "hold": self._hold,
             "release": self._release,
             "outbox": self._outbox,
+            "approvals": self._approvals,
+            "approve": self._approve,
+            "reject": self._reject,
         }
         actions[options["action"]](company, options)
 
@@ -96,6 +107,48 @@ class Command(DunwellCommand):
             raise CommandError(f"no hold {options['hold_id']} in {company.code}")
         release_hold(hold=hold, on=self.today(company), at=self.now(), actor=None)
         self.stdout.write(f"hold {hold.pk} released")
+
+    def _approvals(self, company: Company, options: dict[str, Any]) -> None:
+        waiting = Decision.objects.filter(company=company, outcome=Outcome.APPROVAL)
+        rows: list[dict[str, Any]] = [
+            {
+                "decision": d.pk,
+                "business_date": d.run.business_date.isoformat(),
+                "customer": d.customer.account_number,
+                "name": d.customer.legal_name,
+                "currency": d.currency,
+                "step": d.step,
+                "reason": d.reason,
+                "items": [i["number"] for i in d.items],
+            }
+            for d in waiting.select_related("run", "customer").order_by("run__business_date", "pk")
+        ]
+        if options["format"] == "json":
+            self.emit_json(rows)
+            return
+        if not rows:
+            self.stdout.write("nothing waits for approval")
+        for r in rows:
+            self.stdout.write(f"{r['decision']:>6} {r['business_date']} {r['customer']} "
+                              f"{r['name']} ({r['currency']}) step {r['step']}: "
+                              f"{', '.join(r['items'])}")  # fmt: skip
+
+    def _decision(self, company: Company, pk: int) -> Decision:
+        found = Decision.objects.filter(company=company, pk=pk).first()
+        if found is None:
+            raise CommandError(f"no decision {pk} in {company.code}")
+        return found
+
+    def _approve(self, company: Company, options: dict[str, Any]) -> None:
+        for pk in options["decision_ids"]:
+            released = approve(decision=self._decision(company, pk), actor=None,
+                               on=self.today(company), at=self.now())  # fmt: skip
+            self.stdout.write(f"decision {pk} approved: {released} message(s) released")
+
+    def _reject(self, company: Company, options: dict[str, Any]) -> None:
+        reject(decision=self._decision(company, options["decision_id"]), actor=None,
+               on=self.today(company), at=self.now(), reason=options["reason"])  # fmt: skip
+        self.stdout.write(f"decision {options['decision_id']} rejected")
 
     def _print_run(self, report: RunReport) -> None:
         buffer = io.StringIO()
