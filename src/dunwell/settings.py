@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from dunwell.core.email_url import email_settings
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -167,6 +169,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # -- email ----------------------------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "console://")
+try:
+    globals().update(email_settings(EMAIL_URL))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "receivables@dunwell.invalid")
 
 # -- content security policy: no inline scripts or styles, everything from our own origin ---------

@@ -218,6 +218,15 @@ class Message(models.Model):
     cc = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=MessageStatus.choices)
     created_at = models.DateTimeField()
+    # delivery: the text exactly as sent, the mail server's reference, attempts and their outcome
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    message_id = models.CharField(max_length=200, blank=True, help_text="the Message-ID header")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="handed to a worker")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -229,4 +238,24 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["company", "status"]),
             models.Index(fields=["customer", "business_date"]),
+        ]
+
+
+class Template(models.Model):
+    """A company's own text for a template code and language; without one the default text of
+    `dunning.defaults` is used. Subject and body are Django templates (see `dunning.rendering`
+    for the variables)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.SlugField(max_length=40)
+    language = models.CharField(max_length=8)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "code", "language"], name="one_template_a_language"
+            )
         ]

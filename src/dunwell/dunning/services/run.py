@@ -447,7 +447,7 @@ class _World:
         )
         contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in Contact.objects.filter(company=company).values(
-            "customer_id", "name", "role", "email", "receives_reminders", "receives_escalations"
+            "customer_id", "name", "role", "email", "receives_reminders", "email_bounced_on"
         ):
             contacts[row["customer_id"]].append(dict(row))
         return cls(
@@ -629,7 +629,10 @@ class _World:
             return [
                 {"name": c["name"], "email": c["email"], "role": c["role"]}
                 for c in contacts
-                if c["role"] in roles and c["email"] and c["receives_reminders"]
+                if c["role"] in roles
+                and c["email"]
+                and c["receives_reminders"]
+                and not c["email_bounced_on"]  # refused by the mail server: a letter instead
             ]
 
         recipients = with_roles(step.recipient_roles)

@@ -97,6 +97,9 @@ class Contact(models.Model):
     receives_reminders = models.BooleanField(default=True)
     receives_escalations = models.BooleanField(default=False)
     receives_statements = models.BooleanField(default=True)
+    email_bounced_on = models.DateField(
+        null=True, blank=True, help_text="the mail server refused the address: letters instead"
+    )
 
     class Meta:
         ordering = ["name"]

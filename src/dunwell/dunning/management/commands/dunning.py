@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -11,11 +12,15 @@ from rich.table import Table
 
 from dunwell.core.management.base import DunwellCommand, parse_iso_date
 from dunwell.core.models import Company
-from dunwell.dunning.models import Decision, Hold, Message, Outcome, Policy
+from dunwell.dunning.defaults import DEFAULTS
+from dunwell.dunning.models import Decision, Hold, Message, Outcome, Policy, Template
+from dunwell.dunning.rendering import RenderError, render
 from dunwell.dunning.services.approvals import approve, reject
+from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.holds import place_hold, release_hold
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import BATCH, RunReport, run_dunning
+from dunwell.dunning.services.templates import save_template
 from dunwell.ledger.models import Customer, ItemKind, OpenItem
 
 
@@ -26,7 +31,10 @@ class Command(DunwellCommand):
         actions = parser.add_subparsers(
             dest="action",
             required=True,
-            metavar="{run,policies,standard,hold,release,outbox,approvals,approve,reject}",
+            metavar=(
+                "{run,policies,standard,hold,release,outbox,approvals,approve,reject,deliver,"
+                "preview,templates,template}"
+            ),
         )
         run = actions.add_parser("run", help="decide and queue the follow-ups of a business date")
         run.add_argument("--date", type=parse_iso_date, help="business date (default: today)")
@@ -51,6 +59,18 @@ class Command(DunwellCommand):
         reject_ = actions.add_parser("reject", help="cancel a decision's messages")
         reject_.add_argument("decision_id", type=int)
         reject_.add_argument("--reason", required=True)
+        deliver = actions.add_parser("deliver", help="send the pending emails (one pass)")
+        deliver.add_argument("--limit", type=int, default=500)
+        preview = actions.add_parser("preview", help="a message's text, with its real data")
+        preview.add_argument("message_id", type=int)
+        preview.add_argument("--template", help="another template code, e.g. final")
+        preview.add_argument("--language", help="another language, e.g. de")
+        actions.add_parser("templates", help="the template codes and languages in use")
+        template = actions.add_parser("template", help="store the company's own text")
+        template.add_argument("--code", required=True, help="e.g. friendly")
+        template.add_argument("--language", required=True, help="e.g. en, de, fr")
+        template.add_argument("--subject", required=True)
+        template.add_argument("--body-file", required=True, type=Path, help="the body, a file")
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -67,6 +87,10 @@ class Command(DunwellCommand):
             "approvals": self._approvals,
             "approve": self._approve,
             "reject": self._reject,
+            "deliver": self._deliver,
+            "preview": self._preview,
+            "templates": self._templates,
+            "template": self._template,
         }
         actions[options["action"]](company, options)
 
@@ -149,6 +173,48 @@ class Command(DunwellCommand):
         reject(decision=self._decision(company, options["decision_id"]), actor=None,
                on=self.today(company), at=self.now(), reason=options["reason"])  # fmt: skip
         self.stdout.write(f"decision {options['decision_id']} rejected")
+
+    def _deliver(self, company: Company, options: dict[str, Any]) -> None:
+        report = deliver_emails(at=self.now(), company=company, limit=options["limit"])
+        if options["format"] == "json":
+            self.emit_json(report.as_dict())
+            return
+        self.stdout.write(f"sent {report.sent}, to retry {report.retry}, failed {report.failed}, "
+                          f"uncertain {report.uncertain}")  # fmt: skip
+        for error in report.errors:
+            self.stdout.write(f"  {error}")
+
+    def _preview(self, company: Company, options: dict[str, Any]) -> None:
+        message = Message.objects.filter(company=company, pk=options["message_id"]).first()
+        if message is None:
+            raise CommandError(f"no message {options['message_id']} in {company.code}")
+        try:
+            subject, body = render(message, code=options["template"], language=options["language"])
+        except RenderError as error:
+            raise CommandError(str(error)) from None
+        if options["format"] == "json":
+            self.emit_json({"subject": subject, "body": body})
+        else:
+            self.stdout.write(f"Subject: {subject}\n\n{body}")
+
+    def _templates(self, company: Company, options: dict[str, Any]) -> None:
+        own = set(Template.objects.filter(company=company).values_list("code", "language"))
+        rows = [{"code": code, "language": lang, "source": "company" if (code, lang) in own
+                 else "default"} for code, lang in sorted(set(DEFAULTS) | own)]  # fmt: skip
+        if options["format"] == "json":
+            self.emit_json(rows)
+            return
+        for r in rows:
+            self.stdout.write(f"{r['code']:<14} {r['language']:<4} {r['source']}")
+
+    def _template(self, company: Company, options: dict[str, Any]) -> None:
+        try:
+            body = options["body_file"].read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"--body-file {options['body_file']}: {error}") from None
+        stored = save_template(company=company, code=options["code"], language=options["language"],
+                               subject=options["subject"], body=body, at=self.now())  # fmt: skip
+        self.stdout.write(f"template {stored.code} ({stored.language}) stored")
 
     def _print_run(self, report: RunReport) -> None:
         buffer = io.StringIO()

@@ -1,0 +1,155 @@
+"""Delivering the outbox's emails over SMTP, each at most once (issue 3 point 5, invariant 4).
+
+A worker claims a pending email (status ``sending``, one attempt more), renders it, hands it to
+the mail server with a Message-ID of its own, and records it as ``sent`` with the exact subject
+and body, in the customer's history too. What can go wrong:
+
+- the template cannot be rendered: that message ``failed`` with the reason, the others go on;
+- the server refuses every recipient: ``failed``, and the contacts' addresses are marked bounced,
+  so the customer's next message goes by letter;
+- the server cannot be reached or answers "try later": ``pending`` again, the next attempt after
+  1, 2, 4, 8 ... minutes; after `MAX_ATTEMPTS` ``failed``;
+- the worker dies after the server took the message and before recording it: the message stays
+  ``sending``; the next delivery pass marks it ``uncertain`` after `CLAIM_TIMEOUT` and never sends
+  it again (a person checks the mail server's log by its Message-ID).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db.models import F, Q
+
+from dunwell.core import faults
+from dunwell.core.models import Company
+from dunwell.dunning.models import Channel, Message, MessageStatus
+from dunwell.dunning.rendering import RenderError, render
+from dunwell.ledger.models import ActivityKind, Contact
+from dunwell.ledger.services import activity
+
+MAX_ATTEMPTS = 6
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    retry: int = 0
+    uncertain: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"sent": self.sent, "failed": self.failed, "retry": self.retry,
+                "uncertain": self.uncertain, "errors": self.errors}  # fmt: skip
+
+
+def deliver_emails(
+    *, at: datetime, company: Company | None = None, limit: int = 500
+) -> DeliveryReport:
+    """One pass over the pending emails (of one company, or all)."""
+    report = DeliveryReport()
+    scope = Message.objects.filter(channel=Channel.EMAIL)
+    if company is not None:
+        scope = scope.filter(company=company)
+    report.uncertain = scope.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=at - CLAIM_TIMEOUT
+    ).update(status=MessageStatus.UNCERTAIN, error="handed to the mail server, not confirmed")
+    due = (
+        scope.filter(status=MessageStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    ids = list(due)
+    if not ids:
+        return report
+    connection = get_connection(fail_silently=False)  # opened by the first send: a server that
+    try:  # cannot be reached is then one message's error, to be tried again later
+        for pk in ids:
+            claimed = Message.objects.filter(pk=pk, status=MessageStatus.PENDING).update(
+                status=MessageStatus.SENDING, claimed_at=at, attempts=F("attempts") + 1
+            )
+            if claimed:
+                message = Message.objects.select_related("company", "customer", "decision")
+                _deliver(message.get(pk=pk), connection, at, report)
+    finally:
+        connection.close()
+    return report
+
+
+def _deliver(message: Message, connection: object, at: datetime, report: DeliveryReport) -> None:
+    try:
+        subject, body = render(message)
+    except RenderError as error:
+        _fail(message, str(error), report)
+        return
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "dunwell.invalid"
+    message_id = make_msgid(idstring=f"dunning-{message.pk}", domain=domain)
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[r["email"] for r in message.recipients],
+        cc=[r["email"] for r in message.cc],
+        headers={"Message-ID": message_id},
+        connection=connection,
+    )
+    try:
+        email.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as error:
+        refused = sorted(error.recipients)
+        Contact.objects.filter(customer=message.customer, email__in=refused).update(
+            email_bounced_on=message.business_date
+        )
+        _fail(message, f"the mail server refused {', '.join(refused)}", report)
+        return
+    except (smtplib.SMTPException, OSError) as error:
+        _retry(message, f"{type(error).__name__}: {error}", at, report)
+        return
+    faults.point("delivery.after_send")
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENT, subject=subject[:300], body=body, message_id=message_id,
+        sent_at=at, error="",
+    )  # fmt: skip
+    activity.record(
+        company=message.company,
+        kind=ActivityKind.REMINDER_SENT,
+        on=message.business_date,
+        at=at,
+        customer=message.customer,
+        summary=f"{subject} (email to {', '.join(email.to)})"[:300],
+        data={
+            "message": message.pk,
+            "message_id": message_id,
+            "to": email.to,
+            "cc": email.cc,
+            "subject": subject,
+            "body": body,
+        },
+    )
+    report.sent += 1
+
+
+def _fail(message: Message, error: str, report: DeliveryReport) -> None:
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, error=error[:500])
+    report.failed += 1
+    report.errors.append(f"message {message.pk}: {error}")
+
+
+def _retry(message: Message, error: str, at: datetime, report: DeliveryReport) -> None:
+    attempts = Message.objects.get(pk=message.pk).attempts
+    if attempts >= MAX_ATTEMPTS:
+        _fail(message, f"{error} (after {attempts} attempts)", report)
+        return
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.PENDING,
+        next_attempt_at=at + timedelta(minutes=2 ** (attempts - 1)),
+        error=error[:500],
+    )
+    report.retry += 1

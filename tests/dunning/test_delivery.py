@@ -1,0 +1,206 @@
+"""Delivery over a real SMTP server on loopback (aiosmtpd): what it received, and what happens
+when it refuses, is down, or the worker dies after handing a message over."""
+
+import socket
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage as Email
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+
+from dunwell.dunning.models import Message, Template
+from dunwell.dunning.services import delivery as delivery_module
+from dunwell.dunning.services.delivery import deliver_emails
+from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.dunning.services.run import run_dunning
+from dunwell.ledger.models import Activity, ActivityKind, Contact, ContactRole
+from dunwell.ledger.services.customers import add_contact
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2026, 11, 23)
+AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], Email]] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(settings):
+    collector = Collector()
+    port = free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.DEFAULT_FROM_EMAIL = "receivables@acme.example"
+    yield collector
+    controller.stop()
+
+
+@pytest.fixture
+def acme():
+    company = f.company()
+    company.iban, company.bic = "DE89370400440532013000", "COBADEFFXXX"
+    company.save()
+    ensure_default_policy(company, AT)
+    return company
+
+
+def overdue_customer(company, number, days, *, language="en", amount=1_234_56):
+    customer = f.customer(company, number, f"Kunde {number}", language=language)
+    add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
+                email=f"ap@{number.lower()}.example")  # fmt: skip
+    add_contact(customer=customer, actor=None, name="Max Weber", role=ContactRole.AP_MANAGER,
+                email=f"boss@{number.lower()}.example")  # fmt: skip
+    due = MONDAY - timedelta(days=days)
+    f.invoice(company, customer, f"INV-{number}", amount, due - timedelta(days=30), due_on=due)
+    return customer
+
+
+def test_a_reminder_reaches_the_mail_server_as_written_and_is_kept_in_the_history(acme, smtp):
+    overdue_customer(acme, "C001", 8)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    report = deliver_emails(at=AT + timedelta(hours=1))
+    assert report.as_dict() == {"sent": 1, "failed": 0, "retry": 0, "uncertain": 0, "errors": []}
+    [(recipients, email)] = smtp.received
+    assert recipients == ["ap@c001.example"]
+    assert email["Subject"].strip() == "Payment reminder: Kunde C001, €1,234.56 open"
+    assert email["From"] == "receivables@acme.example"
+    body = email.get_content().replace("\r\n", "\n")  # the wire has CRLF
+    assert "Dear Petra Bauer," in body
+    assert "INV-C001   due Nov 15, 2026   8 days overdue   €1,234.56   ref. RF" in body
+    assert "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX" in body
+    stored = Message.objects.get()
+    assert (stored.status, stored.message_id) == ("sent", email["Message-ID"])
+    assert stored.body == body and stored.subject == email["Subject"].strip()
+    history = Activity.objects.get(kind=ActivityKind.REMINDER_SENT)
+    assert history.data["body"] == body and history.data["to"] == ["ap@c001.example"]
+    assert deliver_emails(at=AT + timedelta(hours=2)).sent == 0  # nothing twice
+    assert len(smtp.received) == 1
+
+
+def test_a_german_customer_gets_german_text_and_a_final_demand_names_the_law(acme, smtp):
+    overdue_customer(acme, "C002", 40, language="de")
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    waiting = Message.objects.get(channel="email")
+    assert waiting.status == "approval"
+    call_command("dunning", "approve", str(waiting.decision_id))
+    deliver_emails(at=AT)
+    [(recipients, email)] = smtp.received
+    assert recipients == ["boss@c002.example", "ap@c002.example"]  # to the manager, cc the clerk
+    assert email["Cc"] == "ap@c002.example"
+    assert email["Subject"].strip() == "Letzte Mahnung: 1.234,56\xa0€, Kunde C002"
+    body = email.get_content().replace("\r\n", "\n")  # the wire has CRLF
+    assert "Sehr geehrte(r) Max Weber," in body
+    assert "INV-C002   fällig 14.10.2026   40 Tage überfällig   1.234,56\xa0€" in body
+    assert (
+        "Nach EU Late Payment Directive 2011/7/EU (minimum) sind Verzugszinsen von 10,15 %" in body
+    )
+    assert "zudem ist eine Pauschale von 40,00\xa0€ fällig" in body
+    assert "bis zum 03.12.2026 zu zahlen" in body  # business date + 10 days
+
+
+def test_a_refused_address_fails_the_message_and_the_next_one_is_a_letter(acme, smtp):
+    customer = overdue_customer(acme, "C003", 8)
+    smtp.refuse.add("ap@c003.example")
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    report = deliver_emails(at=AT)
+    assert report.failed == 1 and report.errors == [
+        f"message {Message.objects.get().pk}: the mail server refused ap@c003.example"
+    ]
+    assert Contact.objects.get(email="ap@c003.example").email_bounced_on == MONDAY
+    f.invoice(acme, customer, "INV-2", 50_00, date(2026, 10, 1), due_on=date(2026, 11, 1))
+    later = run_dunning(company=acme, on=date(2026, 11, 30), at=AT + timedelta(days=7))
+    assert "email" not in later.groups[0].channels and "letter" in later.groups[0].channels
+
+
+def test_a_server_that_cannot_be_reached_is_tried_again_later(acme, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    overdue_customer(acme, "C004", 8)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    assert deliver_emails(at=AT).retry == 1
+    message = Message.objects.get()
+    assert (message.status, message.attempts, message.next_attempt_at) == (
+        "pending", 1, AT + timedelta(minutes=1),
+    )  # fmt: skip
+    assert "ConnectionRefusedError" in message.error
+    assert deliver_emails(at=AT + timedelta(seconds=30)).retry == 0  # not yet
+    deliver_emails(at=AT + timedelta(minutes=1))
+    message.refresh_from_db()
+    assert (message.attempts, message.next_attempt_at) == (2, AT + timedelta(minutes=3))
+
+
+def test_a_worker_that_dies_after_handing_over_never_sends_the_message_again(
+    acme, smtp, monkeypatch
+):
+    overdue_customer(acme, "C005", 8)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+
+    def die(name):
+        raise SystemExit(f"killed at {name}")
+
+    monkeypatch.setattr(delivery_module.faults, "point", die)
+    with pytest.raises(SystemExit):
+        deliver_emails(at=AT)
+    monkeypatch.undo()
+    assert Message.objects.get().status == "sending" and len(smtp.received) == 1
+    assert deliver_emails(at=AT + timedelta(minutes=5)).uncertain == 0  # it may still finish
+    report = deliver_emails(at=AT + timedelta(minutes=11))
+    assert (report.uncertain, report.sent) == (1, 0)
+    assert Message.objects.get().status == "uncertain" and len(smtp.received) == 1
+
+
+def test_a_template_that_cannot_be_rendered_fails_only_its_message(acme, smtp):
+    overdue_customer(acme, "C006", 8)
+    overdue_customer(acme, "C007", 8, language="fr")
+    Template.objects.create(company=acme, code="friendly", language="fr", subject="Rappel",
+                            body="{% for x in %}", updated_at=AT)  # fmt: skip
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    report = deliver_emails(at=AT)
+    assert (report.sent, report.failed) == (1, 1)
+    assert "template 'friendly' (fr) cannot be rendered" in report.errors[0]
+    assert [r for r, _ in smtp.received] == [["ap@c006.example"]]
+
+
+def test_a_preview_renders_any_template_and_language_with_the_real_data(acme, capsys, tmp_path):
+    overdue_customer(acme, "C008", 8)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    message = Message.objects.get()
+    call_command("dunning", "preview", str(message.pk), "--language", "de")
+    out = capsys.readouterr().out
+    assert out.startswith("Subject: Zahlungserinnerung: Kunde C008, 1.234,56\xa0€ offen")
+    body = tmp_path / "fr.txt"
+    body.write_text("Bonjour {{ contact_name }}, total {{ total }}.\n", encoding="utf-8")
+    call_command("dunning", "template", "--code", "friendly", "--language", "fr",
+                 "--subject", "Rappel {{ customer.name }}", "--body-file", str(body))  # fmt: skip
+    call_command("dunning", "preview", str(message.pk), "--language", "fr")
+    assert "Subject: Rappel Kunde C008\n\nBonjour Petra Bauer, total 1\u202f234,56\xa0€." in (
+        capsys.readouterr().out
+    )
