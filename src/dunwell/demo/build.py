@@ -35,6 +35,7 @@ from django.db.models import Model, Sum
 
 from dunwell.core.dates import Adjustment, add_months
 from dunwell.core.models import Company, FxRate, Membership, Role
+from dunwell.demo.cycle import CycleStats, collections_month
 from dunwell.ledger.models import (
     Activity,
     ActivityKind,
@@ -97,6 +98,7 @@ class DemoStats:
     open_by_currency: dict[str, int] = field(default_factory=dict)
     unapplied_by_currency: dict[str, int] = field(default_factory=dict)
     behaviours: dict[str, int] = field(default_factory=dict)
+    cycle: CycleStats = field(default_factory=CycleStats)
     users_created: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -1124,7 +1126,9 @@ def build_demo(  # noqa: PLR0915 - the phases in order, each a few lines
 
         say("computing balances")
         refresh_company(company)
+        cycle = collections_month(company, as_of, users["credit"], say)
         stats = _stats(company, as_of, custs, created, plan)
+        stats.cycle = cycle
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -1144,7 +1148,7 @@ def _stats(
         payments=len(plan.payments),
         allocations=len(plan.allocations),
         write_offs=len(plan.write_offs),
-        activities=len(plan.activities),
+        activities=Activity.objects.filter(company=company).count(),
         open_invoices=open_invoices.count(),
         overdue_invoices=overdue.count(),
         overdue_by_currency=dict(

@@ -50,9 +50,10 @@ class DeliveryReport:
 
 
 def deliver_emails(
-    *, at: datetime, company: Company | None = None, limit: int = 500
+    *, at: datetime, company: Company | None = None, limit: int = 500, backend: str | None = None
 ) -> DeliveryReport:
-    """One pass over the pending emails (of one company, or all)."""
+    """One pass over the pending emails (of one company, or all); `backend` another email
+    backend than EMAIL_URL's (the demo delivers into memory)."""
     report = DeliveryReport()
     scope = Message.objects.filter(channel=Channel.EMAIL)
     if company is not None:
@@ -69,7 +70,9 @@ def deliver_emails(
     ids = list(due)
     if not ids:
         return report
-    connection = get_connection(fail_silently=False)  # opened by the first send: a server that
+    connection = get_connection(
+        backend, fail_silently=False
+    )  # opened by the first send: a server that
     try:  # cannot be reached is then one message's error, to be tried again later
         for pk in ids:
             claimed = Message.objects.filter(pk=pk, status=MessageStatus.PENDING).update(

@@ -124,6 +124,13 @@ class Command(BaseCommand):
         table.add_row(
             "payment behaviours", ", ".join(f"{k} {v}" for k, v in stats.behaviours.items())
         )
+        cycle = stats.cycle
+        table.add_row(
+            f"collections, last {cycle.days} business days",
+            f"{cycle.decisions:,} decisions, {cycle.emails:,} emails sent (to a mailbox in "
+            f"memory), {cycle.letters:,} letters, {cycle.calls:,} calls, {cycle.approved:,} "
+            f"approved, {cycle.waiting:,} awaiting approval",
+        )
         table.add_row("build seconds", f"{seconds:.1f}")
         self.console.print(table)
         self.login_lines()

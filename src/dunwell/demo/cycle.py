@@ -1,0 +1,72 @@
+"""The demo's month of collections: the daily cycle run over the last four weeks of its history,
+as a company that started Dunwell then would have seen it.
+
+Each business day: the dunning run of the day; the final demands and letters before action of
+two business days before are approved by the credit manager (a person would decide; the demo
+approves them all); the day's emails are delivered, into a mailbox in memory (the demo sends no
+mail), so the outbox shows them sent with their exact text and the history has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from dunwell.core.dates import is_business_day
+from dunwell.core.models import Company
+from dunwell.dunning.models import Decision, Message, Outcome
+from dunwell.dunning.services.approvals import approve
+from dunwell.dunning.services.delivery import deliver_emails
+from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.dunning.services.run import run_dunning
+from dunwell.terms.services import holidays_for
+
+MEMORY = "django.core.mail.backends.locmem.EmailBackend"
+WEEKS = 4
+
+
+@dataclass
+class CycleStats:
+    days: int = 0
+    decisions: int = 0
+    approved: int = 0
+    emails: int = 0
+    letters: int = 0
+    calls: int = 0
+    waiting: int = 0
+
+
+def collections_month(
+    company: Company, as_of: date, credit_manager: Any, say: Callable[[str], None]
+) -> CycleStats:
+    stats = CycleStats()
+    ensure_default_policy(company, datetime.combine(as_of - timedelta(weeks=WEEKS), time(6), UTC))
+    holidays = holidays_for(company, range(as_of.year - 1, as_of.year + 1))
+    days = [
+        as_of - timedelta(days=n)
+        for n in range(WEEKS * 7, -1, -1)
+        if is_business_day(as_of - timedelta(days=n), holidays)
+    ]
+    say(f"running the daily collections cycle over {len(days)} business days")
+    for index, day in enumerate(days):
+        morning = datetime.combine(day, time(6), UTC)
+        report = run_dunning(company=company, on=day, at=morning)
+        stats.decisions += len(report.groups)
+        if index >= 2:
+            earlier = days[index - 2]
+            for decision in Decision.objects.filter(
+                company=company, outcome=Outcome.APPROVAL, run__business_date__lte=earlier
+            ):
+                approve(decision=decision, actor=credit_manager, on=day,
+                        at=morning + timedelta(hours=2))  # fmt: skip
+                stats.approved += 1
+        deliver_emails(at=morning + timedelta(hours=3), company=company, backend=MEMORY)
+        stats.days += 1
+    messages = Message.objects.filter(company=company)
+    stats.emails = messages.filter(channel="email", status="sent").count()
+    stats.letters = messages.filter(channel="letter").count()
+    stats.calls = messages.filter(channel="call").count()
+    stats.waiting = Decision.objects.filter(company=company, outcome=Outcome.APPROVAL).count()
+    return stats
