@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dunwell.web import views
+from dunwell.web import dunning_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),
     path("import/", views.import_file, name="import"),
+    path("dunning/", dunning_views.outbox, name="dunning_outbox"),
+    path("dunning/messages/<int:message_id>/", dunning_views.message, name="dunning_message"),
+    path("dunning/approvals/", dunning_views.approvals, name="dunning_approvals"),
+    path("dunning/decisions/<int:decision_id>/decide", dunning_views.decide, name="dunning_decide"),
+    path("dunning/runs/", dunning_views.runs, name="dunning_runs"),
+    path("dunning/runs/<int:run_id>/", dunning_views.run, name="dunning_run"),
+    path("dunning/policies/", dunning_views.policies, name="dunning_policies"),
 ]

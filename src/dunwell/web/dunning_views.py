@@ -1,0 +1,161 @@
+"""The dunning pages: the outbox, one message with its text, approvals, runs and policies."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from dunwell.core import clock
+from dunwell.core.errors import DunwellError
+from dunwell.core.models import Role
+from dunwell.dunning.models import (
+    Channel,
+    Decision,
+    Message,
+    MessageStatus,
+    Outcome,
+    Policy,
+    Run,
+)
+from dunwell.dunning.rendering import RenderError
+from dunwell.dunning.rendering import render as render_message
+from dunwell.dunning.services.approvals import approve, reject
+from dunwell.web.access import CompanyRequest, company_view
+
+PAGE_SIZE = 50
+
+
+def _query_without_page(request: CompanyRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@company_view()
+def outbox(request: CompanyRequest) -> HttpResponse:
+    rows = Message.objects.filter(company=request.company).select_related("customer", "policy")
+    status, channel = request.GET.get("status", ""), request.GET.get("channel", "")
+    q, day = request.GET.get("q", "").strip(), request.GET.get("date", "")
+    if status in MessageStatus.values:
+        rows = rows.filter(status=status)
+    if channel in Channel.values:
+        rows = rows.filter(channel=channel)
+    if q:
+        rows = rows.filter(
+            Q(customer__legal_name__icontains=q) | Q(customer__account_number__icontains=q)
+        )
+    if day:
+        rows = rows.filter(business_date=day)
+    page = Paginator(rows.order_by("-business_date", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "query": _query_without_page(request),
+        "statuses": MessageStatus.choices,
+        "channels": Channel.choices,
+        "status": status,
+        "channel": channel,
+        "q": q,
+        "date": day,
+    }
+    return render(request, "web/dunning/outbox.html", context)
+
+
+@company_view()
+def message(request: CompanyRequest, message_id: int) -> HttpResponse:
+    found = get_object_or_404(
+        Message.objects.filter(company=request.company).select_related(
+            "customer", "policy", "decision", "decision__run", "company"
+        ),
+        pk=message_id,
+    )
+    language = request.GET.get("language", "")
+    subject, body, error = found.subject, found.body, ""
+    if found.status != MessageStatus.SENT or language:
+        try:  # not sent yet (or another language asked for): a preview with today's data
+            subject, body = render_message(found, language=language or None)
+        except RenderError as exc:
+            error = str(exc)
+    context = {
+        "message": found,
+        "subject": subject,
+        "body": body,
+        "error": error,
+        "preview": found.status != MessageStatus.SENT or bool(language),
+        "language": language or found.language,
+        "can_decide": found.decision.outcome == Outcome.APPROVAL
+        and request.role in (Role.ADMIN, Role.CREDIT_MANAGER),
+    }
+    return render(request, "web/dunning/message.html", context)
+
+
+@company_view()
+def approvals(request: CompanyRequest) -> HttpResponse:
+    waiting = (
+        Decision.objects.filter(company=request.company, outcome=Outcome.APPROVAL)
+        .select_related("customer", "run", "policy")
+        .prefetch_related("messages")
+        .order_by("run__business_date", "pk")
+    )
+    context = {
+        "decisions": waiting,
+        "can_decide": request.role in (Role.ADMIN, Role.CREDIT_MANAGER),
+    }
+    return render(request, "web/dunning/approvals.html", context)
+
+
+@require_POST
+@company_view(min_role=Role.CREDIT_MANAGER)
+def decide(request: CompanyRequest, decision_id: int) -> HttpResponse:
+    decision = get_object_or_404(Decision.objects.filter(company=request.company), pk=decision_id)
+    on, at = clock.today(request.company), clock.now()
+    try:
+        if request.POST.get("action") == "approve":
+            released = approve(decision=decision, actor=request.user, on=on, at=at)  # type: ignore[arg-type]
+            flash.success(request, f"{decision.customer}: step {decision.step} approved, "
+                                   f"{released} message(s) released")  # fmt: skip
+        else:
+            reject(decision=decision, actor=request.user, on=on, at=at,  # type: ignore[arg-type]
+                   reason=request.POST.get("reason", ""))  # fmt: skip
+            flash.success(request, f"{decision.customer}: step {decision.step} rejected")
+    except DunwellError as error:
+        flash.error(request, error.message)
+    return redirect("web:dunning_approvals")
+
+
+@company_view()
+def runs(request: CompanyRequest) -> HttpResponse:
+    rows = Run.objects.filter(company=request.company).order_by("-business_date")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/dunning/runs.html", {"page": page, "query": ""})
+
+
+@company_view()
+def run(request: CompanyRequest, run_id: int) -> HttpResponse:
+    found = get_object_or_404(Run.objects.filter(company=request.company), pk=run_id)
+    outcome = request.GET.get("outcome", "")
+    decisions = found.decisions.select_related("customer", "policy").order_by(
+        "customer__account_number", "currency"
+    )
+    if outcome in Outcome.values:
+        decisions = decisions.filter(outcome=outcome)
+    page = Paginator(decisions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "run": found,
+        "page": page,
+        "query": _query_without_page(request),
+        "outcomes": Outcome.choices,
+        "outcome": outcome,
+    }
+    return render(request, "web/dunning/run.html", context)
+
+
+@company_view()
+def policies(request: CompanyRequest) -> HttpResponse:
+    rows = Policy.objects.filter(company=request.company).prefetch_related("steps", "rules")
+    return render(request, "web/dunning/policies.html", {"policies": rows})

@@ -1,0 +1,87 @@
+"""The dunning pages: outbox, message with its text, approvals (credit managers decide), runs,
+policies; each company sees only its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dunwell.dunning.models import Decision, Message
+from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.dunning.services.run import run_dunning
+from dunwell.ledger.models import ContactRole
+from dunwell.ledger.services.customers import add_contact
+from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dunned(cast: Cast) -> Cast:  # noqa: F811 - the fixture of test_pages
+    today = timezone.localdate()
+    for company, customer in ((cast.a, cast.customer_a), (cast.b, cast.customer_b)):
+        ensure_default_policy(company, datetime.now(UTC))
+        add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
+                    email=f"ap@{company.code}.example")  # fmt: skip
+        add_contact(customer=customer, actor=None, name="Max Weber", role=ContactRole.AP_MANAGER,
+                    email=f"max@{company.code}.example")  # fmt: skip
+        on = today if today.weekday() < 5 else today - timedelta(days=today.weekday() - 4)
+        run_dunning(company=company, on=on, at=datetime.now(UTC))
+    return cast
+
+
+def test_the_outbox_lists_the_companys_messages_and_filters_them(client: Client, dunned: Cast):
+    html = page(as_user(client, dunned.collector_a), "/dunning/")
+    assert "Acme Buyer GmbH" in html and "Bolt Buyer GmbH" not in html
+    assert "Awaiting approval" in html and "max@acme.example" in html
+    assert "No messages match." in page(client, "/dunning/?status=sent")
+
+
+def test_a_message_page_shows_why_and_previews_its_text_in_either_language(
+    client: Client, dunned: Cast
+):
+    email = Message.objects.get(company=dunned.a, channel="email")
+    html = page(as_user(client, dunned.viewer_a), f"/dunning/messages/{email.pk}/")
+    assert "step 4 (Final demand) due for acme-INV-1" in html
+    assert "Subject:</strong> Final demand: €1,234.56, Acme Buyer GmbH" in html
+    assert "FINAL DEMAND" in html and "Approve and send" not in html  # a viewer cannot decide
+    german = page(client, f"/dunning/messages/{email.pk}/?language=de")
+    assert "LETZTE MAHNUNG" in german
+    other = Message.objects.filter(company=dunned.b).first()
+    page(client, f"/dunning/messages/{other.pk}/", status=404)
+
+
+def test_a_credit_manager_approves_and_a_collector_may_not(client: Client, dunned: Cast):
+    decision = Decision.objects.get(company=dunned.a, outcome="approval")
+    url = f"/dunning/decisions/{decision.pk}/decide"
+    as_user(client, dunned.collector_a)
+    assert client.post(url, {"action": "approve"}).status_code == 403
+    html = page(client, "/dunning/approvals/")
+    assert "acme-INV-1" in html and "Approve and send" not in html
+    as_user(client, dunned.manager_a)
+    assert "Approve and send" in page(client, "/dunning/approvals/")
+    response = client.post(url, {"action": "approve"}, follow=True)
+    assert "step 4 approved, 2 message(s) released" in response.content.decode()
+    assert set(decision.messages.values_list("status", flat=True)) == {"pending"}
+    assert "Nothing waits for approval." in page(client, "/dunning/approvals/")
+    refused = client.post(url, {"action": "reject", "reason": "late"}, follow=True)
+    assert "does not await approval" in refused.content.decode()
+    foreign = Decision.objects.get(company=dunned.b)
+    assert (
+        client.post(f"/dunning/decisions/{foreign.pk}/decide", {"action": "approve"}).status_code
+        == 404
+    )
+
+
+def test_runs_and_policies_explain_what_was_decided(client: Client, dunned: Cast):
+    as_user(client, dunned.viewer_a)
+    runs = page(client, "/dunning/runs/")
+    assert "approval 1" in runs
+    decision = Decision.objects.get(company=dunned.a)
+    run = page(client, f"/dunning/runs/{decision.run_id}/")
+    assert "Acme Buyer GmbH" in run and "awaiting approval" in run
+    policies = page(client, "/dunning/policies/")
+    assert "Letter before action" in policies and "+50 days from the due date" in policies
