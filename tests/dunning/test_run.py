@@ -342,3 +342,24 @@ def test_the_command_lists_approves_and_rejects(acme, capsys):
     assert "rejected" in capsys.readouterr().out
     call_command("dunning", "approvals")
     assert "nothing waits for approval" in capsys.readouterr().out
+
+
+def test_a_batch_never_splits_a_customers_groups_so_a_resume_misses_none(acme, monkeypatch):
+    two = customer(acme, "C001")
+    invoice(acme, two, "INV-E", MONDAY - timedelta(days=8))
+    f.invoice(acme, two, "INV-U", 50_00, MONDAY - timedelta(days=38), currency="USD",
+              due_on=MONDAY - timedelta(days=8))  # fmt: skip
+    invoice(acme, customer(acme, "C002"), "INV-2", MONDAY - timedelta(days=8))
+
+    def die(name):
+        raise SystemExit(f"killed at {name}")
+
+    monkeypatch.setattr(run_module.faults, "point", die)
+    with pytest.raises(SystemExit):
+        run(acme, batch=1)
+    assert sorted(Message.objects.values_list("currency", flat=True)) == ["EUR", "USD"]
+    monkeypatch.undo()
+    run(acme, at=datetime.combine(MONDAY, AT.timetz()) + timedelta(minutes=11), batch=1)
+    assert sorted(Message.objects.values_list("customer__account_number", "currency")) == [
+        ("C001", "EUR"), ("C001", "USD"), ("C002", "EUR")
+    ]  # fmt: skip

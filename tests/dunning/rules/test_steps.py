@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from dunwell.dunning.rules.steps import (
     Candidate,
     ItemState,
+    Ladder,
     StepError,
     StepRule,
     check_steps,
@@ -88,3 +89,21 @@ def test_a_later_day_never_owes_a_lower_step_and_a_reached_step_is_never_due_aga
     assert step == 0 or step > reached
     later = due_step(steps, DUE, state, on + timedelta(days=more))
     assert later >= step
+
+
+@given(
+    offsets=st.lists(st.integers(-10, 90), min_size=1, max_size=6),
+    follow=st.lists(st.booleans(), min_size=6, max_size=6),
+    late=st.integers(-20, 200),
+    reached=st.integers(0, 6),
+    reached_ago=st.integers(0, 60),
+)
+def test_the_ladder_answers_as_the_rule_for_any_steps(offsets, follow, late, reached, reached_ago):
+    steps = [
+        StepRule(i, offset, after_previous_days=7 if follow[i - 1] and i > 1 else None)
+        for i, offset in enumerate(offsets, start=1)
+    ]
+    reached = min(reached, len(steps))
+    on = DUE + timedelta(days=late)
+    state = ItemState(reached, on - timedelta(days=reached_ago) if reached else None)
+    assert Ladder(steps).due(DUE, state, on) == due_step(steps, DUE, state, on)

@@ -20,9 +20,12 @@ came to (its own, not the message's).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,27 @@ def due_step(steps: Sequence[StepRule], due_on: date, state: ItemState, on: date
     return found
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Ladder:
+    """`due_step` for many items of one policy: a ladder of steps relative to the due date (the
+    usual kind) is answered by one binary search on the days late."""
+
+    def __init__(self, steps: Sequence[StepRule]) -> None:
+        self.steps = tuple(steps)
+        offsets = [s.offset_days for s in self.steps]
+        plain = all(s.after_previous_days is None for s in self.steps)
+        self.offsets = offsets if plain and offsets == sorted(offsets) else None
+
+    def due(self, due_on: date, state: ItemState, on: date) -> int:
+        if self.offsets is None:
+            return due_step(self.steps, due_on, state, on)
+        reached = bisect_right(self.offsets, (on - due_on).days)  # steps whose trigger has come
+        return reached if reached > state.reached else 0
+
+
+NO_STATE = ItemState()
+
+
+class Candidate(NamedTuple):
     """An open item of a group as the run sees it on its business date."""
 
     item_id: int
@@ -103,6 +125,9 @@ def message_step(candidates: Sequence[Candidate]) -> int:
     return max((c.due_step for c in candidates), default=0)
 
 
+_OLDEST_FIRST = attrgetter("due_on", "number")
+
+
 def overdue(candidates: Sequence[Candidate], on: date) -> list[Candidate]:
     """The items a message lists: those past their due date, oldest first."""
-    return sorted((c for c in candidates if c.due_on < on), key=lambda c: (c.due_on, c.number))
+    return sorted((c for c in candidates if c.due_on < on), key=_OLDEST_FIRST)

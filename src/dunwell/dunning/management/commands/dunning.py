@@ -40,6 +40,7 @@ class Command(DunwellCommand):
         run.add_argument("--date", type=parse_iso_date, help="business date (default: today)")
         run.add_argument("--dry-run", action="store_true", help="explain, store nothing")
         run.add_argument("--batch", type=int, default=BATCH, help="customers per transaction")
+        run.add_argument("--brief", action="store_true", help="the counts, not every decision")
         actions.add_parser("policies", help="the policies and their steps")
         actions.add_parser("standard", help="give the company the standard policy as default")
         hold = actions.add_parser("hold", help="do not dun a customer (or one invoice) until DATE")
@@ -99,9 +100,11 @@ class Command(DunwellCommand):
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1")
         report = run_dunning(company=company, on=on, at=self.now(), dry_run=options["dry_run"],
-                             batch=options["batch"])  # fmt: skip
+                             batch=options["batch"], detail=not options["brief"])  # fmt: skip
         if options["format"] == "json":
-            self.emit_json(report.as_dict())
+            self.emit_json(report.as_dict(brief=options["brief"]))
+        elif options["brief"]:
+            self.stdout.write(_counts(report) or "nothing due")
         else:
             self._print_run(report)
 
