@@ -34,7 +34,8 @@ a friendly note that these invoices fall due shortly:
 """
         + _TABLE_EN
         + """
-Total: {{ total }}
+Total: {{ total }}{% if fee %}
+Late fee for this reminder: {{ fee }}{% endif %}
 
 """
         + _PAY_EN
@@ -73,7 +74,8 @@ with this message: if so, thank you, and please disregard it.
 """
         + _TABLE_EN
         + """
-Total due: {{ total }}
+Total due: {{ total }}{% if fee %}
+Late fee for this reminder: {{ fee }}{% endif %}
 
 """
         + _PAY_EN
@@ -94,7 +96,8 @@ betrachten.
 """
         + _TABLE_DE
         + """
-Offener Betrag: {{ total }}
+Offener Betrag: {{ total }}{% if fee %}
+Mahngebühr für dieses Schreiben: {{ fee }}{% endif %}
 
 """
         + _PAY_DE
@@ -113,7 +116,8 @@ despite our reminder, the following invoices are still unpaid:
 """
         + _TABLE_EN
         + """
-Total overdue: {{ total }}
+Total overdue: {{ total }}{% if fee %}
+Late fee for this reminder: {{ fee }}{% endif %}
 
 Please pay this amount by {{ deadline }}, or let us know at once if anything stands in the way
 of payment, so that we can clear it up.
@@ -135,7 +139,8 @@ trotz unserer Erinnerung sind die folgenden Rechnungen noch nicht bezahlt:
 """
         + _TABLE_DE
         + """
-Überfälliger Betrag: {{ total }}
+Überfälliger Betrag: {{ total }}{% if fee %}
+Mahngebühr für dieses Schreiben: {{ fee }}{% endif %}
 
 Bitte begleichen Sie diesen Betrag bis zum {{ deadline }}, oder teilen Sie uns umgehend mit, was
 einer Zahlung entgegensteht, damit wir es klären können.
@@ -159,7 +164,8 @@ We have reminded you of the following invoices more than once; they remain unpai
 """
         + _TABLE_EN
         + """
-Total overdue: {{ total }}
+Total overdue: {{ total }}{% if fee %}
+Late fee for this reminder: {{ fee }}{% endif %}
 """
         + _LAW_EN
         + """
@@ -185,7 +191,8 @@ Trotz mehrfacher Erinnerung sind die folgenden Rechnungen weiterhin unbezahlt:
 """
         + _TABLE_DE
         + """
-Überfälliger Betrag: {{ total }}
+Überfälliger Betrag: {{ total }}{% if fee %}
+Mahngebühr für dieses Schreiben: {{ fee }}{% endif %}
 """
         + _LAW_DE
         + """
@@ -215,7 +222,8 @@ demand:
 """
         + _TABLE_EN
         + """
-Total: {{ total }}
+Total: {{ total }}{% if fee %}
+Late fee for this reminder: {{ fee }}{% endif %}
 """
         + _LAW_EN
         + """
@@ -246,7 +254,8 @@ trotz unserer Mahnungen und unserer letzten Mahnung ist die folgende Forderung u
 """
         + _TABLE_DE
         + """
-Gesamtbetrag: {{ total }}
+Gesamtbetrag: {{ total }}{% if fee %}
+Mahngebühr für dieses Schreiben: {{ fee }}{% endif %}
 """
         + _LAW_DE
         + """

@@ -15,6 +15,7 @@ from django.db import models
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem
+from dunwell.terms.rules.fees import LateFee
 
 
 class Channel(models.TextChoices):
@@ -64,6 +65,11 @@ class Step(models.Model):
     template = models.SlugField(max_length=40, help_text="template code, e.g. friendly")
     min_overdue_minor = models.BigIntegerField(default=0)
     needs_approval = models.BooleanField(default=False)
+    # the contractual late fee charged when the step is sent (terms.rules.fees.LateFee)
+    fee_fixed_minor = models.BigIntegerField(default=0)
+    fee_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    fee_min_minor = models.BigIntegerField(default=0)
+    fee_max_minor = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -73,6 +79,12 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} {self.sequence}: {self.name}"
+
+    def late_fee(self) -> LateFee | None:
+        if not (self.fee_fixed_minor or self.fee_percent or self.fee_min_minor):
+            return None
+        return LateFee(self.fee_fixed_minor, self.fee_percent, self.fee_min_minor,
+                       self.fee_max_minor)  # fmt: skip
 
 
 class PolicyRule(models.Model):

@@ -17,7 +17,7 @@ The variables a template can use:
                        ``interest_rate`` its current rate, ``compensation`` the fixed sums,
                        ``law`` the statute's name
 ``business_date``      the run's date; ``deadline`` the date the step gives to pay
-``step_name``          the step's name
+``step_name``          the step's name; ``fee`` the late fee this step charged ("" when none)
 ``portal_link``        the customer's portal address ("" until the portal exists)
 =====================  ============================================================================
 
@@ -37,7 +37,8 @@ from dunwell.core.formatting import format_date, format_money, format_number
 from dunwell.core.references import format_rf, is_valid_rf
 from dunwell.dunning.defaults import DEADLINE_DAYS, DEFAULTS
 from dunwell.dunning.models import Message, Step, Template
-from dunwell.ledger.models import CustomerKind, OpenItem
+from dunwell.dunning.services.charges import fee_number
+from dunwell.ledger.models import CustomerKind, ItemKind, OpenItem
 from dunwell.terms.rules import interest
 from dunwell.terms.services import reference_rates
 
@@ -122,6 +123,7 @@ def _context(message: Message, code: str, locale: str) -> dict[str, Any]:
         "deadline": format_date(on + timedelta(days=days), locale),
         "step_name": step.name if step else "",
         "portal_link": "",
+        "fee": _fee(message, locale),
         "interest": "",
         "interest_rate": "",
         "compensation": "",
@@ -131,6 +133,15 @@ def _context(message: Message, code: str, locale: str) -> dict[str, Any]:
     if law is not None and customer.kind != CustomerKind.CONSUMER and rows:
         context |= _law(law, rows, stored, on, locale, currency)
     return context
+
+
+def _fee(message: Message, locale: str) -> str:
+    number = fee_number(message.business_date, message.customer.account_number,
+                        message.currency, message.step)  # fmt: skip
+    fee = OpenItem.objects.filter(
+        company_id=message.company_id, kind=ItemKind.FEE, number=number
+    ).first()
+    return format_money(fee.amount_minor, fee.currency, locale) if fee is not None else ""
 
 
 def _law(

@@ -15,6 +15,7 @@ from django.db import transaction
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.credit.services.holds import place_credit_hold
 from dunwell.dunning.models import Channel, Decision, ItemStep, MessageStatus, Outcome, Step
+from dunwell.dunning.services.charges import charge_for_message
 from dunwell.ledger.services import activity
 
 
@@ -36,6 +37,9 @@ def approve(*, decision: Decision, actor: User | None, on: date, at: datetime) -
         status=MessageStatus.PENDING
     )
     step = Step.objects.get(policy=decision.policy, sequence=decision.step)
+    charge_for_message(company=decision.company, customer_id=decision.customer_id, step=step,
+                       currency=decision.currency, items=decision.items,
+                       on=decision.run.business_date, at=at, actor=actor)  # fmt: skip
     if Channel.HOLD in step.channels:
         place_credit_hold(company=decision.company, customer=decision.customer, on=on, at=at,
                           reason=f"dunning step {step.sequence} ({step.name})", source="dunning",

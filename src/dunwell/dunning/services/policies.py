@@ -12,6 +12,7 @@ from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, CustomerPolicy, ItemPolicy, Policy, PolicyRule, Step
 from dunwell.dunning.rules.steps import StepError, StepRule, check_steps
 from dunwell.ledger.models import ContactRole, Customer, OpenItem
+from dunwell.terms.rules.fees import LateFee
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class StepSpec:
     cc_roles: tuple[str, ...] = field(default=())
     min_overdue_minor: int = 0
     needs_approval: bool = False
+    fee: LateFee | None = None
 
 
 AP = ContactRole.AP_CLERK.value
@@ -83,6 +85,10 @@ def create_policy(
             template=spec.template,
             min_overdue_minor=spec.min_overdue_minor,
             needs_approval=spec.needs_approval,
+            fee_fixed_minor=spec.fee.fixed_minor if spec.fee else 0,
+            fee_percent=spec.fee.percent if spec.fee else None,
+            fee_min_minor=spec.fee.minimum_minor if spec.fee else 0,
+            fee_max_minor=spec.fee.maximum_minor if spec.fee else None,
         )
         for number, spec in enumerate(steps, start=1)
     )

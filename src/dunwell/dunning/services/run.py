@@ -62,6 +62,7 @@ from dunwell.dunning.rules.steps import (
     StepRule,
     overdue,
 )
+from dunwell.dunning.services.charges import charge_for_message
 from dunwell.ledger.models import (
     Allocation,
     Contact,
@@ -311,6 +312,11 @@ def _write(run: Run, groups: list[_Group], world: _World, at: datetime, actor: U
             continue
         key = (group.customer_id, group.result.currency, group.policy.pk)
         messages += _messages(run, group, decision_ids[key], world, at, actor)
+        if group.result.outcome == Outcome.SENT:  # an approved step is charged when approved
+            charge_for_message(company=world.company, customer_id=group.customer_id,
+                               step=group.step, currency=group.result.currency,
+                               items=group.result.items, on=run.business_date, at=at,
+                               actor=actor)  # fmt: skip
         advance.update((item_id, (group.policy.pk, reached)) for item_id, reached in group.advance)
     insert_rows(Message, MESSAGE_COLUMNS, messages)
     known = [item_id for item_id in advance if item_id in world.states]

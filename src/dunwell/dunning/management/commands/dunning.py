@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
@@ -16,6 +17,7 @@ from dunwell.dunning.defaults import DEFAULTS
 from dunwell.dunning.models import Decision, Hold, Message, Outcome, Policy, Template
 from dunwell.dunning.rendering import RenderError, render
 from dunwell.dunning.services.approvals import approve, reject
+from dunwell.dunning.services.charges import waive_fee
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.holds import place_hold, release_hold
 from dunwell.dunning.services.policies import ensure_default_policy
@@ -33,7 +35,7 @@ class Command(DunwellCommand):
             required=True,
             metavar=(
                 "{run,policies,standard,hold,release,outbox,approvals,approve,reject,deliver,"
-                "preview,templates,template}"
+                "preview,templates,template,waive}"
             ),
         )
         run = actions.add_parser("run", help="decide and queue the follow-ups of a business date")
@@ -72,6 +74,10 @@ class Command(DunwellCommand):
         template.add_argument("--language", required=True, help="e.g. en, de, fr")
         template.add_argument("--subject", required=True)
         template.add_argument("--body-file", required=True, type=Path, help="the body, a file")
+        waive = actions.add_parser("waive", help="forgive a late fee, with the reason")
+        waive.add_argument("number", help="the fee's number, e.g. FEE-20261123-C001-EUR-3")
+        waive.add_argument("--reason", required=True)
+        waive.add_argument("--by", required=True, help="the user who decided (username)")
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -92,6 +98,7 @@ class Command(DunwellCommand):
             "preview": self._preview,
             "templates": self._templates,
             "template": self._template,
+            "waive": self._waive,
         }
         actions[options["action"]](company, options)
 
@@ -218,6 +225,14 @@ class Command(DunwellCommand):
         stored = save_template(company=company, code=options["code"], language=options["language"],
                                subject=options["subject"], body=body, at=self.now())  # fmt: skip
         self.stdout.write(f"template {stored.code} ({stored.language}) stored")
+
+    def _waive(self, company: Company, options: dict[str, Any]) -> None:
+        user = get_user_model().objects.filter(username=options["by"]).first()
+        if user is None:
+            raise CommandError(f"no user {options['by']!r}")
+        waived = waive_fee(company=company, number=options["number"], reason=options["reason"],
+                           on=self.today(company), at=self.now(), actor=user)  # fmt: skip
+        self.stdout.write(f"{options['number']}: {waived.amount_minor} (minor units) waived")
 
     def _print_run(self, report: RunReport) -> None:
         buffer = io.StringIO()

@@ -1,0 +1,99 @@
+"""Late fees charged when a step is sent, as open items of their own (issue 3 point 6).
+
+The fee of a step is computed by `terms.rules.fees.LateFee` on the overdue total of the message
+and booked as a FEE item linked to the oldest invoice it is about, due 14 days later, so it is
+listed and dunned like any other item. Its number names the day, the customer, the currency and
+the step (``FEE-20261123-C001-EUR-3``): the ledger's unique numbers make a second charge for the
+same step and day impossible. A fee is waived with a reason by writing it off (`waive_fee`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import User
+
+from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.models import Company
+from dunwell.dunning.models import Step
+from dunwell.ledger.models import Customer, ItemKind, OpenItem, WriteOff
+from dunwell.ledger.services.allocations import write_off
+from dunwell.ledger.services.documents import ItemInput, issue_item
+
+FEE_DUE_DAYS = 14
+
+
+def fee_number(on: date, account_number: str, currency: str, step: int) -> str:
+    return f"FEE-{on:%Y%m%d}-{account_number}-{currency}-{step}"[:60]
+
+
+def charge_fee(
+    *,
+    company: Company,
+    customer: Customer,
+    step: Step,
+    currency: str,
+    overdue_minor: int,
+    oldest_item_id: int | None,
+    on: date,
+    at: datetime,
+    actor: User | None = None,
+) -> OpenItem | None:
+    """The step's fee on `overdue_minor`, booked once; None when the step has none."""
+    fee = step.late_fee()
+    amount = fee.charge(overdue_minor) if fee is not None else 0
+    if amount <= 0:
+        return None
+    number = fee_number(on, customer.account_number, currency, step.sequence)
+    existing = OpenItem.objects.filter(company=company, kind=ItemKind.FEE, number=number).first()
+    if existing is not None:
+        return existing
+    related = OpenItem.objects.filter(pk=oldest_item_id).first() if oldest_item_id else None
+    spec = ItemInput(
+        customer=customer,
+        number=number,
+        issued_on=on,
+        currency=currency,
+        gross_minor=amount,
+        kind=ItemKind.FEE,
+        due_on=on + timedelta(days=FEE_DUE_DAYS),
+        related=related,
+        description=f"Late fee, step {step.sequence} ({step.name})"[:200],
+        source="dunning",
+    )
+    return issue_item(company=company, spec=spec, actor=actor, at=at)
+
+
+def waive_fee(
+    *, company: Company, number: str, reason: str, on: date, at: datetime, actor: User | None
+) -> WriteOff:
+    """Forgive what is open of a fee, with the reason and who decided (a write-off)."""
+    fee = OpenItem.objects.filter(company=company, kind=ItemKind.FEE, number=number).first()
+    if fee is None:
+        raise DunwellError(ErrorCode.NOT_FOUND, f"no fee {number!r} in {company.code}")
+    if fee.open_minor <= 0:
+        raise DunwellError(ErrorCode.CONFLICT, f"fee {number} has nothing open to waive")
+    return write_off(company=company, item=fee, on=on, reason=f"fee waived: {reason}",
+                     actor=actor, at=at)  # fmt: skip
+
+
+def charge_for_message(
+    *,
+    company: Company,
+    customer_id: int,
+    step: Step,
+    currency: str,
+    items: list[dict[str, object]],
+    on: date,
+    at: datetime,
+    actor: User | None = None,
+) -> OpenItem | None:
+    """`charge_fee` on what a decision lists (its paused items left out)."""
+    if step.late_fee() is None:
+        return None
+    listed = [row for row in items if not row.get("paused")]
+    total = sum(int(str(row["open_minor"])) for row in listed)
+    oldest = int(str(listed[0]["id"])) if listed else None
+    return charge_fee(company=company, customer=Customer.objects.get(pk=customer_id), step=step,
+                      currency=currency, overdue_minor=total, oldest_item_id=oldest, on=on,
+                      at=at, actor=actor)  # fmt: skip
