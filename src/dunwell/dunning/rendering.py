@@ -64,27 +64,95 @@ def template_text(company_id: int, code: str, language: str) -> tuple[str, str, 
     raise RenderError(f"no template {code!r} in {language!r} or English")
 
 
+class Renderer:
+    """Renders the messages of one delivery pass: each template compiled once, the reference
+    rates and the steps read once (a pass of thousands of reminders asks the same things)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple[int, str, str], tuple[Any, Any, str] | RenderError] = {}
+        self._steps: dict[tuple[int, int], Step | None] = {}
+        self._rates: interest.Rates | None = None
+        self._items: dict[int, OpenItem] = {}
+        self._fees: dict[tuple[int, str], OpenItem | None] = {}
+
+    def prefetch(self, messages: list[Message]) -> None:
+        """Read the items and fees of many messages at once (a delivery pass's chunk)."""
+        ids = {row["id"] for m in messages for row in m.decision.items if not row.get("paused")}
+        self._items.update(OpenItem.objects.in_bulk(list(ids)))
+        wanted = {(m.company_id, _fee_number(m)) for m in messages}
+        for key in wanted:
+            self._fees[key] = None
+        fees = OpenItem.objects.filter(
+            company_id__in={c for c, _ in wanted},
+            kind=ItemKind.FEE,
+            number__in=[n for _, n in wanted],
+        )
+        for fee in fees:
+            self._fees[(fee.company_id, fee.number)] = fee
+
+    def items(self, ids: list[int]) -> dict[int, OpenItem]:
+        missing = [pk for pk in ids if pk not in self._items]
+        if missing:
+            self._items.update(OpenItem.objects.in_bulk(missing))
+        return {pk: self._items[pk] for pk in ids}
+
+    def fee(self, message: Message) -> OpenItem | None:
+        key = (message.company_id, _fee_number(message))
+        if key not in self._fees:
+            self._fees[key] = OpenItem.objects.filter(
+                company_id=message.company_id, kind=ItemKind.FEE, number=key[1]
+            ).first()
+        return self._fees[key]
+
+    def render(
+        self, message: Message, *, code: str | None = None, language: str | None = None
+    ) -> tuple[str, str]:
+        """(subject, body) of `message`; another template or language for a preview."""
+        code = code or message.template
+        subject, body, used = self._compiled(message.company_id, code, language or message.language)
+        context = Context(_context(message, code, used, self))
+        return _ONE_LINE.sub(" ", subject.render(context)).strip(), body.render(context)
+
+    def _compiled(self, company_id: int, code: str, language: str) -> tuple[Any, Any, str]:
+        key = (company_id, code, language)
+        if key not in self._texts:
+            subject, body, used = template_text(company_id, code, language)
+            try:
+                compiled = ENGINE.from_string(subject), ENGINE.from_string(body), used
+                self._texts[key] = compiled
+            except TemplateSyntaxError as error:
+                self._texts[key] = RenderError(
+                    f"template {code!r} ({used}) cannot be rendered: {error}"
+                )
+        found = self._texts[key]
+        if isinstance(found, RenderError):
+            raise found
+        return found
+
+    def step(self, policy_id: int, sequence: int) -> Step | None:
+        key = (policy_id, sequence)
+        if key not in self._steps:
+            self._steps[key] = Step.objects.filter(policy_id=policy_id, sequence=sequence).first()
+        return self._steps[key]
+
+    def rates(self) -> interest.Rates:
+        if self._rates is None:
+            self._rates = reference_rates()
+        return self._rates
+
+
 def render(
     message: Message, *, code: str | None = None, language: str | None = None
 ) -> tuple[str, str]:
-    """(subject, body) of `message`; another template or language for a preview."""
-    code = code or message.template
-    subject, body, used = template_text(message.company_id, code, language or message.language)
-    context = Context(_context(message, code, used))
-    try:
-        return (
-            _ONE_LINE.sub(" ", ENGINE.from_string(subject).render(context)).strip(),
-            ENGINE.from_string(body).render(context),
-        )
-    except TemplateSyntaxError as error:
-        raise RenderError(f"template {code!r} ({used}) cannot be rendered: {error}") from None
+    """(subject, body) of one message (a preview, a test); a delivery pass uses one `Renderer`."""
+    return Renderer().render(message, code=code, language=language)
 
 
-def _context(message: Message, code: str, locale: str) -> dict[str, Any]:
+def _context(message: Message, code: str, locale: str, renderer: Renderer) -> dict[str, Any]:
     decision = message.decision
     company, customer = message.company, message.customer
     rows = [row for row in decision.items if not row.get("paused")]
-    stored = OpenItem.objects.in_bulk([row["id"] for row in rows])
+    stored = renderer.items([row["id"] for row in rows])
     on = message.business_date
     currency = message.currency
 
@@ -105,7 +173,7 @@ def _context(message: Message, code: str, locale: str) -> dict[str, Any]:
                 "payment_reference": format_rf(reference) if is_valid_rf(reference) else reference,
             }
         )
-    step = Step.objects.filter(policy_id=message.policy_id, sequence=message.step).first()
+    step = renderer.step(message.policy_id, message.step)
     days = DEADLINE_DAYS.get(code, 7)
     context: dict[str, Any] = {
         "company": {
@@ -123,7 +191,7 @@ def _context(message: Message, code: str, locale: str) -> dict[str, Any]:
         "deadline": format_date(on + timedelta(days=days), locale),
         "step_name": step.name if step else "",
         "portal_link": "",
-        "fee": _fee(message, locale),
+        "fee": _fee(renderer.fee(message), locale),
         "interest": "",
         "interest_rate": "",
         "compensation": "",
@@ -131,16 +199,16 @@ def _context(message: Message, code: str, locale: str) -> dict[str, Any]:
     }
     law = interest.STATUTES.get(company.governing_law)
     if law is not None and customer.kind != CustomerKind.CONSUMER and rows:
-        context |= _law(law, rows, stored, on, locale, currency)
+        context |= _law(law, rows, stored, on, locale, currency, renderer.rates())
     return context
 
 
-def _fee(message: Message, locale: str) -> str:
-    number = fee_number(message.business_date, message.customer.account_number,
-                        message.currency, message.step)  # fmt: skip
-    fee = OpenItem.objects.filter(
-        company_id=message.company_id, kind=ItemKind.FEE, number=number
-    ).first()
+def _fee_number(message: Message) -> str:
+    return fee_number(message.business_date, message.customer.account_number, message.currency,
+                      message.step)  # fmt: skip
+
+
+def _fee(fee: OpenItem | None, locale: str) -> str:
     return format_money(fee.amount_minor, fee.currency, locale) if fee is not None else ""
 
 
@@ -151,8 +219,8 @@ def _law(
     on: Any,
     locale: str,
     currency: str,
+    rates: interest.Rates,
 ) -> dict[str, str]:
-    rates = reference_rates()
     accrued, compensation, percent = 0, 0, Decimal(0)
     for row in rows:
         try:

@@ -28,12 +28,13 @@ from django.db.models import F, Q
 from dunwell.core import faults
 from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Message, MessageStatus
-from dunwell.dunning.rendering import RenderError, render
+from dunwell.dunning.rendering import Renderer, RenderError
 from dunwell.ledger.models import ActivityKind, Contact
 from dunwell.ledger.services import activity
 
 MAX_ATTEMPTS = 6
 CLAIM_TIMEOUT = timedelta(minutes=10)
+CHUNK = 100  # messages claimed, then read, together
 
 
 @dataclass
@@ -70,25 +71,34 @@ def deliver_emails(
     ids = list(due)
     if not ids:
         return report
-    connection = get_connection(
-        backend, fail_silently=False
-    )  # opened by the first send: a server that
-    try:  # cannot be reached is then one message's error, to be tried again later
-        for pk in ids:
-            claimed = Message.objects.filter(pk=pk, status=MessageStatus.PENDING).update(
-                status=MessageStatus.SENDING, claimed_at=at, attempts=F("attempts") + 1
-            )
-            if claimed:
-                message = Message.objects.select_related("company", "customer", "decision")
-                _deliver(message.get(pk=pk), connection, at, report)
+    renderer = Renderer()
+    # Opened by the first send: a server that cannot be reached is then one message's error,
+    # to be tried again later.
+    connection = get_connection(backend, fail_silently=False)
+    try:
+        for start in range(0, len(ids), CHUNK):
+            claimed = [
+                pk
+                for pk in ids[start : start + CHUNK]
+                if Message.objects.filter(pk=pk, status=MessageStatus.PENDING).update(
+                    status=MessageStatus.SENDING, claimed_at=at, attempts=F("attempts") + 1
+                )
+            ]  # one by one: another worker may claim some of the same messages
+            loaded = Message.objects.select_related("company", "customer", "decision")
+            chunk = list(loaded.filter(pk__in=claimed).order_by("pk"))
+            renderer.prefetch(chunk)
+            for message in chunk:
+                _deliver(message, connection, at, report, renderer)
     finally:
         connection.close()
     return report
 
 
-def _deliver(message: Message, connection: object, at: datetime, report: DeliveryReport) -> None:
+def _deliver(
+    message: Message, connection: object, at: datetime, report: DeliveryReport, renderer: Renderer
+) -> None:
     try:
-        subject, body = render(message)
+        subject, body = renderer.render(message)
     except RenderError as error:
         _fail(message, str(error), report)
         return
