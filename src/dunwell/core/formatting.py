@@ -15,17 +15,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
+from babel.numbers import NumberPattern, parse_pattern
 from babel.numbers import format_decimal as babel_format_decimal
-from babel.numbers import parse_pattern
 
 from dunwell.core.money import Money, exponent
 
 FALLBACK = "en"
 
 
+@lru_cache(maxsize=64)
 def _locale(locale: str) -> Locale:
     try:
         return Locale.parse(locale.replace("-", "_"))
@@ -41,11 +43,17 @@ def format_amount(
     `max_decimals` allows more digits than the currency's exponent (unit prices such as 0.0125).
     """
     places = exponent(currency)
-    babel_locale = _locale(locale)
-    # A fresh pattern from the locale's text, so that changing its precision changes no shared one.
-    pattern = parse_pattern(babel_locale.currency_formats["standard"].pattern)
-    pattern.frac_prec = (places, max(places, max_decimals or places))
-    return str(pattern.apply(amount, babel_locale, currency=currency, currency_digits=False))
+    pattern = _currency_pattern(locale, places, max(places, max_decimals or places))
+    return str(pattern.apply(amount, _locale(locale), currency=currency, currency_digits=False))
+
+
+@lru_cache(maxsize=256)
+def _currency_pattern(locale: str, least: int, most: int) -> NumberPattern:
+    """The locale's currency pattern with this precision: parsed once, never changed after
+    (a reminder run prints thousands of amounts)."""
+    pattern = parse_pattern(_locale(locale).currency_formats["standard"].pattern)
+    pattern.frac_prec = (least, most)
+    return pattern
 
 
 def format_money(minor: int, currency: str, locale: str) -> str:

@@ -17,12 +17,14 @@ and body, in the customer's history too. What can go wrong:
 from __future__ import annotations
 
 import smtplib
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.db.models import F, Q
 
 from dunwell.core import faults
@@ -72,18 +74,20 @@ def deliver_emails(
     if not ids:
         return report
     renderer = Renderer()
+    token = uuid.uuid4().hex
     # Opened by the first send: a server that cannot be reached is then one message's error,
     # to be tried again later.
     connection = get_connection(backend, fail_silently=False)
     try:
         for start in range(0, len(ids), CHUNK):
-            claimed = [
-                pk
-                for pk in ids[start : start + CHUNK]
-                if Message.objects.filter(pk=pk, status=MessageStatus.PENDING).update(
-                    status=MessageStatus.SENDING, claimed_at=at, attempts=F("attempts") + 1
-                )
-            ]  # one by one: another worker may claim some of the same messages
+            chunk_ids = ids[start : start + CHUNK]
+            Message.objects.filter(pk__in=chunk_ids, status=MessageStatus.PENDING).update(
+                status=MessageStatus.SENDING, claimed_at=at, claimed_by=token,
+                attempts=F("attempts") + 1,
+            )  # fmt: skip
+            claimed = Message.objects.filter(
+                pk__in=chunk_ids, status=MessageStatus.SENDING, claimed_by=token
+            ).values_list("pk", flat=True)  # another worker may have claimed some of them
             loaded = Message.objects.select_related("company", "customer", "decision")
             chunk = list(loaded.filter(pk__in=claimed).order_by("pk"))
             renderer.prefetch(chunk)
@@ -126,26 +130,27 @@ def _deliver(
         _retry(message, f"{type(error).__name__}: {error}", at, report)
         return
     faults.point("delivery.after_send")
-    Message.objects.filter(pk=message.pk).update(
-        status=MessageStatus.SENT, subject=subject[:300], body=body, message_id=message_id,
-        sent_at=at, error="",
-    )  # fmt: skip
-    activity.record(
-        company=message.company,
-        kind=ActivityKind.REMINDER_SENT,
-        on=message.business_date,
-        at=at,
-        customer=message.customer,
-        summary=f"{subject} (email to {', '.join(email.to)})"[:300],
-        data={
-            "message": message.pk,
-            "message_id": message_id,
-            "to": email.to,
-            "cc": email.cc,
-            "subject": subject,
-            "body": body,
-        },
-    )
+    with transaction.atomic():  # recorded as sent and in the history together
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.SENT, subject=subject[:300], body=body, message_id=message_id,
+            sent_at=at, error="",
+        )  # fmt: skip
+        activity.record(
+            company=message.company,
+            kind=ActivityKind.REMINDER_SENT,
+            on=message.business_date,
+            at=at,
+            customer=message.customer,
+            summary=f"{subject} (email to {', '.join(email.to)})"[:300],
+            data={
+                "message": message.pk,
+                "message_id": message_id,
+                "to": email.to,
+                "cc": email.cc,
+                "subject": subject,
+                "body": body,
+            },
+        )
     report.sent += 1
 
 

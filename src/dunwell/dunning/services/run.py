@@ -341,7 +341,7 @@ DECISION_COLUMNS = (
 MESSAGE_COLUMNS = (
     "company_id", "decision_id", "customer_id", "currency", "policy_id", "step", "business_date",
     "channel", "template", "language", "recipients", "cc", "status", "created_at", "subject",
-    "body", "message_id", "attempts", "error",
+    "body", "message_id", "attempts", "error", "claimed_by",
 )  # fmt: skip
 LOOKUP = 900  # ids per IN (...)
 
@@ -383,7 +383,7 @@ def _messages(
             (run.company_id, decision_id, group.customer_id, result.currency, group.policy.pk,
              step.sequence, run.business_date, channel, step.template, language,
              result.recipients if email else group.postal, group.cc if email else [], status, at,
-             "", "", "", 0, "")
+             "", "", "", 0, "", "")
         )  # fmt: skip
     return rows
 
