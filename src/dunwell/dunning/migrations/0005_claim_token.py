@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dunning', '0004_step_fees'),
+        ("dunning", "0004_step_fees"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='claimed_by',
+            model_name="message",
+            name="claimed_by",
             field=models.CharField(blank=True, help_text="that worker's token", max_length=40),
         ),
     ]
