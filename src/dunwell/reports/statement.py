@@ -21,27 +21,11 @@ from django.db.models.functions import Coalesce
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Allocation, Customer, Instalment, OpenItem, Payment
+from dunwell.ledger.parties import CompanyHeader, Party, billing_party, company_header
 from dunwell.ledger.queries import ItemAsOf, open_items
 from dunwell.ledger.rules.aging import buckets
 from dunwell.reports.aging import DEFAULT_BOUNDS
 from dunwell.reports.rules.statement import PAYMENT, Entry, Section, sections
-
-
-@dataclass(frozen=True)
-class Party:
-    """Who sends or receives the statement, as printed in the address block."""
-
-    name: str
-    address_lines: tuple[str, ...]
-    country: str
-    vat_id: str = ""
-
-
-@dataclass(frozen=True)
-class CompanyHeader:
-    party: Party
-    iban: str
-    bic: str
 
 
 @dataclass(frozen=True)
@@ -58,21 +42,6 @@ class Statement:
     customer: CustomerHeader
     bucket_labels: tuple[str, ...]
     sections: tuple[Section, ...]
-
-
-def company_header(company: Company) -> CompanyHeader:
-    lines = tuple(line.strip() for line in company.address.splitlines() if line.strip())
-    party = Party(company.legal_name, lines, company.country, company.vat_id)
-    return CompanyHeader(party, company.iban, company.bic)
-
-
-def billing_party(customer: Customer) -> Party:
-    """The name and address invoices and statements go to (a branch may be billed at its parent)."""
-    parent = customer.parent if customer.billed_to_parent and customer.parent_id else None
-    billed = parent or customer
-    town = " ".join(part for part in (billed.postal_code, billed.city) if part)
-    lines = tuple(line for line in (billed.street, town) if line)
-    return Party(billed.legal_name, lines, billed.country, billed.vat_id)
 
 
 @dataclass

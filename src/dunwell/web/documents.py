@@ -9,7 +9,7 @@ imported text cannot make a request from the server.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -17,13 +17,11 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from dunwell.core.models import Company
+from dunwell.core.pdf import ALLOWED_PROTOCOLS, url_fetcher, write_pdf
 from dunwell.ledger.models import Customer, ItemKind, OpenItem
-from dunwell.reports.statement import billing_party, company_header
+from dunwell.ledger.parties import billing_party, company_header
 
-if TYPE_CHECKING:
-    from weasyprint.urls import URLFetcher
-
-ALLOWED_PROTOCOLS = ("data",)
+__all__ = ["ALLOWED_PROTOCOLS", "url_fetcher", "write_pdf"]  # from core.pdf, used from here
 
 
 def document_language(customer: Customer, company: Company) -> str:
@@ -67,18 +65,6 @@ def invoice_context(item: OpenItem, company: Company) -> dict[str, Any]:
         "tax": printed(item.tax_minor),
         "gross": printed(item.amount_minor),
     }
-
-
-def url_fetcher() -> URLFetcher:
-    from weasyprint.urls import URLFetcher  # noqa: PLC0415 - loading WeasyPrint takes a second
-
-    return URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
-
-
-def write_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # noqa: PLC0415 - only when a PDF is asked for
-
-    return bytes(HTML(string=html, url_fetcher=url_fetcher()).write_pdf())
 
 
 def pdf_response(html: str, filename: str) -> HttpResponse:

@@ -20,6 +20,7 @@ from dunwell.dunning.services.approvals import approve, reject
 from dunwell.dunning.services.charges import waive_fee
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.holds import place_hold, release_hold
+from dunwell.dunning.services.letters import print_batch
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import BATCH, RunReport, run_dunning
 from dunwell.dunning.services.templates import save_template
@@ -35,7 +36,7 @@ class Command(DunwellCommand):
             required=True,
             metavar=(
                 "{run,policies,standard,hold,release,outbox,approvals,approve,reject,deliver,"
-                "preview,templates,template,waive}"
+                "preview,templates,template,waive,letters}"
             ),
         )
         run = actions.add_parser("run", help="decide and queue the follow-ups of a business date")
@@ -78,6 +79,9 @@ class Command(DunwellCommand):
         waive.add_argument("number", help="the fee's number, e.g. FEE-20261123-C001-EUR-3")
         waive.add_argument("--reason", required=True)
         waive.add_argument("--by", required=True, help="the user who decided (username)")
+        letters = actions.add_parser("letters", help="the day's letters as one print batch (PDF)")
+        letters.add_argument("--date", type=parse_iso_date, help="up to this business date")
+        letters.add_argument("--out", required=True, type=Path, help="the PDF; a .csv beside it")
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -99,6 +103,7 @@ class Command(DunwellCommand):
             "templates": self._templates,
             "template": self._template,
             "waive": self._waive,
+            "letters": self._letters,
         }
         actions[options["action"]](company, options)
 
@@ -225,6 +230,21 @@ class Command(DunwellCommand):
         stored = save_template(company=company, code=options["code"], language=options["language"],
                                subject=options["subject"], body=body, at=self.now())  # fmt: skip
         self.stdout.write(f"template {stored.code} ({stored.language}) stored")
+
+    def _letters(self, company: Company, options: dict[str, Any]) -> None:
+        out: Path = options["out"]
+        on = options["date"] or self.today(company)
+        batch = print_batch(company=company, on=on, at=self.now(), name=out.stem)
+        if batch is None:
+            self.stdout.write("no letters to print")
+            return
+        for error in batch.errors:
+            self.stderr.write(error)
+        if batch.letters:
+            out.write_bytes(batch.pdf)
+            out.with_suffix(".csv").write_text(batch.manifest, encoding="utf-8")
+            self.stdout.write(f"{batch.letters} letter(s), {batch.pages} page(s): {out} "
+                              f"and {out.with_suffix('.csv')}")  # fmt: skip
 
     def _waive(self, company: Company, options: dict[str, Any]) -> None:
         user = get_user_model().objects.filter(username=options["by"]).first()
