@@ -70,6 +70,9 @@ class Step(models.Model):
     fee_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     fee_min_minor = models.BigIntegerField(default=0)
     fee_max_minor = models.BigIntegerField(null=True, blank=True)
+    charge_interest = models.BooleanField(
+        default=False, help_text="book the statutory interest accrued so far when sent"
+    )
 
     class Meta:
         constraints = [
@@ -270,5 +273,23 @@ class Template(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "code", "language"], name="one_template_a_language"
+            )
+        ]
+
+
+class InterestCharge(models.Model):
+    """Interest booked on an invoice up to a day: the next charge books only what accrued since,
+    so no period is charged twice."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="+")
+    charge = models.OneToOneField(OpenItem, on_delete=models.PROTECT, related_name="+")
+    until_on = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "until_on"], name="one_interest_charge_a_day"
             )
         ]

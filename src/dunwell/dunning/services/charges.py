@@ -15,10 +15,12 @@ from django.contrib.auth.models import User
 
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
-from dunwell.dunning.models import Step
-from dunwell.ledger.models import Customer, ItemKind, OpenItem, WriteOff
+from dunwell.dunning.models import InterestCharge, Step
+from dunwell.ledger.models import Allocation, Customer, CustomerKind, ItemKind, OpenItem, WriteOff
 from dunwell.ledger.services.allocations import write_off
 from dunwell.ledger.services.documents import ItemInput, issue_item
+from dunwell.terms.rules import interest
+from dunwell.terms.services import reference_rates
 
 FEE_DUE_DAYS = 14
 
@@ -88,7 +90,9 @@ def charge_for_message(
     at: datetime,
     actor: User | None = None,
 ) -> OpenItem | None:
-    """`charge_fee` on what a decision lists (its paused items left out)."""
+    """`charge_fee` and `charge_interest` on what a decision lists (paused items left out)."""
+    charge_interest(company=company, customer_id=customer_id, step=step, items=items, on=on,
+                    at=at, actor=actor)  # fmt: skip
     if step.late_fee() is None:
         return None
     listed = [row for row in items if not row.get("paused")]
@@ -97,3 +101,70 @@ def charge_for_message(
     return charge_fee(company=company, customer=Customer.objects.get(pk=customer_id), step=step,
                       currency=currency, overdue_minor=total, oldest_item_id=oldest, on=on,
                       at=at, actor=actor)  # fmt: skip
+
+
+def charge_interest(
+    *,
+    company: Company,
+    customer_id: int,
+    step: Step,
+    items: list[dict[str, object]],
+    on: date,
+    at: datetime,
+    actor: User | None = None,
+) -> list[OpenItem]:
+    """Statutory interest on the invoices a step lists, booked up to `on` as INTEREST items.
+
+    The accrual runs from each invoice's due date with every payment and credit note by its
+    value date (`terms.rules.interest`, the company's governing law); what earlier charges
+    booked is subtracted, so a period is never charged twice. Nothing for a consumer, or for a
+    company whose contracts alone set interest (not modelled yet).
+    """
+    law = interest.STATUTES.get(company.governing_law)
+    if not step.charge_interest or law is None:
+        return []
+    customer = Customer.objects.get(pk=customer_id)
+    if customer.kind == CustomerKind.CONSUMER:
+        return []
+    ids = [int(str(row["id"])) for row in items if not row.get("paused")]
+    invoices = OpenItem.objects.filter(pk__in=ids, kind=ItemKind.INVOICE).order_by("due_on")
+    rates = reference_rates()
+    booked = []
+    for invoice in invoices:
+        if InterestCharge.objects.filter(invoice=invoice, until_on__gte=on).exists():
+            continue  # charged up to this day already
+        reductions = [
+            interest.Reduction(effective_on, amount)
+            for effective_on, amount in Allocation.objects.filter(target=invoice).values_list(
+                "effective_on", "amount_minor"
+            )
+        ]
+        try:
+            accrued = interest.statutory_interest(
+                law, amount_minor=invoice.amount_minor, due_on=invoice.due_on, until=on,
+                rates=rates, reductions=reductions,
+            ).interest_minor  # fmt: skip
+        except interest.InterestError:
+            continue
+        already = sum(
+            InterestCharge.objects.filter(invoice=invoice).values_list("amount_minor", flat=True)
+        )
+        if accrued - already <= 0:
+            continue
+        spec = ItemInput(
+            customer=customer,
+            number=f"INT-{invoice.number}-{on:%Y%m%d}"[:60],
+            issued_on=on,
+            currency=invoice.currency,
+            gross_minor=accrued - already,
+            kind=ItemKind.INTEREST,
+            due_on=on + timedelta(days=FEE_DUE_DAYS),
+            related=invoice,
+            description=f"Interest ({law.code}) on {invoice.number} to {on.isoformat()}"[:200],
+            source="dunning",
+        )
+        charge = issue_item(company=company, spec=spec, actor=actor, at=at)
+        InterestCharge.objects.create(company=company, invoice=invoice, charge=charge,
+                                      until_on=on, amount_minor=accrued - already)  # fmt: skip
+        booked.append(charge)
+    return booked

@@ -27,6 +27,7 @@ class StepSpec:
     min_overdue_minor: int = 0
     needs_approval: bool = False
     fee: LateFee | None = None
+    charge_interest: bool = False
 
 
 AP = ContactRole.AP_CLERK.value
@@ -89,6 +90,7 @@ def create_policy(
             fee_percent=spec.fee.percent if spec.fee else None,
             fee_min_minor=spec.fee.minimum_minor if spec.fee else 0,
             fee_max_minor=spec.fee.maximum_minor if spec.fee else None,
+            charge_interest=spec.charge_interest,
         )
         for number, spec in enumerate(steps, start=1)
     )

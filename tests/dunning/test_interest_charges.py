@@ -1,0 +1,64 @@
+"""Statutory interest booked by a step: the accrual of DOMAIN.md's example B, then only what
+accrued since; never for a consumer."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from dunwell.dunning.models import Decision, InterestCharge
+from dunwell.dunning.services.approvals import approve
+from dunwell.dunning.services.policies import StepSpec, create_policy
+from dunwell.dunning.services.run import run_dunning
+from dunwell.ledger.models import ContactRole, CustomerKind, ItemKind, OpenItem
+from dunwell.ledger.services.customers import add_contact
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime(2025, 7, 30, 6, 0, tzinfo=UTC)
+LADDER = (
+    StepSpec("Reminder", "friendly", ("email",), offset_days=7),
+    StepSpec("Interest", "firm", ("email",), offset_days=40, charge_interest=True),
+    StepSpec("Final", "final", ("email",), offset_days=60, charge_interest=True,
+             needs_approval=True),
+)  # fmt: skip
+
+
+@pytest.fixture
+def german():
+    company = f.company()
+    company.governing_law = "DE"
+    company.save()
+    create_policy(company=company, name="Interest", steps=LADDER, at=AT, is_default=True)
+    return company
+
+
+def debtor(company, kind=CustomerKind.BUSINESS):
+    customer = f.customer(company, "C001", "Bauer KG", kind=kind)
+    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
+                email="ap@bauer.example")  # fmt: skip
+    f.invoice(company, customer, "INV-1", 1_000_000, date(2025, 5, 16), due_on=date(2025, 6, 15))
+    return customer
+
+
+def test_a_step_books_the_interest_accrued_and_a_later_one_only_what_accrued_since(german):
+    debtor(german)
+    run_dunning(company=german, on=date(2025, 7, 30), at=AT)  # 45 days: example B
+    charge = OpenItem.objects.get(kind=ItemKind.INTEREST)
+    assert (charge.number, charge.amount_minor, charge.related.number) == (
+        "INT-INV-1-20250730", 130_73, "INV-1",
+    )  # fmt: skip
+    run_dunning(company=german, on=date(2025, 8, 14), at=AT + timedelta(days=15))  # final: approval
+    assert OpenItem.objects.filter(kind=ItemKind.INTEREST).count() == 1  # not before approval
+    approve(decision=Decision.objects.get(outcome="approval"), actor=None,
+            on=date(2025, 8, 14), at=AT + timedelta(days=15))  # fmt: skip
+    later = OpenItem.objects.get(kind=ItemKind.INTEREST, number="INT-INV-1-20250814")
+    # accrued to 14 Aug: 46.3151 + 10,000 x 10.27 % x 45 / 365 = 172.9315, rounded once: 172.93
+    assert later.amount_minor == 172_93 - 130_73
+    assert sum(InterestCharge.objects.values_list("amount_minor", flat=True)) == 172_93
+
+
+def test_a_consumer_is_charged_no_commercial_interest(german):
+    debtor(german, kind=CustomerKind.CONSUMER)
+    run_dunning(company=german, on=date(2025, 7, 30), at=AT)
+    assert not OpenItem.objects.filter(kind=ItemKind.INTEREST).exists()
