@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "dunwell.core",
     "dunwell.terms",
     "dunwell.ledger",
@@ -166,6 +168,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# -- background work: the Django Tasks API on the database (`dunwell worker`) ------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DUNNING_RUN_HOUR = env_int("DUNNING_RUN_HOUR", 6)  # the daily run starts at this hour, company time
 
 # -- email ----------------------------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "console://")

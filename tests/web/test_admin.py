@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dunwell.core.models import Company, FxRate, Membership, Role
+from dunwell.dunning.tasks import deliver_outbox
 from dunwell.imports.models import ImportRun, RejectedRow
 from dunwell.ledger.models import (
     Activity,
@@ -93,6 +94,7 @@ def world() -> World:
     staff = User.objects.create_user("stella", password="stella-password-1", is_staff=True)
     Membership.objects.create(user=staff, company=acme, role=Role.ADMIN)
     Group.objects.create(name="auditors")
+    deliver_outbox.enqueue()  # a row of the task queue (django-tasks-db shows it to superusers)
     return World(acme, bauer, invoice, root, staff)
 
 
