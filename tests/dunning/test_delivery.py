@@ -204,3 +204,16 @@ def test_a_preview_renders_any_template_and_language_with_the_real_data(acme, ca
     assert "Subject: Rappel Kunde C008\n\nBonjour Petra Bauer, total 1\u202f234,56\xa0€." in (
         capsys.readouterr().out
     )
+
+
+def test_no_email_goes_out_at_night_in_the_companys_time_zone(acme, smtp, settings):
+    settings.DUNNING_QUIET_HOURS = (20, 7)
+    acme.time_zone = "Europe/Berlin"
+    acme.save()
+    overdue_customer(acme, "C009", 8)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    night = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)  # 22:30 in Berlin
+    assert deliver_emails(at=night).as_dict()["sent"] == 0
+    assert Message.objects.get().status == "pending" and smtp.received == []
+    morning = datetime(2026, 11, 24, 6, 5, tzinfo=UTC)  # 07:05 in Berlin
+    assert deliver_emails(at=morning).sent == 1

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -46,10 +47,22 @@ class DeliveryReport:
     retry: int = 0
     uncertain: int = 0
     errors: list[str] = field(default_factory=list)
+    quiet_companies: int = 0  # whose emails wait: it is night where they are
 
     def as_dict(self) -> dict[str, object]:
         return {"sent": self.sent, "failed": self.failed, "retry": self.retry,
                 "uncertain": self.uncertain, "errors": self.errors}  # fmt: skip
+
+
+def in_quiet_hours(company: Company, at: datetime) -> bool:
+    """Whether `at` falls in DUNNING_QUIET_HOURS (e.g. 20-7: from 20:00 to 06:59) in the
+    company's time zone: no reminder lands in a mailbox at night (customers have no time zone of
+    their own yet; the company's stands for theirs)."""
+    start, end = settings.DUNNING_QUIET_HOURS
+    if start == end:
+        return False
+    hour = at.astimezone(ZoneInfo(company.time_zone or "UTC")).hour
+    return start <= hour < end if start < end else hour >= start or hour < end
 
 
 def deliver_emails(
@@ -64,8 +77,11 @@ def deliver_emails(
     report.uncertain = scope.filter(
         status=MessageStatus.SENDING, claimed_at__lt=at - CLAIM_TIMEOUT
     ).update(status=MessageStatus.UNCERTAIN, error="handed to the mail server, not confirmed")
+    quiet = [c.pk for c in Company.objects.all() if in_quiet_hours(c, at)]
+    report.quiet_companies = len(quiet)
     due = (
         scope.filter(status=MessageStatus.PENDING)
+        .exclude(company_id__in=quiet)  # they wait for the morning, in the company's time zone
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
