@@ -51,6 +51,15 @@ class SuperuserAdminSite(admin.AdminSite):
         return bool(user.is_active and getattr(user, "is_superuser", False))
 
 
+def _never(self: Any, request: HttpRequest, obj: Any = None) -> bool:
+    return False
+
+
+def _every_field(self: Any, request: HttpRequest, obj: Any = None) -> Any:
+    """Shown, never editable: the fields listed, else every stored one."""
+    return self.fields or [field.name for field in self.opts.concrete_fields]
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only in django-stubs, not at runtime
     """Rows that carry money or history: viewed, never added, changed or deleted here.
 
@@ -63,14 +72,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields or [field.name for field in self.opts.concrete_fields]
+    has_change_permission = has_delete_permission = _never
+    get_readonly_fields = _every_field
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg] # generic only in django-stubs, not at runtime
@@ -81,14 +84,8 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg] # generic o
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields or [field.name for field in self.opts.concrete_fields]
+    has_change_permission = has_delete_permission = _never
+    get_readonly_fields = _every_field
 
 
 def money_column(

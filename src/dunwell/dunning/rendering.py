@@ -37,6 +37,7 @@ from dunwell.core.formatting import format_date, format_money, format_number
 from dunwell.core.references import format_rf, is_valid_rf
 from dunwell.dunning.defaults import DEADLINE_DAYS, DEFAULTS
 from dunwell.dunning.models import Message, Step, Template
+from dunwell.dunning.rules.steps import listed
 from dunwell.dunning.services.charges import fee_number
 from dunwell.ledger.models import CustomerKind, ItemKind, OpenItem
 from dunwell.terms.rules import interest
@@ -77,7 +78,7 @@ class Renderer:
 
     def prefetch(self, messages: list[Message]) -> None:
         """Read the items and fees of many messages at once (a delivery pass's chunk)."""
-        ids = {row["id"] for m in messages for row in m.decision.items if not row.get("paused")}
+        ids = {row["id"] for m in messages for row in listed(m.decision.items)}
         self._items.update(OpenItem.objects.in_bulk(list(ids)))
         wanted = {(m.company_id, _fee_number(m)) for m in messages}
         for key in wanted:
@@ -151,7 +152,7 @@ def render(
 def _context(message: Message, code: str, locale: str, renderer: Renderer) -> dict[str, Any]:
     decision = message.decision
     company, customer = message.company, message.customer
-    rows = [row for row in decision.items if not row.get("paused")]
+    rows = listed(decision.items)
     stored = renderer.items([row["id"] for row in rows])
     on = message.business_date
     currency = message.currency

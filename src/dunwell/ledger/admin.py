@@ -37,6 +37,7 @@ from dunwell.ledger.models import (
     WriteOff,
 )
 from dunwell.ledger.services.customers import (
+    UPDATABLE,
     CustomerInput,
     add_contact,
     customer_values,
@@ -44,19 +45,9 @@ from dunwell.ledger.services.customers import (
 )
 from dunwell.ledger.services.fx import set_rate
 
-# The customer fields the admin may change (a subset of customers.UPDATABLE: no money, no JSON).
-CUSTOMER_EDITABLE = (
-    "legal_name",
-    "kind",
-    "country",
-    "registration_id",
-    "vat_id",
-    "street",
-    "postal_code",
-    "city",
-    "language",
-    "segment",
-    "billed_to_parent",
+# The customer fields the admin may change: those an import may update, but money and JSON.
+CUSTOMER_EDITABLE: tuple[str, ...] = tuple(
+    f for f in UPDATABLE if f not in ("credit_limit_minor", "tags")
 )
 
 
@@ -126,7 +117,7 @@ class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only 
         "created_at",
         "updated_at",
     )
-    readonly_fields = tuple(f for f in fields if f not in CUSTOMER_EDITABLE)
+    readonly_fields = tuple(str(f) for f in fields if f not in CUSTOMER_EDITABLE)
     credit_limit = money_column("credit_limit_minor", "credit limit")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,8 @@ _OLDEST_FIRST = attrgetter("due_on", "number")
 def overdue(candidates: Sequence[Candidate], on: date) -> list[Candidate]:
     """The items a message lists: those past their due date, oldest first."""
     return sorted((c for c in candidates if c.due_on < on), key=_OLDEST_FIRST)
+
+
+def listed(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a decision its message is about: a paused item is only mentioned."""
+    return [row for row in rows if not row.get("paused")]

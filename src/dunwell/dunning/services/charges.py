@@ -10,12 +10,14 @@ same step and day impossible. A fee is waived with a reason by writing it off (`
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.dunning.models import InterestCharge, Step
+from dunwell.dunning.rules.steps import listed
 from dunwell.ledger.models import Allocation, Customer, CustomerKind, ItemKind, OpenItem, WriteOff
 from dunwell.ledger.services.allocations import write_off
 from dunwell.ledger.services.documents import ItemInput, issue_item
@@ -85,7 +87,7 @@ def charge_for_message(
     customer_id: int,
     step: Step,
     currency: str,
-    items: list[dict[str, object]],
+    items: list[dict[str, Any]],
     on: date,
     at: datetime,
     actor: User | None = None,
@@ -95,9 +97,9 @@ def charge_for_message(
                     at=at, actor=actor)  # fmt: skip
     if step.late_fee() is None:
         return None
-    listed = [row for row in items if not row.get("paused")]
-    total = sum(int(str(row["open_minor"])) for row in listed)
-    oldest = int(str(listed[0]["id"])) if listed else None
+    rows = listed(items)
+    total = sum(row["open_minor"] for row in rows)
+    oldest = rows[0]["id"] if rows else None
     return charge_fee(company=company, customer=Customer.objects.get(pk=customer_id), step=step,
                       currency=currency, overdue_minor=total, oldest_item_id=oldest, on=on,
                       at=at, actor=actor)  # fmt: skip
@@ -108,7 +110,7 @@ def charge_interest(
     company: Company,
     customer_id: int,
     step: Step,
-    items: list[dict[str, object]],
+    items: list[dict[str, Any]],
     on: date,
     at: datetime,
     actor: User | None = None,
@@ -126,7 +128,7 @@ def charge_interest(
     customer = Customer.objects.get(pk=customer_id)
     if customer.kind == CustomerKind.CONSUMER:
         return []
-    ids = [int(str(row["id"])) for row in items if not row.get("paused")]
+    ids = [row["id"] for row in listed(items)]
     invoices = OpenItem.objects.filter(pk__in=ids, kind=ItemKind.INVOICE).order_by("due_on")
     rates = reference_rates()
     booked = []
