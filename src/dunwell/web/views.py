@@ -10,9 +10,17 @@ from django.shortcuts import redirect, render
 from dunwell.core import clock
 from dunwell.core.models import Role
 from dunwell.imports.services.run import run_import
+from dunwell.ledger.printing import (
+    document_language,
+    filename_part,
+    invoice_context,
+    render_document,
+    statement_filename,
+    statement_html,
+)
 from dunwell.ledger.queries import open_items
+from dunwell.ledger.statement import customer_statement
 from dunwell.reports.aging import aging
-from dunwell.reports.statement import customer_statement
 from dunwell.web import exports
 from dunwell.web.access import (
     CompanyRequest,
@@ -22,13 +30,7 @@ from dunwell.web.access import (
     company_view,
 )
 from dunwell.web.charts import stacked_bar
-from dunwell.web.documents import (
-    document_language,
-    filename_part,
-    invoice_context,
-    pdf_response,
-    render_document,
-)
+from dunwell.web.documents import pdf_response
 from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
 from dunwell.web.lists import customer_rows, segments_of
 
@@ -118,11 +120,8 @@ def statement_pdf(request: CompanyRequest, customer_id: int) -> HttpResponse:
     if not form.is_valid():
         errors = " ".join(str(error) for error in form.errors.get("as_of", []))
         return HttpResponseBadRequest(errors, content_type="text/plain")
-    report = customer_statement(found, form.as_of_or(clock.today(request.company)))
-    language = document_language(found, request.company)
-    html = render_document("web/documents/statement.html", {"statement": report}, language)
-    name = f"statement-{filename_part(found.account_number)}-{report.as_of.isoformat()}.pdf"
-    return pdf_response(html, name)
+    as_of = form.as_of_or(clock.today(request.company))
+    return pdf_response(statement_html(found, as_of), statement_filename(found, as_of))
 
 
 @company_view()
@@ -130,7 +129,7 @@ def invoice_pdf(request: CompanyRequest, item_id: int) -> HttpResponse:
     found = access_item(request, item_id)
     language = document_language(found.customer, request.company)
     html = render_document(
-        "web/documents/invoice.html", invoice_context(found, request.company), language
+        "documents/invoice.html", invoice_context(found, request.company), language
     )
     name = f"{found.kind.replace('_', '-')}-{filename_part(found.number)}.pdf"
     return pdf_response(html, name)

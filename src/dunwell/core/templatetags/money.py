@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from dunwell.core.formatting import format_money
-from dunwell.web.templatetags.formatting import active_locale
+from dunwell.core.templatetags.formatting import active_locale
 
 register = template.Library()
 

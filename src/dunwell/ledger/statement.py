@@ -23,9 +23,8 @@ from dunwell.core.models import Company
 from dunwell.ledger.models import Allocation, Customer, Instalment, OpenItem, Payment
 from dunwell.ledger.parties import CompanyHeader, Party, billing_party, company_header
 from dunwell.ledger.queries import ItemAsOf, open_items
-from dunwell.ledger.rules.aging import buckets
-from dunwell.reports.aging import DEFAULT_BOUNDS
-from dunwell.reports.rules.statement import PAYMENT, Entry, Section, sections
+from dunwell.ledger.rules.aging import DEFAULT_BOUNDS, buckets
+from dunwell.ledger.rules.statement import PAYMENT, Entry, Section, sections
 
 
 @dataclass(frozen=True)

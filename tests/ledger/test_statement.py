@@ -10,8 +10,8 @@ import pytest
 
 from dunwell.ledger.models import ItemKind
 from dunwell.ledger.services.allocations import allocate_payment, apply_credit_note, void_payment
+from dunwell.ledger.statement import customer_statement
 from dunwell.reports.aging import aging
-from dunwell.reports.statement import customer_statement
 from dunwell.terms.models import PaymentTerm, PaymentTermLine
 from dunwell.terms.rules.due_dates import Basis
 from tests import factories as f

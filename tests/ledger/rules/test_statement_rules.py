@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dunwell.reports.rules.statement import PAYMENT, Entry, sections
+from dunwell.ledger.rules.statement import PAYMENT, Entry, sections
 
 AS_OF = date(2026, 3, 31)
 
