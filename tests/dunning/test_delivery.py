@@ -1,6 +1,7 @@
 """Delivery over a real SMTP server on loopback (aiosmtpd): what it received, and what happens
 when it refuses, is down, or the worker dies after handing a message over."""
 
+import io
 import socket
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -9,12 +10,14 @@ from email.message import EmailMessage as Email
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
+from pypdf import PdfReader
 
-from dunwell.dunning.models import Message, Template
+from dunwell.dunning.models import Message, StatementCopy, Step, Template
 from dunwell.dunning.services import delivery as delivery_module
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
+from dunwell.dunning.services.statements import statement_copies
 from dunwell.ledger.models import Activity, ActivityKind, Contact, ContactRole
 from dunwell.ledger.services.customers import add_contact
 from tests import factories as f
@@ -41,6 +44,15 @@ class Collector:
             (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
         )
         return "250 Message accepted for delivery"
+
+
+def text_of(email: Email) -> str:
+    """The plain-text body as the customer reads it (the wire has CRLF)."""
+    return email.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def free_port() -> int:
@@ -92,7 +104,7 @@ def test_a_reminder_reaches_the_mail_server_as_written_and_is_kept_in_the_histor
     assert recipients == ["ap@c001.example"]
     assert email["Subject"].strip() == "Payment reminder: Kunde C001, €1,234.56 open"
     assert email["From"] == "receivables@acme.example"
-    body = email.get_content().replace("\r\n", "\n")  # the wire has CRLF
+    body = text_of(email)
     assert "Dear Petra Bauer," in body
     assert "INV-C001   due Nov 15, 2026   8 days overdue   €1,234.56   ref. RF" in body
     assert "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX" in body
@@ -101,6 +113,14 @@ def test_a_reminder_reaches_the_mail_server_as_written_and_is_kept_in_the_histor
     assert stored.body == body and stored.subject == email["Subject"].strip()
     history = Activity.objects.get(kind=ActivityKind.REMINDER_SENT)
     assert history.data["body"] == body and history.data["to"] == ["ap@c001.example"]
+    [attachment] = email.iter_attachments()
+    assert attachment.get_filename() == "statement-C001-2026-11-23.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    pdf = attachment.get_content()
+    assert bytes(stored.statement.pdf) == pdf  # kept exactly as sent
+    text = pdf_text(pdf)
+    assert "Statement of account" in text and "INV-C001" in text and "1,234.56" in text
+    assert history.data["attachments"] == ["statement-C001-2026-11-23.pdf"]
     assert deliver_emails(at=AT + timedelta(hours=2)).sent == 0  # nothing twice
     assert len(smtp.received) == 1
 
@@ -116,7 +136,7 @@ def test_a_german_customer_gets_german_text_and_a_final_demand_names_the_law(acm
     assert recipients == ["boss@c002.example", "ap@c002.example"]  # to the manager, cc the clerk
     assert email["Cc"] == "ap@c002.example"
     assert email["Subject"].strip() == "Letzte Mahnung: 1.234,56\xa0€, Kunde C002"
-    body = email.get_content().replace("\r\n", "\n")  # the wire has CRLF
+    body = text_of(email)
     assert "Sehr geehrte(r) Max Weber," in body
     assert "INV-C002   fällig 14.10.2026   40 Tage überfällig   1.234,56\xa0€" in body
     assert (
@@ -217,3 +237,48 @@ def test_no_email_goes_out_at_night_in_the_companys_time_zone(acme, smtp, settin
     assert Message.objects.get().status == "pending" and smtp.received == []
     morning = datetime(2026, 11, 24, 6, 5, tzinfo=UTC)  # 07:05 in Berlin
     assert deliver_emails(at=morning).sent == 1
+
+
+# -- the statement of account attached ----------------------------------------------------------
+
+
+def test_two_reminders_of_one_day_carry_one_statement_laid_out_once(acme, smtp):
+    customer = overdue_customer(acme, "C010", 8, language="de")
+    due = MONDAY - timedelta(days=8)
+    f.invoice(acme, customer, "INV-C010-USD", 500_00, due - timedelta(days=30), due_on=due,
+              currency="USD")  # fmt: skip
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    assert deliver_emails(at=AT).sent == 2  # one message per currency
+    pdfs = [next(email.iter_attachments()).get_content() for _, email in smtp.received]
+    assert pdfs[0] == pdfs[1]
+    [copy] = StatementCopy.objects.all()
+    assert (copy.customer, copy.as_of, copy.language) == (customer, MONDAY, "de")
+    assert {m.statement_id for m in Message.objects.all()} == {copy.pk}
+    text = pdf_text(pdfs[0])
+    assert "Kontoauszug" in text  # in the customer's language
+    assert "INV-C010-USD" in text and "INV-C010" in text  # the whole account, every currency
+
+
+def test_a_step_that_attaches_no_statement_sends_the_text_alone(acme, smtp):
+    overdue_customer(acme, "C011", 8)
+    Step.objects.filter(policy__company=acme).update(attach_statement=False)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    deliver_emails(at=AT)
+    [(_, email)] = smtp.received
+    assert list(email.iter_attachments()) == []
+    assert Message.objects.get().statement is None and not StatementCopy.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_statements_are_laid_out_by_worker_processes_each_with_its_own_customer(acme):
+    customers = [overdue_customer(acme, f"P{n:03}", 8 + n) for n in range(9)]
+    keys = [(c.pk, MONDAY) for c in customers]
+    copies = statement_copies(keys, at=AT, workers=2)
+    assert len(copies) == 9 == StatementCopy.objects.count()
+    for customer in customers:
+        text = pdf_text(bytes(copies[(customer.pk, MONDAY)].pdf))
+        assert f"INV-{customer.account_number}" in text
+        others = [c.account_number for c in customers if c != customer]
+        assert not any(f"INV-{number}" in text for number in others)
+    again = statement_copies(keys, at=AT + timedelta(hours=1), workers=2)
+    assert {k: c.pk for k, c in again.items()} == {k: c.pk for k, c in copies.items()}

@@ -134,7 +134,7 @@ def test_a_worker_process_may_not_use_the_database():
     context = multiprocessing.get_context("fork")
     with context.Pool(1, initializer=invoices._start_worker, initargs=(None,)) as pool:
         answer = pool.apply(_count_customers)
-    assert answer == "an import worker process may not use the database"
+    assert answer == "a worker process may not use the database"
     assert Customer.objects.count() == 7  # and this process's connection still works
 
 

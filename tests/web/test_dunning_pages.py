@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from dunwell.dunning.models import Decision, Message
+from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.ledger.models import ContactRole
@@ -17,6 +18,7 @@ from dunwell.ledger.services.customers import add_contact
 from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @pytest.fixture
@@ -85,3 +87,20 @@ def test_runs_and_policies_explain_what_was_decided(client: Client, dunned: Cast
     assert "Acme Buyer GmbH" in run and "awaiting approval" in run
     policies = page(client, "/dunning/policies/")
     assert "Letter before action" in policies and "+50 days from the due date" in policies
+
+
+def test_a_sent_message_offers_the_statement_it_carried_to_its_company_only(
+    client: Client, dunned: Cast
+):
+    email = Message.objects.get(company=dunned.a, channel="email")
+    Message.objects.filter(pk=email.pk).update(status="pending")
+    deliver_emails(at=datetime.now(UTC), company=dunned.a, backend=LOCMEM)
+    email.refresh_from_db()
+    assert email.status == "sent" and email.statement is not None
+    html = page(as_user(client, dunned.viewer_a), f"/dunning/messages/{email.pk}/")
+    assert f"{email.statement.filename}</a>" in html
+    response = client.get(f"/dunning/messages/{email.pk}/statement.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content == bytes(email.statement.pdf)
+    as_user(client, dunned.user_b)
+    assert client.get(f"/dunning/messages/{email.pk}/statement.pdf").status_code == 404

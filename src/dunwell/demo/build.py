@@ -379,7 +379,7 @@ def _company() -> Company:
         base_currency="EUR",
         iban="DE89370400440532013000",
         bic="COBADEFFXXX",
-        address="Industriestraße 12\n70565 Stuttgart\nGermany",
+        address="Industriestraße 12\n70565 Stuttgart",
         vat_id="DE811907980",
         time_zone="Europe/Berlin",
         holiday_country="DE",

@@ -73,6 +73,9 @@ class Step(models.Model):
     charge_interest = models.BooleanField(
         default=False, help_text="book the statutory interest accrued so far when sent"
     )
+    attach_statement = models.BooleanField(
+        default=True, help_text="emails carry the statement of account as a PDF"
+    )
 
     class Meta:
         constraints = [
@@ -243,6 +246,10 @@ class Message(models.Model):
     claimed_by = models.CharField(max_length=40, blank=True, help_text="that worker's token")
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    statement = models.ForeignKey(
+        "StatementCopy", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="the statement PDF it carried",
+    )  # fmt: skip
 
     class Meta:
         constraints = [
@@ -292,4 +299,22 @@ class InterestCharge(models.Model):
             models.UniqueConstraint(
                 fields=["invoice", "until_on"], name="one_interest_charge_a_day"
             )
+        ]
+
+
+class StatementCopy(models.Model):
+    """A customer's statement of account as of a day, laid out once as a PDF and attached to
+    every email of that day (and kept as it was sent)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    as_of = models.DateField()
+    language = models.CharField(max_length=8)
+    filename = models.CharField(max_length=120)
+    pdf = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "as_of"], name="one_statement_a_day")
         ]

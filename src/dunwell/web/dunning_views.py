@@ -20,6 +20,7 @@ from dunwell.dunning.models import (
     Outcome,
     Policy,
     Run,
+    StatementCopy,
 )
 from dunwell.dunning.rendering import RenderError
 from dunwell.dunning.rendering import render as render_message
@@ -70,7 +71,7 @@ def outbox(request: CompanyRequest) -> HttpResponse:
 def message(request: CompanyRequest, message_id: int) -> HttpResponse:
     found = get_object_or_404(
         Message.objects.filter(company=request.company).select_related(
-            "customer", "policy", "decision", "decision__run", "company"
+            "customer", "policy", "decision", "decision__run", "company", "statement"
         ),
         pk=message_id,
     )
@@ -92,6 +93,18 @@ def message(request: CompanyRequest, message_id: int) -> HttpResponse:
         and request.role in (Role.ADMIN, Role.CREDIT_MANAGER),
     }
     return render(request, "web/dunning/message.html", context)
+
+
+@company_view()
+def statement(request: CompanyRequest, message_id: int) -> HttpResponse:
+    """The statement PDF exactly as the message carried it."""
+    copy = get_object_or_404(
+        StatementCopy, company=request.company, pk=Message.objects.filter(
+            company=request.company, pk=message_id).values("statement_id")[:1],
+    )  # fmt: skip
+    response = HttpResponse(bytes(copy.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{copy.filename}"'
+    return response
 
 
 @company_view()

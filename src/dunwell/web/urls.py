@@ -15,6 +15,11 @@ urlpatterns = [
     path("import/", views.import_file, name="import"),
     path("dunning/", dunning_views.outbox, name="dunning_outbox"),
     path("dunning/messages/<int:message_id>/", dunning_views.message, name="dunning_message"),
+    path(
+        "dunning/messages/<int:message_id>/statement.pdf",
+        dunning_views.statement,
+        name="dunning_statement",
+    ),
     path("dunning/approvals/", dunning_views.approvals, name="dunning_approvals"),
     path("dunning/decisions/<int:decision_id>/decide", dunning_views.decide, name="dunning_decide"),
     path("dunning/runs/", dunning_views.runs, name="dunning_runs"),

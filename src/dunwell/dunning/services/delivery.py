@@ -2,7 +2,9 @@
 
 A worker claims a pending email (status ``sending``, one attempt more), renders it, hands it to
 the mail server with a Message-ID of its own, and records it as ``sent`` with the exact subject
-and body, in the customer's history too. What can go wrong:
+and body, in the customer's history too. The statement of account goes with it as a PDF (when
+its step says so), laid out once per customer and day (`statements`) and linked from the message
+as sent. What can go wrong:
 
 - the template cannot be rendered: that message ``failed`` with the reason, the others go on;
 - the server refuses every recipient: ``failed``, and the contacts' addresses are marked bounced,
@@ -19,7 +21,7 @@ from __future__ import annotations
 import smtplib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
@@ -30,8 +32,9 @@ from django.db.models import F, Q
 
 from dunwell.core import faults
 from dunwell.core.models import Company
-from dunwell.dunning.models import Channel, Message, MessageStatus
+from dunwell.dunning.models import Channel, Message, MessageStatus, StatementCopy, Step
 from dunwell.dunning.rendering import Renderer, RenderError
+from dunwell.dunning.services.statements import statement_copies
 from dunwell.ledger.models import ActivityKind, Contact
 from dunwell.ledger.services import activity
 
@@ -66,10 +69,16 @@ def in_quiet_hours(company: Company, at: datetime) -> bool:
 
 
 def deliver_emails(
-    *, at: datetime, company: Company | None = None, limit: int = 500, backend: str | None = None
+    *,
+    at: datetime,
+    company: Company | None = None,
+    limit: int = 500,
+    backend: str | None = None,
+    statements: bool = True,
 ) -> DeliveryReport:
     """One pass over the pending emails (of one company, or all); `backend` another email
-    backend than EMAIL_URL's (the demo delivers into memory)."""
+    backend than EMAIL_URL's (the demo delivers into memory); `statements=False` attaches no
+    statement whatever the steps say (the demo's history, to build in seconds)."""
     report = DeliveryReport()
     scope = Message.objects.filter(channel=Channel.EMAIL)
     if company is not None:
@@ -89,6 +98,7 @@ def deliver_emails(
     ids = list(due)
     if not ids:
         return report
+    copies = _statements(ids, at) if statements else {}
     renderer = Renderer()
     token = uuid.uuid4().hex
     # Opened by the first send: a server that cannot be reached is then one message's error,
@@ -108,14 +118,35 @@ def deliver_emails(
             chunk = list(loaded.filter(pk__in=claimed).order_by("pk"))
             renderer.prefetch(chunk)
             for message in chunk:
-                _deliver(message, connection, at, report, renderer)
+                statement = copies.get((message.customer_id, message.business_date))
+                _deliver(message, connection, at, report, renderer, statement)
     finally:
         connection.close()
     return report
 
 
+def _statements(ids: list[int], at: datetime) -> dict[tuple[int, date], StatementCopy]:
+    """The statements the pass's emails carry (their steps say whether), laid out before the
+    first is sent, all at once, so that the layout keeps every worker process busy."""
+    rows = Message.objects.filter(pk__in=ids).values_list(
+        "customer_id", "business_date", "policy_id", "step"
+    )
+    attaching = set(
+        Step.objects.filter(
+            policy_id__in={policy for _, _, policy, _ in rows}, attach_statement=True
+        ).values_list("policy_id", "sequence")
+    )
+    wanted = {(customer, on) for customer, on, policy, step in rows if (policy, step) in attaching}
+    return statement_copies(wanted, at=at) if wanted else {}
+
+
 def _deliver(
-    message: Message, connection: object, at: datetime, report: DeliveryReport, renderer: Renderer
+    message: Message,
+    connection: object,
+    at: datetime,
+    report: DeliveryReport,
+    renderer: Renderer,
+    statement: StatementCopy | None,
 ) -> None:
     try:
         subject, body = renderer.render(message)
@@ -133,6 +164,8 @@ def _deliver(
         headers={"Message-ID": message_id},
         connection=connection,
     )
+    if statement is not None:
+        email.attach(statement.filename, bytes(statement.pdf), "application/pdf")
     try:
         email.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as error:
@@ -149,7 +182,7 @@ def _deliver(
     with transaction.atomic():  # recorded as sent and in the history together
         Message.objects.filter(pk=message.pk).update(
             status=MessageStatus.SENT, subject=subject[:300], body=body, message_id=message_id,
-            sent_at=at, error="",
+            sent_at=at, error="", statement=statement,
         )  # fmt: skip
         activity.record(
             company=message.company,
@@ -165,6 +198,7 @@ def _deliver(
                 "cc": email.cc,
                 "subject": subject,
                 "body": body,
+                "attachments": [statement.filename] if statement else [],
             },
         )
     report.sent += 1

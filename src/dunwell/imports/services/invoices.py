@@ -14,22 +14,20 @@ numbers created), so a million-row file adds thousands of history rows, not mill
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
-from django.db import connections
 
 from dunwell.core.bulk import BackgroundInserter
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
+from dunwell.core.processes import detach_database, fork_workers
 from dunwell.formats.csv_rows import CsvBody, CsvRow, CsvStream
 from dunwell.formats.errors import FieldError, FormatError
 from dunwell.imports.services.common import Outcome, RowResult, Summary
@@ -98,7 +96,7 @@ class _Preparer:
 
     Made in the importing process with everything it needs read from the database (customers,
     terms, holidays come lazily from the calendar library); for a large file it is copied into
-    worker processes by fork, which never use the database connection (see `_detach`).
+    worker processes by fork, which never use the database connection (see `core.processes`).
     """
 
     def __init__(
@@ -189,18 +187,8 @@ PIECE = 2**19  # characters per task of a worker (about 6,000 invoice rows)
 
 
 def workers_for(size: int) -> int:
-    """How many worker processes prepare a CSV file of `size` bytes (0: this process does).
-
-    Workers are forked: only where fork exists, with more than one CPU to run them, and from a
-    process with no other thread (the CLI; a web server's threads could hold a lock at the
-    fork that the copy would then wait for forever).
-    """
-    if size < PARALLEL_FROM_BYTES or threading.active_count() > 1:
-        return 0
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(cpus or 1, 4) if (cpus or 1) > 1 else 0
+    """How many worker processes prepare a CSV file of `size` bytes (0: this process does)."""
+    return fork_workers() if size >= PARALLEL_FROM_BYTES else 0
 
 
 @contextmanager
@@ -264,24 +252,7 @@ def _start_worker(state: tuple[_Preparer, CsvBody, Callable[[int, list[str]], Cs
     """In a forked worker: keep what it works with; make any use of the database an error."""
     global _worker  # noqa: PLW0603 - one per worker process
     _worker = state
-    _detach()
-
-
-def _detach() -> None:
-    """The parent's connection must never be used (nor closed: closing a PostgreSQL connection
-    sends the server a goodbye that would end the parent's session). Keep the handle, drop it
-    from Django, and refuse every query."""
-    for connection in connections.all(initialized_only=True):
-        _kept.append(connection.connection)
-        connection.connection = None
-        connection.execute_wrappers.append(_refuse)
-
-
-_kept: list[Any] = []
-
-
-def _refuse(*args: Any) -> NoReturn:
-    raise RuntimeError("an import worker process may not use the database")
+    detach_database()
 
 
 def _prepare_piece(task: _Piece) -> _Done:

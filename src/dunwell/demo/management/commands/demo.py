@@ -70,19 +70,16 @@ class Command(BaseCommand):
         console = self.console
         started = time.perf_counter()
 
-        def progress(message: str) -> None:
-            status.update(f"[bold]{message}[/] …")
-            console.log(message)
-
-        with console.status("building the demo…") as status:
-            stats = build_demo(
-                seed=options["seed"],
-                customers=options["customers"],
-                months=options["months"],
-                as_of=as_of,
-                at=at,
-                progress=progress,
-            )
+        # Lines, not a spinner: a spinner's refresh thread would keep the statements of the
+        # last day from being laid out in worker processes (core.processes).
+        stats = build_demo(
+            seed=options["seed"],
+            customers=options["customers"],
+            months=options["months"],
+            as_of=as_of,
+            at=at,
+            progress=console.log,
+        )
         self.summary(stats, as_of, time.perf_counter() - started)
 
     def fresh(self) -> None:
