@@ -20,6 +20,7 @@ from dunwell.dunning.services.run import run_dunning
 from dunwell.dunning.services.statements import statement_copies
 from dunwell.ledger.models import Activity, ActivityKind, Contact, ContactRole
 from dunwell.ledger.services.customers import add_contact
+from dunwell.terms.services import create_term
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -85,13 +86,18 @@ def acme():
 
 
 def overdue_customer(company, number, days, *, language="en", amount=1_234_56):
+    customer = contactable_customer(company, number, language)
+    due = MONDAY - timedelta(days=days)
+    f.invoice(company, customer, f"INV-{number}", amount, due - timedelta(days=30), due_on=due)
+    return customer
+
+
+def contactable_customer(company, number, language="en"):
     customer = f.customer(company, number, f"Kunde {number}", language=language)
     add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
                 email=f"ap@{number.lower()}.example")  # fmt: skip
     add_contact(customer=customer, actor=None, name="Max Weber", role=ContactRole.AP_MANAGER,
                 email=f"boss@{number.lower()}.example")  # fmt: skip
-    due = MONDAY - timedelta(days=days)
-    f.invoice(company, customer, f"INV-{number}", amount, due - timedelta(days=30), due_on=due)
     return customer
 
 
@@ -282,3 +288,27 @@ def test_many_statements_are_laid_out_by_worker_processes_each_with_its_own_cust
         assert not any(f"INV-{number}" in text for number in others)
     again = statement_copies(keys, at=AT + timedelta(hours=1), workers=2)
     assert {k: c.pk for k, c in again.items()} == {k: c.pk for k, c in copies.items()}
+
+
+def test_a_reminder_shows_the_early_payment_discount_while_it_still_applies(acme, smtp):
+    in_time = create_term(company=acme, code="2-18-net20", name="2/18 net 20", days=20,
+                          discount_percent="2", discount_days=18)  # fmt: skip
+    expired = create_term(company=acme, code="2-10-net20", name="2/10 net 20", days=20,
+                          discount_percent="2", discount_days=10)  # fmt: skip
+    issued = MONDAY - timedelta(days=17)  # due Nov 26: the courtesy reminder goes out today
+    for number, term in (("C012", in_time), ("C013", expired)):
+        customer = contactable_customer(acme, number)
+        f.invoice(acme, customer, f"INV-{number}", 1_234_56, issued, payment_term=term)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    assert deliver_emails(at=AT).sent == 2
+    bodies = [text_of(email) for _, email in smtp.received]
+    with_discount = next(b for b in bodies if "INV-C012" in b)
+    assert "INV-C012   due Nov 26, 2026   €1,234.56" in with_discount
+    assert "paid by Nov 24, 2026, you may deduct an early-payment discount of €24.69" in (
+        with_discount
+    )
+    assert "Paid within the discount periods, €1,209.87 settles these invoices in full." in (
+        with_discount
+    )
+    without = next(b for b in bodies if "INV-C013" in b)
+    assert "discount" not in without  # its period ended on Nov 16

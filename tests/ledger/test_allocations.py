@@ -16,6 +16,7 @@ from dunwell.ledger.services.allocations import (
     write_off,
 )
 from dunwell.ledger.services.fx import set_rate
+from dunwell.terms.services import create_term
 from tests import factories as f
 from tests.factories import AT
 
@@ -186,3 +187,67 @@ def test_due_date_before_issue_date_is_refused(world):
         f.invoice(company, customer, "INV-1", 100_00, date(2025, 3, 1), date(2025, 2, 1))
     assert refused.value.code is ErrorCode.DUE_BEFORE_ISSUE
     assert str(refused.value) == "INV-1: due date 2025-02-01 is before the issue date 2025-03-01"
+
+
+# -- early-payment discounts (issue 3 point 7, DOMAIN.md 4.5) ------------------------------------
+
+
+@pytest.fixture
+def on_discount_terms(world):
+    company, customer = world
+    term = create_term(company=company, code="2-10-net30", name="2/10 net 30", days=30,
+                       discount_percent="2", discount_days=10)  # fmt: skip
+    item = f.invoice(company, customer, "INV-D", 10_000_00, date(2025, 3, 1), payment_term=term)
+    assert (item.discount_until, item.discount_minor) == (date(2025, 3, 11), 200_00)
+    return company, customer, item
+
+
+def test_the_discounted_amount_paid_in_time_settles_the_invoice_in_full(on_discount_terms):
+    company, customer, item = on_discount_terms
+    payment = f.payment(company, customer, "P1", 9_800_00, date(2025, 3, 9))
+    allocate_payment(company=company, payment=payment, item=item, amount_minor=9_800_00,
+                     actor=None, at=AT)  # fmt: skip
+    item.refresh_from_db()
+    assert (item.open_minor, item.settled_on) == (0, date(2025, 3, 9))
+    rows = Allocation.objects.filter(target=item).order_by("pk")
+    assert [(a.kind, a.amount_minor, a.payment_id) for a in rows] == [
+        ("payment", 9_800_00, payment.pk),
+        ("discount", 200_00, payment.pk),
+    ]
+    payment.refresh_from_db()
+    assert payment.unapplied_minor == 0  # the discount is not taken from the payment
+    granted = Activity.objects.get(kind=ActivityKind.DISCOUNT_GRANTED)
+    assert granted.summary == (
+        "early-payment discount of EUR 200.00 on Invoice INV-D: paid on 2025-03-09, within "
+        "the discount period to 2025-03-11"
+    )
+    assert drift(company) == []
+    # a returned payment takes the discount back with it
+    void_payment(company=company, payment=payment, on=date(2025, 3, 20), reason="returned",
+                 actor=None, at=AT)  # fmt: skip
+    item.refresh_from_db()
+    assert item.open_minor == 10_000_00
+
+
+def test_the_discounted_amount_paid_late_leaves_the_discount_open(on_discount_terms):
+    company, customer, item = on_discount_terms
+    payment = f.payment(company, customer, "P1", 9_800_00, date(2025, 3, 25))
+    allocate_payment(company=company, payment=payment, item=item, amount_minor=9_800_00,
+                     actor=None, at=AT)  # fmt: skip
+    item.refresh_from_db()
+    assert item.open_minor == 200_00 and item.settled_on is None
+    assert not Allocation.objects.filter(kind="discount").exists()
+
+
+def test_paying_oldest_first_in_two_parts_earns_the_discount_with_the_second(on_discount_terms):
+    company, customer, item = on_discount_terms
+    first = f.payment(company, customer, "P1", 4_900_00, date(2025, 3, 4))
+    allocate_oldest_first(company=company, payment=first, actor=None, at=AT)
+    item.refresh_from_db()
+    assert item.open_minor == 5_100_00
+    second = f.payment(company, customer, "P2", 4_900_00, date(2025, 3, 10))
+    allocate_oldest_first(company=company, payment=second, actor=None, at=AT)
+    item.refresh_from_db()
+    assert item.open_minor == 0
+    discount = Allocation.objects.get(kind="discount")
+    assert (discount.amount_minor, discount.payment_id) == (200_00, second.pk)

@@ -10,8 +10,12 @@ The variables a template can use:
 ``contact_name``       the first recipient's name ("" for a letter: "Dear Sir or Madam")
 ``items``              every item the message lists, oldest first: ``number``, ``issued_on``,
                        ``due_on``, ``days_overdue``, ``open`` (amount and currency in the customer's
-                       language), ``payment_reference`` (RF in groups of four)
-``total``              the sum of ``open``; ``currency`` its ISO code
+                       language), ``payment_reference`` (RF in groups of four), ``discount`` the
+                       early-payment discount still open to take and ``discount_until`` its last
+                       day ("" when none applies on the business date)
+``total``              the sum of ``open``; ``currency`` its ISO code; ``discount_total`` the
+                       discounts still open to take and ``discounted_total`` what settles all
+                       then ("" when none)
 ``interest``           statutory interest on the listed items up to the business date under the
                        company's governing law ("" for a consumer or a contract-only company);
                        ``interest_rate`` its current rate, ``compensation`` the fixed sums,
@@ -27,7 +31,7 @@ Example (``friendly``, English): "Payment reminder: Bauer KG, €1,234.56 open".
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -160,10 +164,12 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
     def money(minor: int) -> str:
         return format_money(minor, currency, locale)
 
-    items = []
+    items, deductible = [], 0
     for row in rows:
         item = stored[row["id"]]
         reference = item.payment_reference
+        discount, until = _discount_left(item, row["open_minor"], on)
+        deductible += discount
         items.append(
             {
                 "number": item.number,
@@ -172,8 +178,11 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
                 "days_overdue": row["days_overdue"],
                 "open": money(row["open_minor"]),
                 "payment_reference": format_rf(reference) if is_valid_rf(reference) else reference,
+                "discount": money(discount) if discount else "",
+                "discount_until": format_date(until, locale) if until else "",
             }
         )
+    total = sum(row["open_minor"] for row in rows)
     step = renderer.step(message.policy_id, message.step)
     days = DEADLINE_DAYS.get(code, 7)
     context: dict[str, Any] = {
@@ -186,7 +195,9 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
         "customer": {"name": customer.legal_name, "account_number": customer.account_number},
         "contact_name": message.recipients[0].get("name", "") if message.recipients else "",
         "items": items,
-        "total": money(sum(row["open_minor"] for row in rows)),
+        "total": money(total),
+        "discount_total": money(deductible) if deductible else "",
+        "discounted_total": money(total - deductible) if deductible else "",
         "currency": currency,
         "business_date": format_date(on, locale),
         "deadline": format_date(on + timedelta(days=days), locale),
@@ -202,6 +213,15 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
     if law is not None and customer.kind != CustomerKind.CONSUMER and rows:
         context |= _law(law, rows, stored, on, locale, currency, renderer.rates())
     return context
+
+
+def _discount_left(item: OpenItem, open_minor: int, on: date) -> tuple[int, date | None]:
+    """The early-payment discount the customer may still deduct from an item on day `on`, and
+    its last day; (0, None) when none applies."""
+    until = item.discount_until
+    if until is None or not item.discount_minor or on > until or open_minor <= item.discount_minor:
+        return 0, None
+    return item.discount_minor, until
 
 
 def _fee_number(message: Message) -> str:

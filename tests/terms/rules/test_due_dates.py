@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ from dunwell.terms.rules.due_dates import (
     Terms,
     TermsError,
     annual_cost_of_skipping,
+    discount_earned,
     discount_offer,
     due_on,
     schedule,
@@ -299,3 +300,42 @@ def test_due_dates_are_sorted_and_never_before_issue_when_any_terms_apply(terms,
 def test_adjusted_due_dates_are_business_days_when_terms_adjust(terms, issued_on, gross):
     for part in schedule(terms, issued_on, gross, DE):
         assert terms.adjustment is Adjustment.NONE or is_business_day(part.due_on, DE)
+
+
+# -- the discount a payment earns (DOMAIN.md 4.5 worked example) --------------------------------
+
+OFFER = DiscountOffer(date(2025, 3, 11), 200_00)  # 2/10 net 30 on 10,000.00 issued 1 Mar
+
+
+def test_paying_the_discounted_amount_in_time_earns_the_discount_and_late_earns_nothing():
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 9), open_after_minor=200_00) == 200_00
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 11), open_after_minor=200_00) == 200_00
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 25), open_after_minor=200_00) == 0
+    assert discount_earned(None, paid_on=date(2025, 3, 9), open_after_minor=200_00) == 0
+
+
+def test_paying_too_little_in_time_earns_nothing_and_paying_in_parts_earns_it_with_the_last():
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 9), open_after_minor=200_01) == 0
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 5), open_after_minor=5_100_00) == 0
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 9), open_after_minor=150_00) == 150_00
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 9), open_after_minor=0) == 0
+    # granted once: a second payment cannot earn it again
+    assert discount_earned(OFFER, paid_on=date(2025, 3, 9), open_after_minor=100_00,
+                           granted_minor=200_00) == 0  # fmt: skip
+
+
+@given(
+    offer_minor=st.integers(0, 10**9),
+    open_after=st.integers(-(10**9), 10**9),
+    granted=st.integers(0, 10**9),
+    late=st.integers(-30, 30),
+)
+def test_a_discount_never_exceeds_what_is_left_of_it_nor_comes_late(
+    offer_minor, open_after, granted, late
+):
+    offer = DiscountOffer(date(2025, 3, 11), offer_minor)
+    paid_on = date(2025, 3, 11) + timedelta(days=late)
+    earned = discount_earned(offer, paid_on=paid_on, open_after_minor=open_after,
+                             granted_minor=granted)  # fmt: skip
+    assert earned in (0, open_after)  # all of the rest or nothing: the item is settled or not
+    assert earned == 0 or (late <= 0 and 0 < earned <= offer_minor - granted)

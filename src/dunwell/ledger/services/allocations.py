@@ -36,6 +36,7 @@ from dunwell.ledger.rules.allocation_order import (
 from dunwell.ledger.services import activity
 from dunwell.ledger.services.balances import refresh_items, refresh_payments
 from dunwell.ledger.services.fx import rate_on
+from dunwell.terms.rules.due_dates import DiscountOffer, discount_earned
 
 
 def _money(minor: int, currency: str) -> Money:
@@ -116,6 +117,10 @@ def allocate_payment(
 ) -> list[Allocation]:
     """Apply `amount_minor` (in the item's currency) of a payment to an item.
 
+    A payment that came within the item's early-payment discount period and leaves no more
+    open than the discount settles the item: the rest is booked as the discount (DISCOUNT,
+    linked to the payment, so a returned payment takes it back too).
+
     A payment in another currency converts through the dated rate of the effective day; the
     rate and its date are stored on the allocation and named in the history.
     """
@@ -163,6 +168,10 @@ def allocate_payment(
         )
         row.payment_amount_minor = share
         remaining -= share
+    discount = _discount_earned(item, amount_minor, payment.value_on)
+    if discount:
+        rows += _rows(item, discount, kind=AllocationKind.DISCOUNT, on=effective_on, at=at,
+                      actor=actor, payment=payment, note="early-payment discount")  # fmt: skip
     Allocation.objects.bulk_create(rows)
     refresh_items([item.pk])
     refresh_payments([payment.pk])
@@ -180,7 +189,34 @@ def allocate_payment(
         summary=f"{_money(amount_minor, item.currency)} of payment {payment.external_id} "
         f"allocated to {item}{conversion}",
     )
+    if discount:
+        activity.record_on_item(
+            item,
+            ActivityKind.DISCOUNT_GRANTED,
+            on=effective_on,
+            at=at,
+            actor=actor,
+            amount_minor=discount,
+            payment=payment,
+            summary=f"early-payment discount of {_money(discount, item.currency)} on {item}: "
+            f"paid on {payment.value_on}, within the discount period to {item.discount_until}",
+        )
     return rows
+
+
+def _discount_earned(item: OpenItem, amount_minor: int, paid_on: date) -> int:
+    """The early-payment discount a payment of `amount_minor` on `paid_on` earns on `item`."""
+    if item.discount_until is None or not item.discount_minor:
+        return 0
+    granted = (
+        Allocation.objects.filter(target=item, kind=AllocationKind.DISCOUNT).aggregate(
+            s=Sum("amount_minor")
+        )["s"]
+        or 0
+    )
+    offer = DiscountOffer(item.discount_until, item.discount_minor)
+    return discount_earned(offer, paid_on=paid_on, open_after_minor=item.open_minor - amount_minor,
+                           granted_minor=granted)  # fmt: skip
 
 
 @transaction.atomic

@@ -183,6 +183,24 @@ def discount_offer(terms: Terms, issued_on: date, gross_minor: int) -> DiscountO
     return DiscountOffer(issued_on + timedelta(days=terms.discount.days), amount)
 
 
+def discount_earned(
+    offer: DiscountOffer | None, *, paid_on: date, open_after_minor: int, granted_minor: int = 0
+) -> int:
+    """What of an early-payment discount a payment earns: the rest it leaves open, when the
+    money came by the discount's last day and that rest is no more than the discount not yet
+    granted; else nothing.
+
+    2/10 net 30 on 10,000.00 issued 1 Mar (2 % off until 11 Mar): 9,800.00 with value date 9 Mar
+    leaves 200.00 open, the discount is earned and the invoice settled; the same paid 25 Mar
+    earns nothing and 200.00 stays open (a late discount is a case or a waiver, DOMAIN.md 4.5).
+    A customer who pays 4,900.00 on 5 Mar and 4,900.00 on 9 Mar earns the 200.00 with the
+    second payment.
+    """
+    if offer is None or paid_on > offer.until or open_after_minor <= 0:
+        return 0
+    return open_after_minor if open_after_minor <= offer.amount_minor - granted_minor else 0
+
+
 def annual_cost_of_skipping(discount: Discount, net_days: int) -> tuple[Decimal, Decimal]:
     """What a customer pays, per year, for not taking the discount: (simple, compound).
 
