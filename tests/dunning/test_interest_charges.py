@@ -1,5 +1,5 @@
 """Statutory interest booked by a step: the accrual of DOMAIN.md's example B, then only what
-accrued since; never for a consumer."""
+accrued since, and the rest up to the payment once the invoice is paid; never for a consumer."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -10,6 +10,7 @@ from dunwell.dunning.services.approvals import approve
 from dunwell.dunning.services.policies import StepSpec, create_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.ledger.models import ContactRole, CustomerKind, ItemKind, OpenItem
+from dunwell.ledger.services.allocations import allocate_payment
 from dunwell.ledger.services.customers import add_contact
 from tests import factories as f
 
@@ -61,4 +62,33 @@ def test_a_step_books_the_interest_accrued_and_a_later_one_only_what_accrued_sin
 def test_a_consumer_is_charged_no_commercial_interest(german):
     debtor(german, kind=CustomerKind.CONSUMER)
     run_dunning(company=german, on=date(2025, 7, 30), at=AT)
+    assert not OpenItem.objects.filter(kind=ItemKind.INTEREST).exists()
+
+
+def test_when_the_invoice_is_paid_the_next_run_books_the_interest_up_to_the_payment(german):
+    customer = debtor(german)
+    run_dunning(company=german, on=date(2025, 7, 30), at=AT)  # 130.73 to 30 Jul
+    invoice = OpenItem.objects.get(number="INV-1")
+    payment = f.payment(german, customer, "P1", 1_000_000, date(2025, 8, 5))
+    allocate_payment(company=german, payment=payment, item=invoice, amount_minor=1_000_000,
+                     actor=None, at=AT + timedelta(days=6))  # fmt: skip
+    report = run_dunning(company=german, on=date(2025, 8, 6), at=AT + timedelta(days=7))
+    assert report.interest_on_settled == 1
+    last = OpenItem.objects.get(kind=ItemKind.INTEREST, number="INT-INV-1-20250805")
+    # accrued to the value date, 5 Aug: 46.3151 + 10,000 x 10.27 % x 36 / 365 = 147.6083
+    assert (last.amount_minor, last.issued_on, last.related) == (147_61 - 130_73,
+                                                                 date(2025, 8, 6), invoice)  # fmt: skip
+    assert last.description == "Interest (DE) on INV-1 to 2025-08-05"
+    again = run_dunning(company=german, on=date(2025, 8, 7), at=AT + timedelta(days=8))
+    assert again.interest_on_settled == 0  # interest stopped with the payment: nothing more
+    assert OpenItem.objects.filter(kind=ItemKind.INTEREST).count() == 2
+
+
+def test_an_invoice_paid_without_interest_ever_charged_gets_none_afterwards(german):
+    customer = debtor(german)
+    invoice = OpenItem.objects.get(number="INV-1")
+    payment = f.payment(german, customer, "P1", 1_000_000, date(2025, 7, 1))
+    allocate_payment(company=german, payment=payment, item=invoice, amount_minor=1_000_000,
+                     actor=None, at=AT)  # fmt: skip
+    assert run_dunning(company=german, on=date(2025, 7, 30), at=AT).interest_on_settled == 0
     assert not OpenItem.objects.filter(kind=ItemKind.INTEREST).exists()

@@ -251,3 +251,22 @@ def test_paying_oldest_first_in_two_parts_earns_the_discount_with_the_second(on_
     assert item.open_minor == 0
     discount = Allocation.objects.get(kind="discount")
     assert (discount.amount_minor, discount.payment_id) == (200_00, second.pk)
+
+
+def test_a_german_payment_without_designation_settles_costs_then_interest_then_principal(world):
+    company, customer = world
+    company.governing_law = "DE"
+    company.save()
+    a = f.invoice(company, customer, "A", 5_000_00, date(2025, 1, 2), date(2025, 2, 1))
+    b = f.invoice(company, customer, "B", 5_000_00, date(2025, 1, 31), date(2025, 3, 1))
+    interest = f.invoice(company, customer, "INT-A", 80_00, date(2025, 3, 31), date(2025, 4, 14),
+                         kind=ItemKind.INTEREST, related=a)  # fmt: skip
+    costs = f.invoice(company, customer, "FEE-A", 40_00, date(2025, 3, 31), date(2025, 4, 14),
+                      kind=ItemKind.FEE, related=a)  # fmt: skip
+    payment = f.payment(company, customer, "P1", 3_000_00, date(2025, 4, 2))
+    allocate_oldest_first(company=company, payment=payment, actor=None, at=AT)
+    applied = {a.target_id: a.amount_minor for a in Allocation.objects.filter(payment=payment)}
+    assert applied == {costs.pk: 40_00, interest.pk: 80_00, a.pk: 2_880_00}
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.open_minor, b.open_minor) == (2_120_00, 5_000_00)

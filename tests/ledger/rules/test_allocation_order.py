@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunwell.ledger.rules.allocation_order import (
+    APPLICATION_ORDER,
     OpenPart,
     Planned,
     plan_oldest_first,
@@ -136,3 +137,60 @@ def test_instalment_split_adds_up_and_respects_each_part_when_amounts_are_random
     assert sum(applied for _, applied in result) == amount
     assert [on for on, _ in result] == sorted(on for on, _ in result)
     assert all(applied > 0 for _, applied in result)
+
+
+# -- costs and interest before principal (BGB § 367(1), DOMAIN.md 4.5) ---------------------------
+
+DEBT_A = OpenPart(10, date(2025, 2, 1), ISSUED, 5_000_00)
+DEBT_B = OpenPart(20, date(2025, 3, 1), date(2025, 1, 31), 5_000_00)
+INTEREST_A = OpenPart(11, date(2025, 4, 14), date(2025, 3, 31), 80_00, "interest", 10)
+COSTS_A = OpenPart(12, date(2025, 4, 14), date(2025, 3, 31), 40_00, "fee", 10)
+
+
+def test_a_german_payment_settles_costs_then_interest_then_principal_of_the_older_debt():
+    order = APPLICATION_ORDER["DE"]
+    planned, remainder = plan_oldest_first(3_000_00, [DEBT_B, INTEREST_A, DEBT_A, COSTS_A], order)
+    assert [(p.item_id, p.amount_minor) for p in planned] == [
+        (12, 40_00),  # costs
+        (11, 80_00),  # interest
+        (10, 2_880_00),  # principal: A keeps 2,120.00 open
+    ]
+    assert remainder == 0
+
+
+def test_without_a_statutory_order_each_charge_takes_its_place_by_its_own_due_date():
+    planned, _ = plan_oldest_first(10_120_00, [DEBT_B, INTEREST_A, DEBT_A, COSTS_A])
+    assert [p.item_id for p in planned] == [10, 20, 11, 12]
+    french = APPLICATION_ORDER["FR"]  # interest before principal; a fee is a debt of its own
+    planned, _ = plan_oldest_first(10_120_00, [DEBT_B, INTEREST_A, DEBT_A, COSTS_A], french)
+    assert [p.item_id for p in planned] == [11, 10, 20, 12]
+
+
+def test_a_charge_whose_invoice_is_settled_takes_its_own_place():
+    order = APPLICATION_ORDER["DE"]
+    planned, _ = plan_oldest_first(5_040_00, [DEBT_B, COSTS_A], order)
+    assert [p.item_id for p in planned] == [20, 12]  # B is due before the fee
+
+
+@given(amount=st.integers(min_value=0, max_value=10**6), items=open_parts, data=st.data())
+def test_charges_of_a_debt_are_planned_before_its_principal_when_items_are_random(
+    amount, items, data
+):
+    ids = [item.item_id for item in items]
+    charged = []
+    for item in items:
+        kind = data.draw(st.sampled_from(["invoice", "fee", "interest"]))
+        debt = data.draw(st.sampled_from(ids)) if kind != "invoice" else None
+        charged.append(
+            OpenPart(item.item_id, item.due_on, item.issued_on, item.open_minor, kind, debt)
+        )
+    planned, remainder = plan_oldest_first(amount, charged, APPLICATION_ORDER["DE"])
+    assert sum(p.amount_minor for p in planned) + remainder == amount
+    position = {p.item_id: n for n, p in enumerate(planned)}
+    by_id = {item.item_id: item for item in charged}
+    for item in charged:
+        debt = by_id.get(item.debt) if item.debt is not None else None
+        if debt is None or debt.kind != "invoice":
+            continue
+        if item.item_id in position and debt.item_id in position:
+            assert position[item.item_id] < position[debt.item_id]

@@ -1,10 +1,15 @@
-"""Late fees charged when a step is sent, as open items of their own (issue 3 point 6).
+"""Late fees and interest charged by dunning, as open items of their own (issue 3 point 6).
 
 The fee of a step is computed by `terms.rules.fees.LateFee` on the overdue total of the message
 and booked as a FEE item linked to the oldest invoice it is about, due 14 days later, so it is
 listed and dunned like any other item. Its number names the day, the customer, the currency and
 the step (``FEE-20261123-C001-EUR-3``): the ledger's unique numbers make a second charge for the
 same step and day impossible. A fee is waived with a reason by writing it off (`waive_fee`).
+
+Statutory interest is booked as INTEREST items linked to the invoice, never as daily rows: when
+a step asks for it (`charge_interest`, up to the run's day) and when an invoice that was charged
+interest is paid (`settle_interest`, up to the value date of the payment that cleared it, by the
+next run); each charge books only what accrued since the last, so no period is charged twice.
 """
 
 from __future__ import annotations
@@ -133,40 +138,93 @@ def charge_interest(
     rates = reference_rates()
     booked = []
     for invoice in invoices:
-        if InterestCharge.objects.filter(invoice=invoice, until_on__gte=on).exists():
-            continue  # charged up to this day already
-        reductions = [
-            interest.Reduction(effective_on, amount)
-            for effective_on, amount in Allocation.objects.filter(target=invoice).values_list(
-                "effective_on", "amount_minor"
-            )
-        ]
-        try:
-            accrued = interest.statutory_interest(
-                law, amount_minor=invoice.amount_minor, due_on=invoice.due_on, until=on,
-                rates=rates, reductions=reductions,
-            ).interest_minor  # fmt: skip
-        except interest.InterestError:
-            continue
-        already = sum(
-            InterestCharge.objects.filter(invoice=invoice).values_list("amount_minor", flat=True)
-        )
-        if accrued - already <= 0:
-            continue
-        spec = ItemInput(
-            customer=customer,
-            number=f"INT-{invoice.number}-{on:%Y%m%d}"[:60],
-            issued_on=on,
-            currency=invoice.currency,
-            gross_minor=accrued - already,
-            kind=ItemKind.INTEREST,
-            due_on=on + timedelta(days=FEE_DUE_DAYS),
-            related=invoice,
-            description=f"Interest ({law.code}) on {invoice.number} to {on.isoformat()}"[:200],
-            source="dunning",
-        )
-        charge = issue_item(company=company, spec=spec, actor=actor, at=at)
-        InterestCharge.objects.create(company=company, invoice=invoice, charge=charge,
-                                      until_on=on, amount_minor=accrued - already)  # fmt: skip
-        booked.append(charge)
+        charge = _book_interest(company, customer, invoice, law, rates, until=on, on=on, at=at,
+                                actor=actor)  # fmt: skip
+        if charge is not None:
+            booked.append(charge)
     return booked
+
+
+def settle_interest(
+    *, company: Company, on: date, at: datetime, actor: User | None = None
+) -> list[OpenItem]:
+    """The last interest of each invoice paid since a step charged interest on it, booked up to
+    the day it was settled (interest stops on the value date of the payment that clears it).
+
+    Run by each day's dunning run, so whatever settled the invoice (a payment imported, matched
+    or allocated by hand, a credit note) is caught; the charge is dated the run's day and booked
+    once (an invoice whose charges reach its settlement day is left alone).
+    """
+    law = interest.STATUTES.get(company.governing_law)
+    if law is None:
+        return []
+    charged = InterestCharge.objects.filter(company=company).values("invoice_id")
+    paid = (
+        OpenItem.objects.filter(pk__in=charged, settled_on__isnull=False, voided_on__isnull=True)
+        .exclude(customer__kind=CustomerKind.CONSUMER)
+        .select_related("customer")
+        .order_by("pk")
+    )
+    rates = reference_rates()
+    booked = []
+    for invoice in paid:
+        settled_on = invoice.settled_on
+        if settled_on is None or settled_on > on:
+            continue
+        charge = _book_interest(company, invoice.customer, invoice, law, rates, until=settled_on,
+                                on=on, at=at, actor=actor)  # fmt: skip
+        if charge is not None:
+            booked.append(charge)
+    return booked
+
+
+def _book_interest(
+    company: Company,
+    customer: Customer,
+    invoice: OpenItem,
+    law: interest.Statute,
+    rates: interest.Rates,
+    *,
+    until: date,
+    on: date,
+    at: datetime,
+    actor: User | None,
+) -> OpenItem | None:
+    """Interest on `invoice` accrued to `until` less what earlier charges booked, as an INTEREST
+    item issued on `on`; None when nothing more is owed or it was charged to `until` already."""
+    if InterestCharge.objects.filter(invoice=invoice, until_on__gte=until).exists():
+        return None  # charged up to this day already
+    reductions = [
+        interest.Reduction(effective_on, amount)
+        for effective_on, amount in Allocation.objects.filter(target=invoice).values_list(
+            "effective_on", "amount_minor"
+        )
+    ]
+    try:
+        accrued = interest.statutory_interest(
+            law, amount_minor=invoice.amount_minor, due_on=invoice.due_on, until=until,
+            rates=rates, reductions=reductions,
+        ).interest_minor  # fmt: skip
+    except interest.InterestError:
+        return None
+    already = sum(
+        InterestCharge.objects.filter(invoice=invoice).values_list("amount_minor", flat=True)
+    )
+    if accrued - already <= 0:
+        return None
+    spec = ItemInput(
+        customer=customer,
+        number=f"INT-{invoice.number}-{until:%Y%m%d}"[:60],
+        issued_on=on,
+        currency=invoice.currency,
+        gross_minor=accrued - already,
+        kind=ItemKind.INTEREST,
+        due_on=on + timedelta(days=FEE_DUE_DAYS),
+        related=invoice,
+        description=f"Interest ({law.code}) on {invoice.number} to {until.isoformat()}"[:200],
+        source="dunning",
+    )
+    charge = issue_item(company=company, spec=spec, actor=actor, at=at)
+    InterestCharge.objects.create(company=company, invoice=invoice, charge=charge,
+                                  until_on=until, amount_minor=accrued - already)  # fmt: skip
+    return charge

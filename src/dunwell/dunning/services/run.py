@@ -62,7 +62,7 @@ from dunwell.dunning.rules.steps import (
     StepRule,
     overdue,
 )
-from dunwell.dunning.services.charges import charge_for_message
+from dunwell.dunning.services.charges import charge_for_message, settle_interest
 from dunwell.ledger.models import (
     Allocation,
     Contact,
@@ -122,6 +122,7 @@ class RunReport:
     business_day: bool
     already_done: bool = False
     resumed_after_customer: int = 0
+    interest_on_settled: int = 0  # final interest charges of invoices paid since (charges.py)
     groups: list[GroupResult] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -134,6 +135,7 @@ class RunReport:
             "business_day": self.business_day,
             "already_done": self.already_done,
             "resumed_after_customer": self.resumed_after_customer,
+            "interest_on_settled": self.interest_on_settled,
             "counts": dict(self.counts),
             **({} if brief else {"decisions": [g.as_dict() for g in self.groups]}),
         }
@@ -176,6 +178,8 @@ def run_dunning(
         _finish(run, report, at)
         return report
     try:
+        settled = settle_interest(company=company, on=on, at=at, actor=actor)
+        report.interest_on_settled = len(settled)
         world = _World.load(company, on)
     except BaseException:
         Run.objects.filter(pk=run.pk, owner=owner).update(status=RunStatus.FAILED)

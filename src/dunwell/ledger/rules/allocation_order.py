@@ -20,8 +20,17 @@ never written off silently).
 Within one item with instalments, `split_over_instalments` applies the same rule to the parts: the
 earliest unpaid instalment first, so that the allocation rows carry the instalment's due date.
 
-Later: § 367(1) BGB applies a payment to costs, then interest, then principal. That order among an
-item's fees, interest and principal is a later feature; this module orders whole items only.
+Costs and interest before principal: where the law says so, a debt's late fees and booked interest
+(items of their own, linked to the invoice they arose on) are settled before the invoice itself,
+in the order the law gives, and the debt keeps the place of its invoice among the others
+(`APPLICATION_ORDER`). Germany, BGB § 367(1): costs, then interest, then principal; the
+Netherlands, BW 6:44(1): the same; France, Code civil art. 1343-1: interest before principal (a
+fee there is ordered as a debt of its own). Under the EU directive and English law no statute
+orders them: each fee and interest item takes its place by its own due date.
+
+Worked example (DOMAIN.md 4.5), Germany: A due 1 Feb, 5,000.00, with interest of 80.00 and costs
+of 40.00 booked on it, and B due 1 Mar, 5,000.00; a payment of 3,000.00 without designation goes
+to A (the older debt): costs 40.00, interest 80.00, principal 2,880.00; A keeps 2,120.00 open.
 """
 
 from __future__ import annotations
@@ -30,15 +39,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+# The order a governing law gives a debt's costs ("fee"), interest and principal ("invoice").
+APPLICATION_ORDER: dict[str, tuple[str, ...]] = {
+    "DE": ("fee", "interest", "invoice"),
+    "NL": ("fee", "interest", "invoice"),
+    "FR": ("interest", "invoice"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class OpenPart:
-    """An open item (or one instalment of it) that a payment could settle."""
+    """An open item (or one instalment of it) that a payment could settle; a fee or interest
+    item names the invoice it arose on (`debt`)."""
 
     item_id: int
     due_on: date
     issued_on: date
     open_minor: int
+    kind: str = "invoice"
+    debt: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +74,28 @@ def _check_amount(amount_minor: int) -> None:
         raise ValueError(f"a payment to allocate cannot be negative, got {amount_minor}")
 
 
-def plan_oldest_first(amount_minor: int, items: Sequence[OpenPart]) -> tuple[list[Planned], int]:
+def plan_oldest_first(
+    amount_minor: int, items: Sequence[OpenPart], charges_first: Sequence[str] = ()
+) -> tuple[list[Planned], int]:
     """Allocate an amount to the items' positive open amounts, oldest due first.
 
     Returns the planned allocations in the order they were made and the remainder left
     unapplied; the planned amounts and the remainder add up to `amount_minor`. Items with nothing
     owed (zero or negative open amounts: credit notes, overpaid invoices) are not eligible.
+    `charges_first` (an `APPLICATION_ORDER` entry) settles each debt's charges before its
+    principal, the debt in its invoice's place.
     """
     _check_amount(amount_minor)
-    eligible = sorted(
-        (item for item in items if item.open_minor > 0),
-        key=lambda item: (item.due_on, item.issued_on, item.item_id),
-    )
+    by_id = {item.item_id: item for item in items}
+
+    def place(item: OpenPart) -> tuple[date, date, int, int]:
+        if item.kind not in charges_first:
+            return item.due_on, item.issued_on, item.item_id, 0
+        debt = by_id.get(item.debt) if item.debt is not None else None
+        anchor = debt if debt is not None and debt.kind == "invoice" else item
+        return anchor.due_on, anchor.issued_on, anchor.item_id, charges_first.index(item.kind)
+
+    eligible = sorted((item for item in items if item.open_minor > 0), key=place)
     planned: list[Planned] = []
     remaining = amount_minor
     for item in eligible:

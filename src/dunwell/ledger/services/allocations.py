@@ -29,6 +29,7 @@ from dunwell.ledger.models import (
     WriteOff,
 )
 from dunwell.ledger.rules.allocation_order import (
+    APPLICATION_ORDER,
     OpenPart,
     plan_oldest_first,
     split_over_instalments,
@@ -223,7 +224,8 @@ def _discount_earned(item: OpenItem, amount_minor: int, paid_on: date) -> int:
 def allocate_oldest_first(
     *, company: Company, payment: Payment, actor: User | None, at: datetime
 ) -> list[Allocation]:
-    """Spread a payment's unapplied amount over the customer's open items, oldest due first."""
+    """Spread a payment's unapplied amount over the customer's open items, oldest due first,
+    each debt's costs and interest before its principal where the company's law says so."""
     payment = lock(Payment, [payment.pk])[payment.pk]
     candidates = OpenItem.objects.filter(
         company=company,
@@ -234,12 +236,13 @@ def allocate_oldest_first(
         issued_on__lte=payment.value_on,
     ).exclude(kind=ItemKind.CREDIT_NOTE)
     parts = [
-        OpenPart(item_id=pk, due_on=due, issued_on=issued, open_minor=open_minor)
-        for pk, due, issued, open_minor in candidates.values_list(
-            "pk", "due_on", "issued_on", "open_minor"
+        OpenPart(pk, due, issued, open_minor, kind, related)
+        for pk, due, issued, open_minor, kind, related in candidates.values_list(
+            "pk", "due_on", "issued_on", "open_minor", "kind", "related_id"
         )
     ]
-    planned, _ = plan_oldest_first(payment.unapplied_minor, parts)
+    order = APPLICATION_ORDER.get(company.governing_law, ())
+    planned, _ = plan_oldest_first(payment.unapplied_minor, parts, order)
     items = OpenItem.objects.in_bulk([p.item_id for p in planned])
     rows: list[Allocation] = []
     for plan in planned:
