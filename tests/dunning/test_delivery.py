@@ -105,7 +105,8 @@ def test_a_reminder_reaches_the_mail_server_as_written_and_is_kept_in_the_histor
     overdue_customer(acme, "C001", 8)
     run_dunning(company=acme, on=MONDAY, at=AT)
     report = deliver_emails(at=AT + timedelta(hours=1))
-    assert report.as_dict() == {"sent": 1, "failed": 0, "retry": 0, "uncertain": 0, "errors": []}
+    assert report.as_dict() == {"sent": 1, "failed": 0, "retry": 0, "uncertain": 0,
+                                "waiting": 0, "errors": []}  # fmt: skip
     [(recipients, email)] = smtp.received
     assert recipients == ["ap@c001.example"]
     assert email["Subject"].strip() == "Payment reminder: Kunde C001, €1,234.56 open"
@@ -312,3 +313,38 @@ def test_a_reminder_shows_the_early_payment_discount_while_it_still_applies(acme
     )
     without = next(b for b in bodies if "INV-C013" in b)
     assert "discount" not in without  # its period ended on Nov 16
+
+
+def test_a_customer_in_another_time_zone_gets_its_email_in_its_own_morning(acme, smtp, settings):
+    settings.DUNNING_QUIET_HOURS = (20, 7)
+    acme.time_zone = "Europe/Berlin"
+    acme.save()
+    overdue_customer(acme, "C014", 8)
+    abroad = overdue_customer(acme, "C015", 8)
+    abroad.time_zone = "America/New_York"
+    abroad.save()
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    berlin_morning = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # 11:00 Berlin, 05:00 New York
+    report = deliver_emails(at=berlin_morning)
+    assert (report.sent, report.waiting) == (1, 1)
+    assert [r for r, _ in smtp.received] == [["ap@c014.example"]]
+    new_york_morning = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)  # 07:30 in New York
+    assert deliver_emails(at=new_york_morning).sent == 1
+    assert smtp.received[-1][0] == ["ap@c015.example"]
+
+
+def test_a_customer_on_a_public_holiday_gets_its_email_on_its_next_working_day(acme, smtp):
+    thanksgiving = date(2026, 11, 26)  # a Thursday: a working day in Germany
+    at = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    for number, country in (("C016", "DE"), ("C017", "US")):
+        customer = contactable_customer(acme, number)
+        customer.country = country
+        customer.save()
+        f.invoice(acme, customer, f"INV-{number}", 1_234_56, date(2026, 10, 19),
+                  due_on=date(2026, 11, 18))  # fmt: skip
+    run_dunning(company=acme, on=thanksgiving, at=at)
+    report = deliver_emails(at=at)
+    assert (report.sent, report.waiting) == (1, 1)
+    assert [r for r, _ in smtp.received] == [["ap@c016.example"]]
+    assert deliver_emails(at=at + timedelta(days=1)).sent == 1  # Friday in New York too
+    assert smtp.received[-1][0] == ["ap@c017.example"]

@@ -179,6 +179,21 @@ def test_customers_import_validates_vat_ids_and_updates_on_reimport(company):
     assert Customer.objects.get(account_number="C100").legal_name == "Muster AG & Co"
 
 
+def test_customers_import_takes_a_time_zone_and_refuses_an_unknown_one(company):
+    data = b"account_number,name,time_zone\n" \
+           b"C200,Acme Inc,America/New_York\n" \
+           b"C201,Nowhere Ltd,Mars/Olympus_Mons\n" \
+           b"C202,Local GmbH,\n"  # fmt: skip
+    summary = run(company, "customers", data, "customers.csv", keep_valid=True)
+    assert summary.counts["created"] == 2
+    [bad] = summary.rejected
+    assert (bad.line, bad.field) == (3, "time_zone")
+    assert "time zone 'Mars/Olympus_Mons': expected an IANA name like Europe/Berlin" in bad.reason
+    zones = dict(Customer.objects.filter(account_number__in=["C200", "C202"])
+                 .values_list("account_number", "time_zone"))  # fmt: skip
+    assert zones == {"C200": "America/New_York", "C202": ""}  # "": the company's
+
+
 def test_cli_import_prints_a_json_summary(company, tmp_path, capsys):
     path = tmp_path / "invoices.csv"
     path.write_bytes(INVOICES)

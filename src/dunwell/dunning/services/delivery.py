@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from dunwell.core import faults
+from dunwell.core.dates import holiday_calendar, is_business_day
 from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Message, MessageStatus, StatementCopy, Step
 from dunwell.dunning.rendering import Renderer, RenderError
@@ -50,22 +51,52 @@ class DeliveryReport:
     retry: int = 0
     uncertain: int = 0
     errors: list[str] = field(default_factory=list)
-    quiet_companies: int = 0  # whose emails wait: it is night where they are
+    waiting: int = 0  # it is night, a weekend or a holiday where their customers are
 
     def as_dict(self) -> dict[str, object]:
         return {"sent": self.sent, "failed": self.failed, "retry": self.retry,
-                "uncertain": self.uncertain, "errors": self.errors}  # fmt: skip
+                "uncertain": self.uncertain, "waiting": self.waiting,
+                "errors": self.errors}  # fmt: skip
 
 
-def in_quiet_hours(company: Company, at: datetime) -> bool:
-    """Whether `at` falls in DUNNING_QUIET_HOURS (e.g. 20-7: from 20:00 to 06:59) in the
-    company's time zone: no reminder lands in a mailbox at night (customers have no time zone of
-    their own yet; the company's stands for theirs)."""
+def in_quiet_hours(time_zone: str, at: datetime) -> bool:
+    """Whether `at` falls in DUNNING_QUIET_HOURS (e.g. 20-7: from 20:00 to 06:59) in a time
+    zone: no reminder lands in a mailbox at night."""
     start, end = settings.DUNNING_QUIET_HOURS
     if start == end:
         return False
-    hour = at.astimezone(ZoneInfo(company.time_zone or "UTC")).hour
+    hour = at.astimezone(ZoneInfo(time_zone or "UTC")).hour
     return start <= hour < end if start < end else hour >= start or hour < end
+
+
+def _not_now(pending: QuerySet[Message], at: datetime) -> Q | None:
+    """The pending messages that wait: it is night, a weekend or a public holiday where the
+    customer is (its own time zone and country, else its company's)."""
+    places = set(
+        pending.values_list(
+            "customer__time_zone", "customer__country", "company__time_zone",
+            "company__holiday_country",
+        ).distinct()
+    )  # fmt: skip
+    waiting = Q(pk__in=[])
+    for customer_zone, customer_country, company_zone, company_country in places:
+        zone = customer_zone or company_zone or "UTC"
+        if in_quiet_hours(zone, at) or not _working_day(
+            customer_country or company_country, at.astimezone(ZoneInfo(zone)).date()
+        ):
+            waiting |= Q(
+                customer__time_zone=customer_zone, customer__country=customer_country,
+                company__time_zone=company_zone, company__holiday_country=company_country,
+            )  # fmt: skip
+    return None if waiting == Q(pk__in=[]) else waiting
+
+
+def _working_day(country: str, day: date) -> bool:
+    try:
+        holidays = holiday_calendar(country, None, (day.year,)) if country else frozenset()
+    except ValueError:  # no calendar for that country: weekends only
+        holidays = frozenset()
+    return is_business_day(day, holidays)
 
 
 def deliver_emails(
@@ -86,12 +117,13 @@ def deliver_emails(
     report.uncertain = scope.filter(
         status=MessageStatus.SENDING, claimed_at__lt=at - CLAIM_TIMEOUT
     ).update(status=MessageStatus.UNCERTAIN, error="handed to the mail server, not confirmed")
-    quiet = [c.pk for c in Company.objects.all() if in_quiet_hours(c, at)]
-    report.quiet_companies = len(quiet)
+    pending = scope.filter(status=MessageStatus.PENDING)
+    waiting = _not_now(pending, at)
+    if waiting is not None:  # they wait for the next working morning where the customer is
+        report.waiting = pending.filter(waiting).count()
+        pending = pending.exclude(waiting)
     due = (
-        scope.filter(status=MessageStatus.PENDING)
-        .exclude(company_id__in=quiet)  # they wait for the morning, in the company's time zone
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
+        pending.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

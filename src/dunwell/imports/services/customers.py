@@ -31,6 +31,7 @@ OPTIONAL = (
     "postal_code",
     "city",
     "language",
+    "time_zone",
     "segment",
     "credit_limit",
     "parent",
@@ -59,6 +60,7 @@ def _input(row: CsvRow, reader: RowReader, company: Company) -> CustomerInput:
         postal_code=reader.text(row, "postal_code"),
         city=reader.text(row, "city"),
         language=reader.text(row, "language") or company.default_language,
+        time_zone=reader.text(row, "time_zone"),
         segment=reader.text(row, "segment"),
         credit_limit_minor=limit,
         tags=tuple(

@@ -44,6 +44,9 @@ class Customer(models.Model):
     )
     currency = models.CharField(max_length=3)
     language = models.CharField(max_length=8, default="en")
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="IANA name, e.g. Europe/Berlin; empty: the company's"
+    )
     credit_limit_minor = models.BigIntegerField(null=True, blank=True)
     segment = models.CharField(max_length=40, blank=True)
     tags = models.JSONField(default=list, blank=True)

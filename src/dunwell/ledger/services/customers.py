@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -32,11 +33,28 @@ UPDATABLE = (
     "postal_code",
     "city",
     "language",
+    "time_zone",
     "segment",
     "credit_limit_minor",
     "tags",
     "billed_to_parent",
 )
+
+
+def clean_time_zone(name: str) -> str:
+    """An IANA time zone name as the zone database spells it, or "" (the company's zone)."""
+    name = name.strip()
+    if not name:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DunwellError(
+            ErrorCode.INVALID,
+            f"time zone {name!r}: expected an IANA name like Europe/Berlin or America/New_York",
+            field="time_zone",
+        ) from None
+    return name
 
 
 def clean_vat_id(vat_id: str, country: str) -> str:
@@ -90,6 +108,7 @@ class CustomerInput:
     postal_code: str = ""
     city: str = ""
     language: str = "en"
+    time_zone: str = ""
     segment: str = ""
     credit_limit_minor: int | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
@@ -130,6 +149,7 @@ def customer_values(spec: CustomerInput) -> dict[str, Any]:
         "postal_code": spec.postal_code.strip(),
         "city": spec.city.strip(),
         "language": (spec.language or "en").lower(),
+        "time_zone": clean_time_zone(spec.time_zone),
         "segment": spec.segment.strip(),
         "credit_limit_minor": spec.credit_limit_minor,
         "tags": list(spec.tags),
