@@ -13,7 +13,7 @@ from dunwell.dunning.models import Decision, Message
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
-from dunwell.ledger.models import ContactRole
+from dunwell.ledger.models import Activity, ActivityKind, ContactRole, Customer, OpenItem
 from dunwell.ledger.services.customers import add_contact
 from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
 
@@ -104,3 +104,49 @@ def test_a_sent_message_offers_the_statement_it_carried_to_its_company_only(
     assert response.content == bytes(email.statement.pdf)
     as_user(client, dunned.user_b)
     assert client.get(f"/dunning/messages/{email.pk}/statement.pdf").status_code == 404
+
+
+def test_a_call_task_waits_in_its_owner_collectors_queue_until_done(
+    client: Client,
+    cast: Cast,  # noqa: F811 - the fixture of test_pages
+):
+    today = timezone.localdate()
+    on = today if today.weekday() < 5 else today - timedelta(days=today.weekday() - 4)
+    ensure_default_policy(cast.a, datetime.now(UTC))
+    customer = Customer.objects.create(
+        company=cast.a, account_number="C-300", legal_name="Calla GmbH", currency="EUR",
+        country="DE", owner=cast.collector_a,
+    )  # fmt: skip
+    add_contact(customer=customer, actor=None, name="Carl Calla", role=ContactRole.AP_CLERK,
+                email="ap@calla.example", phone="+49 30 1234567")  # fmt: skip
+    OpenItem.objects.create(
+        company=cast.a, customer=customer, number="CALL-1", issued_on=on - timedelta(days=55),
+        due_on=on - timedelta(days=25), currency="EUR", amount_minor=500_00, open_minor=500_00,
+    )  # fmt: skip
+    run_dunning(company=cast.a, on=on, at=datetime.now(UTC))
+    call = Message.objects.get(customer=customer, channel="call")
+    assert call.assignee == cast.collector_a and call.status == "pending"
+
+    html = page(as_user(client, cast.collector_a), "/dunning/tasks/")
+    assert "Calla GmbH" in html and "+49 30 1234567" in html and "€500.00" in html
+    assert "Acme Buyer GmbH" not in html  # not this collector's customer
+    assert "Calla GmbH" not in page(client, "/dunning/tasks/?who=unassigned")
+    response = client.post(f"/dunning/tasks/{call.pk}/done", {"note": "promised Friday"})
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert (call.status, call.body) == ("sent", "promised Friday")
+    done = Activity.objects.get(kind=ActivityKind.TASK_DONE, customer=customer)
+    assert done.summary == "Call (step 3) done: promised Friday"
+    assert done.actor == cast.collector_a
+    after = page(client, "/dunning/tasks/")
+    assert "Calla GmbH (C-300): call done" in after  # the flash
+    assert f"/dunning/messages/{call.pk}/" not in after  # out of the queue
+    again = client.post(f"/dunning/tasks/{call.pk}/done", {"note": "twice"}, follow=True)
+    assert "not pending" in again.content.decode()
+    assert Activity.objects.filter(kind=ActivityKind.TASK_DONE).count() == 1
+
+    as_user(client, cast.viewer_a)
+    assert "What was done" not in page(client, "/dunning/tasks/?who=all")
+    assert client.post(f"/dunning/tasks/{call.pk}/done").status_code == 403
+    as_user(client, cast.user_b)
+    assert client.post(f"/dunning/tasks/{call.pk}/done").status_code == 404

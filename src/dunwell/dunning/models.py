@@ -250,6 +250,10 @@ class Message(models.Model):
         "StatementCopy", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="the statement PDF it carried",
     )  # fmt: skip
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="a call or task: the customer's owner collector",
+    )  # fmt: skip
 
     class Meta:
         constraints = [
@@ -261,6 +265,7 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["company", "status"]),
             models.Index(fields=["customer", "business_date"]),
+            models.Index(fields=["assignee", "status"]),
         ]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dunwell.core import clock
-from dunwell.core.errors import DunwellError
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Role
 from dunwell.dunning.models import (
     Channel,
@@ -24,8 +25,12 @@ from dunwell.dunning.models import (
 )
 from dunwell.dunning.rendering import RenderError
 from dunwell.dunning.rendering import render as render_message
+from dunwell.dunning.rules.steps import listed
 from dunwell.dunning.services.approvals import approve, reject
-from dunwell.web.access import CompanyRequest, company_view
+from dunwell.dunning.services.followups import complete_task, task_name
+from dunwell.dunning.services.run import TASK_CHANNELS
+from dunwell.ledger.models import Contact
+from dunwell.web.access import CompanyRequest, company_view, has_role
 
 PAGE_SIZE = 50
 
@@ -105,6 +110,57 @@ def statement(request: CompanyRequest, message_id: int) -> HttpResponse:
     response = HttpResponse(bytes(copy.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{copy.filename}"'
     return response
+
+
+@company_view()
+def tasks(request: CompanyRequest) -> HttpResponse:
+    """Calls and tasks waiting for a person: the user's own first (`?who=all` for everyone's)."""
+    who = request.GET.get("who", "mine")
+    rows = (
+        Message.objects.filter(
+            company=request.company, channel__in=TASK_CHANNELS, status=MessageStatus.PENDING
+        )
+        .select_related("customer", "decision", "assignee")
+        .order_by("business_date", "pk")
+    )
+    if who == "mine":
+        rows = rows.filter(assignee_id=request.user.pk)
+    elif who == "unassigned":
+        rows = rows.filter(assignee__isnull=True)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    phones: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(customer_id__in={m.customer_id for m in page}).exclude(
+        phone=""
+    ):
+        phones.setdefault(contact.customer_id, []).append(contact)
+    context = {
+        "page": page,
+        "query": _query_without_page(request),
+        "who": who,
+        "tasks": [(m, phones.get(m.customer_id, []), _overdue_total(m)) for m in page],
+        "can_do": has_role(request.role, Role.COLLECTOR),
+    }
+    return render(request, "web/dunning/tasks.html", context)
+
+
+def _overdue_total(message: Message) -> int:
+    return sum(row["open_minor"] for row in listed(message.decision.items))
+
+
+@require_POST
+@company_view(min_role=Role.COLLECTOR)
+def task_done(request: CompanyRequest, message_id: int) -> HttpResponse:
+    try:
+        task = complete_task(company=request.company, message_id=message_id,
+                             note=request.POST.get("note", ""), actor=request.user,  # type: ignore[arg-type]
+                             on=clock.today(request.company), at=clock.now())  # fmt: skip
+    except DunwellError as error:
+        if error.code == ErrorCode.NOT_FOUND:
+            raise Http404(error.message) from None
+        flash.error(request, error.message)
+    else:
+        flash.success(request, f"{task.customer}: {task_name(task).lower()} done")
+    return redirect(f"{reverse('web:dunning_tasks')}?{request.POST.get('query', '')}")
 
 
 @company_view()

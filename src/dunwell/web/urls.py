@@ -20,6 +20,8 @@ urlpatterns = [
         dunning_views.statement,
         name="dunning_statement",
     ),
+    path("dunning/tasks/", dunning_views.tasks, name="dunning_tasks"),
+    path("dunning/tasks/<int:message_id>/done", dunning_views.task_done, name="dunning_task_done"),
     path("dunning/approvals/", dunning_views.approvals, name="dunning_approvals"),
     path("dunning/decisions/<int:decision_id>/decide", dunning_views.decide, name="dunning_decide"),
     path("dunning/runs/", dunning_views.runs, name="dunning_runs"),

@@ -345,9 +345,10 @@ DECISION_COLUMNS = (
 MESSAGE_COLUMNS = (
     "company_id", "decision_id", "customer_id", "currency", "policy_id", "step", "business_date",
     "channel", "template", "language", "recipients", "cc", "status", "created_at", "subject",
-    "body", "message_id", "attempts", "error", "claimed_by",
+    "body", "message_id", "attempts", "error", "claimed_by", "assignee_id",
 )  # fmt: skip
 LOOKUP = 900  # ids per IN (...)
+TASK_CHANNELS = (Channel.CALL, Channel.TASK, Channel.AGENCY)  # for a person: the owner collector
 
 
 def _decision_ids(run: Run, groups: list[_Group]) -> dict[tuple[int, str, int], int]:
@@ -367,7 +368,7 @@ def _messages(
     """The outbox rows of a group, in `MESSAGE_COLUMNS` order; a hold step places the hold."""
     result, step = group.result, group.step
     status = MessageStatus.AWAITING_APPROVAL if step.needs_approval else MessageStatus.PENDING
-    language = world.customers[group.customer_id].language
+    customer = world.customers[group.customer_id]
     rows = []
     for channel in result.channels:
         if channel == Channel.HOLD:
@@ -383,11 +384,12 @@ def _messages(
                 )
             continue
         email = channel == Channel.EMAIL
+        assignee = customer.owner_id if channel in TASK_CHANNELS else None
         rows.append(
             (run.company_id, decision_id, group.customer_id, result.currency, group.policy.pk,
-             step.sequence, run.business_date, channel, step.template, language,
+             step.sequence, run.business_date, channel, step.template, customer.language,
              result.recipients if email else group.postal, group.cc if email else [], status, at,
-             "", "", "", 0, "", "")
+             "", "", "", 0, "", "", assignee)
         )  # fmt: skip
     return rows
 

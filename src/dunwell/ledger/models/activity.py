@@ -40,6 +40,7 @@ class ActivityKind(models.IntegerChoices):
     DUNNING_HOLD_RELEASED = 502, "Dunning hold released"
     CREDIT_HOLD_PLACED = 503, "Credit hold placed"
     REMINDER_SENT = 601, "Reminder sent"
+    TASK_DONE = 602, "Follow-up task done"
 
 
 class Activity(models.Model):
