@@ -33,6 +33,13 @@ class Collector:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], Email]] = []
         self.refuse: set[str] = set()
+        self.greetings = 0  # EHLOs: one per connection
+        self.busy_once_at = 0  # answer the n-th message "421: try later" (and hang up)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
@@ -41,6 +48,9 @@ class Collector:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.busy_once_at and len(self.received) + 1 == self.busy_once_at:
+            self.busy_once_at = 0
+            return "421 4.3.2 busy, try later"
         self.received.append(
             (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
         )
@@ -256,6 +266,7 @@ def test_two_reminders_of_one_day_carry_one_statement_laid_out_once(acme, smtp):
               currency="USD")  # fmt: skip
     run_dunning(company=acme, on=MONDAY, at=AT)
     assert deliver_emails(at=AT).sent == 2  # one message per currency
+    assert smtp.greetings == 1  # both over one connection
     pdfs = [next(email.iter_attachments()).get_content() for _, email in smtp.received]
     assert pdfs[0] == pdfs[1]
     [copy] = StatementCopy.objects.all()
@@ -348,3 +359,17 @@ def test_a_customer_on_a_public_holiday_gets_its_email_on_its_next_working_day(a
     assert [r for r, _ in smtp.received] == [["ap@c016.example"]]
     assert deliver_emails(at=at + timedelta(days=1)).sent == 1  # Friday in New York too
     assert smtp.received[-1][0] == ["ap@c017.example"]
+
+
+def test_a_server_that_hangs_up_mid_pass_gets_a_new_connection_for_the_next_message(acme, smtp):
+    for number in ("C018", "C019", "C020"):
+        overdue_customer(acme, number, 8)
+    run_dunning(company=acme, on=MONDAY, at=AT)
+    smtp.busy_once_at = 2
+    report = deliver_emails(at=AT)
+    assert (report.sent, report.retry) == (2, 1)
+    assert smtp.greetings == 2
+    assert deliver_emails(at=AT + timedelta(minutes=2)).sent == 1  # the retry, a minute later
+    assert sorted(r[0] for r, _ in smtp.received) == [
+        "ap@c018.example", "ap@c019.example", "ap@c020.example"
+    ]  # fmt: skip

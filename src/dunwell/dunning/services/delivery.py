@@ -18,6 +18,7 @@ as sent. What can go wrong:
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
@@ -133,8 +135,8 @@ def deliver_emails(
     copies = _statements(ids, at) if statements else {}
     renderer = Renderer()
     token = uuid.uuid4().hex
-    # Opened by the first send: a server that cannot be reached is then one message's error,
-    # to be tried again later.
+    # One connection for the pass, opened by the first message (a server that cannot be
+    # reached is then one message's error, to be tried again later) and again after an error.
     connection = get_connection(backend, fail_silently=False)
     try:
         for start in range(0, len(ids), CHUNK):
@@ -174,7 +176,7 @@ def _statements(ids: list[int], at: datetime) -> dict[tuple[int, date], Statemen
 
 def _deliver(
     message: Message,
-    connection: object,
+    connection: BaseEmailBackend,
     at: datetime,
     report: DeliveryReport,
     renderer: Renderer,
@@ -199,6 +201,7 @@ def _deliver(
     if statement is not None:
         email.attach(statement.filename, bytes(statement.pdf), "application/pdf")
     try:
+        connection.open()  # no-op while open: Django's send would otherwise close it after
         email.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as error:
         refused = sorted(error.recipients)
@@ -208,6 +211,8 @@ def _deliver(
         _fail(message, f"the mail server refused {', '.join(refused)}", report)
         return
     except (smtplib.SMTPException, OSError) as error:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()  # the next message opens a fresh one
         _retry(message, f"{type(error).__name__}: {error}", at, report)
         return
     faults.point("delivery.after_send")
