@@ -172,7 +172,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # -- background work: the Django Tasks API on the database (`dunwell worker`) ------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DUNNING_RUN_HOUR = env_int("DUNNING_RUN_HOUR", 6)  # the daily run starts at this hour, company time
-# No email goes out from START to END o'clock, company time ("20-7"; "0-0" for never quiet).
+# A run over at least this many open items splits its customers over two processes.
+DUNNING_PARALLEL_FROM = env_int("DUNNING_PARALLEL_FROM", 200_000)
+# No email goes out from START to END o'clock where the customer is ("20-7"; "0-0": never quiet).
 try:
     DUNNING_QUIET_HOURS = tuple(int(h) for h in env_str("DUNNING_QUIET_HOURS", "20-7").split("-"))
     if len(DUNNING_QUIET_HOURS) != 2 or not all(0 <= h <= 23 for h in DUNNING_QUIET_HOURS):

@@ -168,6 +168,21 @@ def test_a_branch_billed_to_its_head_office_is_dunned_there(acme):
     assert head.pk < own.pk
 
 
+def test_a_part_of_a_split_run_holds_its_customers_with_the_branches_billed_to_them(acme):
+    head = customer(acme, "H001")
+    branch = customer(acme, "B001", email=False, parent_account="H001", billed_to_parent=True)
+    own = customer(acme, "B002", parent_account="H001")
+    for who, number in ((head, "INV-H"), (branch, "INV-B"), (own, "INV-O")):
+        invoice(acme, who, number, MONDAY - timedelta(days=9))
+    parts = [run_module._World.load(acme, MONDAY, part=k, parts=2) for k in (0, 1)]
+    numbers = [sorted(item.number for item in world.items) for world in parts]
+    head_part = head.pk % 2
+    assert "INV-B" in numbers[head_part] and "INV-H" in numbers[head_part]  # with its parent
+    assert "INV-O" in numbers[own.pk % 2]  # a branch billed on its own goes by its own id
+    assert sorted(numbers[0] + numbers[1]) == ["INV-B", "INV-H", "INV-O"]  # each item once
+    assert branch.pk % 2 != head_part  # so its own id would have put it in the other part
+
+
 def test_without_an_email_contact_the_message_becomes_a_letter(acme):
     silent = customer(acme, "C001", email=False)
     invoice(acme, silent, "INV-1", MONDAY - timedelta(days=8))

@@ -64,9 +64,9 @@ def database(tmp_path):
 
 
 def dunwell(
-    *args: str, url: str, fault: str = "", check: bool = True
+    *args: str, url: str, fault: str = "", check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "DUNWELL_FAULT": fault}
+    env = {**os.environ, "DATABASE_URL": url, "DUNWELL_FAULT": fault, **(env or {})}
     return subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "dunwell.cli", *args], env=env, cwd=ROOT, capture_output=True,
         text=True, check=check,
@@ -116,3 +116,24 @@ def test_two_runs_started_at_once_queue_every_message_once(database):
     assert "ran" in outcomes
     queued = outbox(database)
     assert len(queued) == CUSTOMERS and set(queued.values()) == {1}
+
+
+def test_a_large_run_splits_its_customers_over_two_processes_and_resumes_after_a_kill(database):
+    split = {"DUNNING_PARALLEL_FROM": "1"}  # seven open items are "large" here
+    run = ("dunning", "run", "--date", "2026-11-23", "--batch", "1", "--brief", "--format", "json")
+    killed = dunwell(*run, url=database, fault="dunning.after_batch:2", check=False, env=split)
+    assert killed.returncode != 0
+    assert "exited with -9" in killed.stderr  # a part was killed after its second batch
+    written = sum(outbox(database).values())
+    assert 2 <= written < CUSTOMERS  # whole batches of the parts, not all of them
+    resumed = json.loads(dunwell(*run, url=database, env=split).stdout)
+    assert resumed["parts"] == 2 and resumed["counts"] == {"queued": CUSTOMERS}
+    queued = outbox(database)
+    assert len(queued) == CUSTOMERS and set(queued.values()) == {1}
+    again = json.loads(dunwell(*run, url=database, env=split).stdout)
+    assert again["already_done"] and sum(outbox(database).values()) == CUSTOMERS
+
+
+def test_a_run_that_returns_every_decision_stays_in_one_process(database):
+    report = json.loads(dunwell(*RUN, url=database, env={"DUNNING_PARALLEL_FROM": "1"}).stdout)
+    assert report["parts"] == 1 and len(report["decisions"]) == CUSTOMERS

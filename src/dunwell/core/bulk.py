@@ -17,6 +17,7 @@ them through the same code as the ORM path (see `ledger.services.documents`).
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -84,7 +85,7 @@ def _insert_with(
                     if json_at:
                         row = list(row)  # noqa: PLW2901 - the row as COPY takes it
                         for i in json_at:
-                            row[i] = fields[i].get_db_prep_save(row[i], connection)
+                            row[i] = _json_value(fields[i], connection, row[i])
                     copy.write_row(row)
                     count += 1
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -127,6 +128,9 @@ def _sqlite_adapters(
 
 
 def _json_value(field: models.Field[Any, Any], connection: BaseDatabaseWrapper, value: Any) -> Any:
+    if getattr(field, "encoder", None) is None and value is not None:
+        # What the field stores, without its layers and spaces (a million calls: seconds).
+        return "[]" if value == [] else json.dumps(value, separators=(",", ":"))
     return field.get_db_prep_save(value, connection)
 
 

@@ -40,6 +40,15 @@ def detach_database() -> None:
         connection.execute_wrappers.append(_refuse)
 
 
+def reconnect_database() -> None:
+    """In a forked worker that works with the database: connections of its own, opened on first
+    use. The parent's are dropped, never closed (see above; closing SQLite's last connection in
+    a process may also checkpoint and remove the write-ahead log under the parent)."""
+    for connection in connections.all(initialized_only=True):
+        _kept.append(connection.connection)
+        connection.connection = None
+
+
 _kept: list[Any] = []
 
 

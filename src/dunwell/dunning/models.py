@@ -121,11 +121,23 @@ class ItemPolicy(models.Model):
 
 
 class ItemStep(models.Model):
-    """The step an open item has reached under its policy, and when."""
+    """The step an open item has reached under its policy, and when.
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    item = models.OneToOneField(OpenItem, on_delete=models.CASCADE, related_name="+")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    A run writes a row per item it advances (a million at once). Its references carry no
+    constraint in the database: they are the run's own, from rows it read, the ledger never
+    deletes an item, and PROTECT and CASCADE still hold through the ORM; the policy, never
+    looked up by, no index either (decision 0009). The same for the outbox's and decisions'
+    policy and company."""
+
+    company = models.ForeignKey(  # its index grows at the end: rows come in id order
+        Company, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    item = models.OneToOneField(  # unique, so indexed; items are never deleted (voided)
+        OpenItem, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     reached = models.PositiveSmallIntegerField()
     reached_on = models.DateField()
 
@@ -165,6 +177,10 @@ class Run(models.Model):
     lease_until = models.DateTimeField(help_text="another run may take over after this")
     owner = models.CharField(max_length=40, help_text="the process that holds the lease")
     last_customer_id = models.BigIntegerField(default=0, help_text="done up to this customer")
+    parts = models.PositiveSmallIntegerField(
+        default=1, help_text="customers split by billed id modulo this, each part in a process"
+    )
+    progress = models.JSONField(default=dict, help_text="part -> done up to this customer")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict)
@@ -184,20 +200,32 @@ class Outcome(models.TextChoices):
 
 
 class Decision(models.Model):
-    """What a run decided for one (customer, currency, policy), and why."""
+    """What a run decided for one (customer, currency, policy), and why. Indexed for what is
+    asked of it (a run's decisions, a customer's, the company's awaiting approval): a run writes
+    one per group, 100,000 at once, and each index costs every row."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="decisions")
+    run = models.ForeignKey(  # the unique constraint below starts with it
+        Run, on_delete=models.PROTECT, related_name="decisions", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3)
-    policy = models.ForeignKey(Policy, null=True, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(
+        Policy,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     step = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     reason = models.CharField(max_length=300)
     items = models.JSONField(default=list, help_text="number, due date, days overdue, open")
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
+    )  # fmt: skip
     decided_at = models.DateTimeField(null=True, blank=True, help_text="approved or rejected")
 
     class Meta:
@@ -220,17 +248,24 @@ class MessageStatus(models.TextChoices):
 
 class Message(models.Model):
     """One outgoing follow-up on one channel (the outbox). Unique per group, step, day and channel,
-    so a re-run never queues it twice."""
+    so a re-run never queues it twice. The foreign keys whose lookups the composite indexes
+    below serve carry none of their own (a run writes hundreds of thousands of rows)."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )  # (company, status)
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="messages")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # (customer, business_date)
     currency = models.CharField(max_length=3)
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     step = models.PositiveSmallIntegerField()
     business_date = models.DateField()
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    template = models.SlugField(max_length=40)
+    template = models.SlugField(max_length=40, db_index=False)
     language = models.CharField(max_length=8)
     recipients = models.JSONField(default=list, help_text="contacts: name, email, role")
     cc = models.JSONField(default=list)
@@ -248,11 +283,12 @@ class Message(models.Model):
     error = models.CharField(max_length=500, blank=True)
     statement = models.ForeignKey(
         "StatementCopy", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="the statement PDF it carried",
+        help_text="the statement PDF it carried", db_index=False,
     )  # fmt: skip
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", help_text="a call or task: the customer's owner collector",
+        db_index=False,  # (assignee, status)
     )  # fmt: skip
 
     class Meta:

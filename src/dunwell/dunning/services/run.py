@@ -19,24 +19,29 @@ leaves nothing more to do that day.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Case, F, Max, Q, QuerySet, Sum, When
+from django.db.models.functions import Mod
 
 from dunwell.core import faults
 from dunwell.core.bulk import insert_rows
 from dunwell.core.dates import is_business_day
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
+from dunwell.core.processes import fork_workers, reconnect_database
 from dunwell.credit.services.holds import place_credit_hold
 from dunwell.dunning import pauses
 from dunwell.dunning.models import (
@@ -122,6 +127,7 @@ class RunReport:
     business_day: bool
     already_done: bool = False
     resumed_after_customer: int = 0
+    parts: int = 1  # processes the customers were split over
     interest_on_settled: int = 0  # final interest charges of invoices paid since (charges.py)
     groups: list[GroupResult] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -135,6 +141,7 @@ class RunReport:
             "business_day": self.business_day,
             "already_done": self.already_done,
             "resumed_after_customer": self.resumed_after_customer,
+            "parts": self.parts,
             "interest_on_settled": self.interest_on_settled,
             "counts": dict(self.counts),
             **({} if brief else {"decisions": [g.as_dict() for g in self.groups]}),
@@ -180,23 +187,94 @@ def run_dunning(
     try:
         settled = settle_interest(company=company, on=on, at=at, actor=actor)
         report.interest_on_settled = len(settled)
-        world = _World.load(company, on)
+        if not run.progress and run.last_customer_id == 0:  # a fresh run: how to split it
+            run.parts = _parts(company, on, detail)
+            Run.objects.filter(pk=run.pk, owner=owner).update(parts=run.parts)
     except BaseException:
         Run.objects.filter(pk=run.pk, owner=owner).update(status=RunStatus.FAILED)
         raise
+    report.parts = run.parts
+    work = partial(_run_part, run, owner, parts=run.parts, report=report, at=at, actor=actor,
+                   batch=batch, detail=detail)  # fmt: skip
+    if run.parts == 1:
+        work(0)
+    else:
+        _in_processes(run, owner, work)
+    _finish(run, report, at)
+    return report
+
+
+def _parts(company: Company, on: date, detail: bool) -> int:
+    """Into how many parts, each in a forked process, a run splits its customers: two on a
+    machine with two cores and more than DUNNING_PARALLEL_FROM open items, when the caller does
+    not want every decision back (the report of a part stays in its process); else one."""
+    if detail or fork_workers(2) < 2:
+        return 1
+    if getattr(connection, "is_in_memory_db", lambda: False)():  # SQLite's in-memory tests:
+        return 1  # a forked process could not see that database
+    many = OpenItem.objects.filter(company=company, kind__in=DUNNED_KINDS, due_on__lte=on)
+    threshold = settings.DUNNING_PARALLEL_FROM
+    return 2 if many.filter(settled_on__isnull=True)[threshold - 1 : threshold].exists() else 1
+
+
+def _in_processes(run: Run, owner: str, work: Callable[[int], None]) -> None:
+    """Each part of the run in a forked process of its own, with its own connection; the
+    parts' batches commit side by side (on SQLite one at a time, while the other decides)."""
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_part_process, args=(work, part), name=f"dunning-part-{part}")
+               for part in range(run.parts)]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    failed = {w.name: w.exitcode for w in workers if w.exitcode}
+    if failed:
+        Run.objects.filter(pk=run.pk, owner=owner).update(status=RunStatus.FAILED)
+        raise DunwellError(
+            ErrorCode.CONFLICT,
+            f"the dunning run of {run.business_date} stopped: "
+            + ", ".join(f"{name} exited with {code}" for name, code in failed.items())
+            + "; run it again to resume after the last batch written",
+        )
+
+
+def _part_process(work: Callable[[int], None], part: int) -> None:
+    reconnect_database()
+    work(part)
+
+
+def _run_part(
+    run: Run,
+    owner: str,
+    part: int,
+    *,
+    parts: int,
+    report: RunReport,
+    at: datetime,
+    actor: User | None,
+    batch: int,
+    detail: bool,
+) -> None:
+    """Decide and write one part of the run's customers, after the last one it had written."""
+    try:
+        world = _World.load(run.company, run.business_date, part=part, parts=parts)
+    except BaseException:
+        Run.objects.filter(pk=run.pk, owner=owner).update(status=RunStatus.FAILED)
+        raise
+    after = int(run.progress.get(str(part), run.last_customer_id if parts == 1 else 0))
     pending: list[_Group] = []
     customers = 0
-    for group in world.groups(after_customer=run.last_customer_id):
+    commit = partial(_commit, run, owner, part, world=world, report=report, at=at, actor=actor,
+                     detail=detail)  # fmt: skip
+    for group in world.groups(after_customer=after):
         new_customer = not pending or group.customer_id != pending[-1].customer_id
         if new_customer and customers >= batch:  # a batch never splits a customer's groups:
-            _commit(run, owner, pending, world, report, at, actor, detail)  # resume: after it
+            commit(pending)  # a resumed run starts after it
             pending, customers = [], 0
         customers += new_customer
         pending.append(group)
     if pending:
-        _commit(run, owner, pending, world, report, at, actor, detail)
-    _finish(run, report, at)
-    return report
+        commit(pending)
 
 
 def _business_day(company: Company, on: date) -> bool:
@@ -260,29 +338,48 @@ def _alive(owner: str) -> bool:
 def _commit(
     run: Run,
     owner: str,
+    part: int,
     groups: list[_Group],
+    *,
     world: _World,
     report: RunReport,
     at: datetime,
     actor: User | None,
     detail: bool,
 ) -> None:
-    """One batch of customers in one transaction, with the point the run has reached."""
+    """One batch of customers in one transaction, with the point its part has reached. The
+    run's row comes last: its lock is then held only to the commit, so parts write side by
+    side."""
     with transaction.atomic():
-        still_mine = Run.objects.filter(pk=run.pk, owner=owner, status=RunStatus.RUNNING).update(
-            last_customer_id=max(g.customer_id for g in groups), lease_until=at + LEASE
+        if connection.vendor == "postgresql":
+            # Not waiting for the disk at each batch's commit: a batch lost in a crash is lost
+            # whole, progress included, and the resumed run writes it again. None of its
+            # messages can have gone out: delivery claims a message with a commit that waits,
+            # and the write-ahead log reaches the disk in order, this batch's commit first.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        _write(run, groups, world, at, actor)
+        # NO KEY: the batch's rows already hold KEY SHARE locks on the run's row (their
+        # foreign key), so do the other part's; FOR UPDATE would wait on those: a deadlock.
+        mine = (
+            Run.objects.select_for_update(no_key=True)
+            .filter(pk=run.pk, owner=owner, status=RunStatus.RUNNING)
+            .first()
         )
-        if not still_mine:
+        if mine is None:
             raise RunBusyError(
                 f"the dunning run of {run.business_date} was taken over by another run"
             )
-        counts = dict(Run.objects.get(pk=run.pk).counts)
-        _write(run, groups, world, at, actor)
+        counts = dict(mine.counts)
         for group in groups:
             if detail:
                 report.groups.append(group.result)
             counts[group.result.outcome] = counts.get(group.result.outcome, 0) + 1
-        Run.objects.filter(pk=run.pk).update(counts=counts)  # with the batch, for a resume
+        progress = {**mine.progress, str(part): max(g.customer_id for g in groups)}
+        Run.objects.filter(pk=run.pk).update(
+            counts=counts, progress=progress, last_customer_id=max(progress.values()),
+            lease_until=at + LEASE,
+        )  # fmt: skip
     faults.point("dunning.after_batch")
 
 
@@ -329,9 +426,9 @@ def _write(run: Run, groups: list[_Group], world: _World, at: datetime, actor: U
     insert_rows(
         ItemStep,
         ("company_id", "item_id", "policy_id", "reached", "reached_on"),
-        (
+        (  # in item order: the unique index on the item then grows in runs, not at random
             (run.company_id, item_id, policy_id, reached, run.business_date)
-            for item_id, (policy_id, reached) in advance.items()
+            for item_id, (policy_id, reached) in sorted(advance.items())
         ),
     )
     for item_id, (policy_id, reached) in advance.items():  # what a resumed batch would read
@@ -422,6 +519,21 @@ class _Item:
     open_minor: int
 
 
+def _part_customers(company: Company, part: int, parts: int) -> QuerySet[Any, Any] | None:
+    """The ids of the customers whose billed customer (the parent of a branch billed to it,
+    else itself) falls in `part` of `parts`; None for the whole company."""
+    if parts == 1:
+        return None
+    branch = Q(billed_to_parent=True, parent__isnull=False)
+    billed = Case(When(branch, then=F("parent_id")), default=F("id"))
+    return (
+        Customer.objects.filter(company=company)
+        .annotate(part=Mod(billed, parts))
+        .filter(part=part)
+        .values("id")
+    )
+
+
 def _rows_of(query: QuerySet[Any, Any]) -> list[_Item]:
     """The query's rows without Django's per-row conversions (a million of them is seconds):
     the database's own values, dates read once per distinct text on SQLite."""
@@ -472,7 +584,9 @@ class _World:
     ladders: dict[int, Ladder] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, company: Company, on: date) -> _World:
+    def load(cls, company: Company, on: date, *, part: int = 0, parts: int = 1) -> _World:
+        """What a run decides from; with `parts`, only the items (and their steps) of the
+        customers billed whose id modulo `parts` is `part`."""
         policies = {p.pk: p for p in Policy.objects.filter(company=company)}
         default = next((p for p in policies.values() if p.is_default), None)
         if default is None:
@@ -493,10 +607,12 @@ class _World:
                 "language", "segment", "tags", "country", "owner_id",
             )
         }  # fmt: skip
+        mine = _part_customers(company, part, parts)
         open_items = (
             OpenItem.objects.filter(
                 company=company, kind__in=DUNNED_KINDS, issued_on__lte=on, due_on__lte=horizon
             )
+            .filter(**({"customer_id__in": mine} if mine is not None else {}))
             .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=on))
             .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=on))
         )
@@ -517,7 +633,7 @@ class _World:
         states = {
             item_id: (policy_id, reached, reached_on)
             for item_id, policy_id, reached, reached_on in ItemStep.objects.filter(
-                company=company
+                company=company, **({"item__customer_id__in": mine} if mine is not None else {})
             ).values_list("item_id", "policy_id", "reached", "reached_on")
         }
         accounts, paused = pauses.in_force(company, on)
