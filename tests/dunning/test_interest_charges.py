@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from dunwell.core.errors import DunwellError
 from dunwell.dunning.models import Decision, InterestCharge
 from dunwell.dunning.services.approvals import approve
 from dunwell.dunning.services.policies import StepSpec, create_policy
@@ -12,6 +13,7 @@ from dunwell.dunning.services.run import run_dunning
 from dunwell.ledger.models import ContactRole, CustomerKind, ItemKind, OpenItem
 from dunwell.ledger.services.allocations import allocate_payment
 from dunwell.ledger.services.customers import add_contact
+from dunwell.terms.services import create_term
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,39 @@ def test_an_invoice_paid_without_interest_ever_charged_gets_none_afterwards(germ
                      actor=None, at=AT)  # fmt: skip
     assert run_dunning(company=german, on=date(2025, 7, 30), at=AT).interest_on_settled == 0
     assert not OpenItem.objects.filter(kind=ItemKind.INTEREST).exists()
+
+
+def test_a_contractual_rate_on_the_payment_terms_is_what_a_step_charges(german):
+    german.governing_law = "CONTRACT"  # no statute: the contract alone sets interest
+    german.save()
+    customer = f.customer(german, "C002", "Vertrag GmbH")
+    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
+                email="ap@vertrag.example")  # fmt: skip
+    term = create_term(company=german, code="net30-9", name="30 days, 9 % late interest",
+                       days=30, interest_percent="9", interest_grace_days=5,
+                       interest_day_count="ACT/360")  # fmt: skip
+    f.invoice(german, customer, "INV-9", 2_500_00, date(2025, 1, 30), due_on=date(2025, 3, 1),
+              payment_term=term)  # fmt: skip
+    run_dunning(company=german, on=date(2025, 4, 10), at=AT)  # the +40 step charges interest
+    charge = OpenItem.objects.get(kind=ItemKind.INTEREST)
+    # from 7 Mar (due + 5 days' grace) to 10 Apr: 35 days, 2,500.00 x 9 % x 35 / 360 = 21.875
+    assert charge.amount_minor == 21_88
+    assert charge.description == "Interest (contract: 9 % a year, ACT/360) on INV-9 to 2025-04-10"
+
+
+def test_without_a_statute_or_a_contract_rate_no_interest_is_charged(german):
+    german.governing_law = "CONTRACT"
+    german.save()
+    debtor(german)  # default terms, no interest on them
+    run_dunning(company=german, on=date(2025, 7, 30), at=AT)
+    assert not OpenItem.objects.filter(kind=ItemKind.INTEREST).exists()
+
+
+def test_payment_terms_refuse_a_day_count_they_do_not_know(german):
+    with pytest.raises(DunwellError) as refused:
+        create_term(company=german, code="bad", name="Bad", days=30, interest_percent="9",
+                    interest_day_count="30/360")  # fmt: skip
+    assert refused.value.message == (
+        "day count '30/360': expected one of ACT/365F, ACT/360, ACT/ACT"
+    )
+    assert refused.value.context["field"] == "interest_day_count"

@@ -305,6 +305,7 @@ def test_payment_terms_whose_shares_do_not_add_up_are_refused(client: Client, wo
     as_user(client, world.root)
     form = {
         "company": world.company.pk, "code": "odd", "name": "Odd", "adjustment": "",
+        "interest_grace_days": "0", "interest_day_count": "ACT/365F",
         "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0",
         "lines-0-sequence": "1", "lines-0-share_percent": "60", "lines-0-basis": "after_invoice",
         "lines-0-days": "30", "lines-0-months": "0",

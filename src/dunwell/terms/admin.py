@@ -49,7 +49,8 @@ class PaymentTermLineInline(admin.TabularInline):  # type: ignore[type-arg] # ge
 
 @admin.register(PaymentTerm)
 class PaymentTermAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only in django-stubs, not at runtime
-    list_display = ("code", "name", "company", "is_default", "discount_percent", "discount_days")
+    list_display = ("code", "name", "company", "is_default", "discount_percent", "discount_days",
+                    "interest_percent")  # fmt: skip
     list_filter = ("company", "is_default")
     list_select_related = ("company",)
     search_fields = ("code", "name")

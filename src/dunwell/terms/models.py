@@ -13,7 +13,7 @@ from django.db import models
 from dunwell.core.dates import Adjustment
 from dunwell.core.models import Company
 from dunwell.terms.rules.due_dates import Basis, Discount, DueRule, TermLine, Terms
-from dunwell.terms.rules.interest import RateKind
+from dunwell.terms.rules.interest import DayCount, RateKind
 
 
 class PaymentTerm(models.Model):
@@ -28,6 +28,15 @@ class PaymentTerm(models.Model):
         blank=True,
         choices=[(a.value, a.value) for a in Adjustment],
         help_text="empty: the company's business-day adjustment",
+    )
+    # Contractual late-payment interest: when set, what dunning charges instead of the statute's
+    # rate (the company answers for its being lawful: DOMAIN.md 1, "contract beats statute").
+    interest_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True, help_text="a year, simple"
+    )
+    interest_grace_days = models.PositiveSmallIntegerField(default=0)
+    interest_day_count = models.CharField(
+        max_length=10, choices=[(d.value, d.value) for d in DayCount], default=DayCount.ACT_365F
     )
 
     class Meta:

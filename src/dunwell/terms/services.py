@@ -103,8 +103,17 @@ def create_term(
     discount_days: int | None = None,
     is_default: bool = False,
     adjustment: Adjustment | None = None,
+    interest_percent: str | None = None,
+    interest_grace_days: int = 0,
+    interest_day_count: str = "ACT/365F",
 ) -> PaymentTerm:
     """A single-due-date term (instalment terms add lines with `PaymentTermLine`)."""
+    try:
+        day_count = interest.DayCount(interest_day_count)
+    except ValueError:
+        choices = ", ".join(d.value for d in interest.DayCount)
+        raise DunwellError(ErrorCode.INVALID, f"day count {interest_day_count!r}: expected one of "
+                           f"{choices}", field="interest_day_count") from None  # fmt: skip
     term = PaymentTerm.objects.create(
         company=company,
         code=code,
@@ -113,6 +122,9 @@ def create_term(
         discount_days=discount_days,
         is_default=is_default,
         adjustment=adjustment.value if adjustment else "",
+        interest_percent=interest_percent,
+        interest_grace_days=interest_grace_days,
+        interest_day_count=day_count.value,
     )
     PaymentTermLine.objects.create(
         term=term,

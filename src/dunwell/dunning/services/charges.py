@@ -14,10 +14,13 @@ next run); each charge books only what accrued since the last, so no period is c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import F, OuterRef, Subquery
 
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
@@ -27,7 +30,7 @@ from dunwell.ledger.models import Allocation, Customer, CustomerKind, ItemKind, 
 from dunwell.ledger.services.allocations import write_off
 from dunwell.ledger.services.documents import ItemInput, issue_item
 from dunwell.terms.rules import interest
-from dunwell.terms.services import reference_rates
+from dunwell.terms.services import applicable_term, reference_rates
 
 FEE_DUE_DAYS = 14
 
@@ -120,25 +123,23 @@ def charge_interest(
     at: datetime,
     actor: User | None = None,
 ) -> list[OpenItem]:
-    """Statutory interest on the invoices a step lists, booked up to `on` as INTEREST items.
+    """Interest on the invoices a step lists, booked up to `on` as INTEREST items.
 
-    The accrual runs from each invoice's due date with every payment and credit note by its
-    value date (`terms.rules.interest`, the company's governing law); what earlier charges
-    booked is subtracted, so a period is never charged twice. Nothing for a consumer, or for a
-    company whose contracts alone set interest (not modelled yet).
+    The rate is the contract's when the invoice's payment terms set one, else the statute's of
+    the company's governing law (never for a consumer); with neither, nothing. The accrual runs
+    from each invoice's due date with every payment and credit note by its value date
+    (`terms.rules.interest`); what earlier charges booked is subtracted, so a period is never
+    charged twice.
     """
-    law = interest.STATUTES.get(company.governing_law)
-    if not step.charge_interest or law is None:
+    if not step.charge_interest:
         return []
     customer = Customer.objects.get(pk=customer_id)
-    if customer.kind == CustomerKind.CONSUMER:
-        return []
     ids = [row["id"] for row in listed(items)]
     invoices = OpenItem.objects.filter(pk__in=ids, kind=ItemKind.INVOICE).order_by("due_on")
-    rates = reference_rates()
+    accrual = _Accrual(company)
     booked = []
     for invoice in invoices:
-        charge = _book_interest(company, customer, invoice, law, rates, until=on, on=on, at=at,
+        charge = _book_interest(company, customer, invoice, accrual, until=on, on=on, at=at,
                                 actor=actor)  # fmt: skip
         if charge is not None:
             booked.append(charge)
@@ -153,37 +154,89 @@ def settle_interest(
 
     Run by each day's dunning run, so whatever settled the invoice (a payment imported, matched
     or allocated by hand, a credit note) is caught; the charge is dated the run's day and booked
-    once (an invoice whose charges reach its settlement day is left alone).
+    once: only invoices whose last charge ends before their settlement day are read.
     """
-    law = interest.STATUTES.get(company.governing_law)
-    if law is None:
-        return []
-    charged = InterestCharge.objects.filter(company=company).values("invoice_id")
+    last_charge = (
+        InterestCharge.objects.filter(invoice=OuterRef("pk"))
+        .order_by("-until_on")
+        .values("until_on")[:1]
+    )
     paid = (
-        OpenItem.objects.filter(pk__in=charged, settled_on__isnull=False, voided_on__isnull=True)
-        .exclude(customer__kind=CustomerKind.CONSUMER)
+        OpenItem.objects.filter(
+            pk__in=InterestCharge.objects.filter(company=company).values("invoice_id"),
+            settled_on__isnull=False,
+            settled_on__lte=on,
+            voided_on__isnull=True,
+        )
+        .annotate(charged_to=Subquery(last_charge))
+        .filter(charged_to__lt=F("settled_on"))
         .select_related("customer")
         .order_by("pk")
     )
-    rates = reference_rates()
+    accrual = _Accrual(company)
     booked = []
     for invoice in paid:
-        settled_on = invoice.settled_on
-        if settled_on is None or settled_on > on:
+        if invoice.settled_on is None:  # (excluded above)
             continue
-        charge = _book_interest(company, invoice.customer, invoice, law, rates, until=settled_on,
-                                on=on, at=at, actor=actor)  # fmt: skip
+        charge = _book_interest(company, invoice.customer, invoice, accrual,
+                                until=invoice.settled_on, on=on, at=at, actor=actor)  # fmt: skip
         if charge is not None:
             booked.append(charge)
     return booked
+
+
+class _Accrual:
+    """How interest accrues on an invoice: the contract's rate on its payment terms (invoice,
+    else customer, else the company's default), else the company's statute; read once per
+    call of the services above."""
+
+    def __init__(self, company: Company) -> None:
+        self.law = interest.STATUTES.get(company.governing_law)
+        self.default = applicable_term(company, None)
+        self._rates: interest.Rates | None = None
+
+    def of(self, invoice: OpenItem, customer: Customer) -> tuple[str, Accrue] | None:
+        """(what the charge names, a function of (until, reductions) to the interest)."""
+        term = invoice.payment_term or customer.payment_term or self.default
+        if term is not None and term.interest_percent is not None:
+            percent = Decimal(term.interest_percent)
+            day_count = interest.DayCount(term.interest_day_count)
+
+            def contract(until: date, reductions: list[interest.Reduction]) -> int:
+                return interest.contractual_interest(
+                    annual_percent=percent, amount_minor=invoice.amount_minor,
+                    due_on=invoice.due_on, until=until, grace_days=term.interest_grace_days,
+                    reductions=reductions, day_count=day_count,
+                ).interest_minor  # fmt: skip
+
+            return f"contract: {percent.normalize():f} % a year, {day_count.value}", contract
+        law = self.law
+        if law is None or customer.kind == CustomerKind.CONSUMER:
+            return None
+        rates = self.rates()
+
+        def statute(until: date, reductions: list[interest.Reduction]) -> int:
+            return interest.statutory_interest(
+                law, amount_minor=invoice.amount_minor, due_on=invoice.due_on, until=until,
+                rates=rates, reductions=reductions,
+            ).interest_minor  # fmt: skip
+
+        return law.code, statute
+
+    def rates(self) -> interest.Rates:
+        if self._rates is None:
+            self._rates = reference_rates()
+        return self._rates
+
+
+Accrue = Callable[[date, list[interest.Reduction]], int]
 
 
 def _book_interest(
     company: Company,
     customer: Customer,
     invoice: OpenItem,
-    law: interest.Statute,
-    rates: interest.Rates,
+    accrual: _Accrual,
     *,
     until: date,
     on: date,
@@ -192,6 +245,10 @@ def _book_interest(
 ) -> OpenItem | None:
     """Interest on `invoice` accrued to `until` less what earlier charges booked, as an INTEREST
     item issued on `on`; None when nothing more is owed or it was charged to `until` already."""
+    basis = accrual.of(invoice, customer)
+    if basis is None:
+        return None
+    label, accrue = basis
     if InterestCharge.objects.filter(invoice=invoice, until_on__gte=until).exists():
         return None  # charged up to this day already
     reductions = [
@@ -201,10 +258,7 @@ def _book_interest(
         )
     ]
     try:
-        accrued = interest.statutory_interest(
-            law, amount_minor=invoice.amount_minor, due_on=invoice.due_on, until=until,
-            rates=rates, reductions=reductions,
-        ).interest_minor  # fmt: skip
+        accrued = accrue(until, reductions)
     except interest.InterestError:
         return None
     already = sum(
@@ -221,7 +275,7 @@ def _book_interest(
         kind=ItemKind.INTEREST,
         due_on=on + timedelta(days=FEE_DUE_DAYS),
         related=invoice,
-        description=f"Interest ({law.code}) on {invoice.number} to {until.isoformat()}"[:200],
+        description=f"Interest ({label}) on {invoice.number} to {until.isoformat()}"[:200],
         source="dunning",
     )
     charge = issue_item(company=company, spec=spec, actor=actor, at=at)
