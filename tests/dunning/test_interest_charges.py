@@ -4,13 +4,22 @@ accrued since, and the rest up to the payment once the invoice is paid; never fo
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
 
 from dunwell.core.errors import DunwellError
 from dunwell.dunning.models import Decision, InterestCharge
 from dunwell.dunning.services.approvals import approve
 from dunwell.dunning.services.policies import StepSpec, create_policy
 from dunwell.dunning.services.run import run_dunning
-from dunwell.ledger.models import ContactRole, CustomerKind, ItemKind, OpenItem
+from dunwell.ledger.models import (
+    Activity,
+    ActivityKind,
+    ContactRole,
+    CustomerKind,
+    ItemKind,
+    OpenItem,
+)
 from dunwell.ledger.services.allocations import allocate_payment
 from dunwell.ledger.services.customers import add_contact
 from dunwell.terms.services import create_term
@@ -130,3 +139,16 @@ def test_payment_terms_refuse_a_day_count_they_do_not_know(german):
         "day count '30/360': expected one of ACT/365F, ACT/360, ACT/ACT"
     )
     assert refused.value.context["field"] == "interest_day_count"
+
+
+def test_booked_interest_is_waived_with_a_reason_and_who_decided(german):
+    debtor(german)
+    run_dunning(company=german, on=date(2025, 7, 30), at=AT)
+    manager = User.objects.create_user("manny")
+    call_command("dunning", "waive", "INT-INV-1-20250730", "--reason", "long-standing customer",
+                 "--by", "manny")  # fmt: skip
+    charge = OpenItem.objects.get(kind=ItemKind.INTEREST)
+    assert charge.open_minor == 0
+    waived = Activity.objects.get(kind=ActivityKind.WRITTEN_OFF, item=charge)
+    assert waived.actor == manager
+    assert waived.summary.endswith("interest waived: long-standing customer")

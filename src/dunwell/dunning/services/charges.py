@@ -79,13 +79,17 @@ def charge_fee(
 def waive_fee(
     *, company: Company, number: str, reason: str, on: date, at: datetime, actor: User | None
 ) -> WriteOff:
-    """Forgive what is open of a fee, with the reason and who decided (a write-off)."""
-    fee = OpenItem.objects.filter(company=company, kind=ItemKind.FEE, number=number).first()
-    if fee is None:
-        raise DunwellError(ErrorCode.NOT_FOUND, f"no fee {number!r} in {company.code}")
-    if fee.open_minor <= 0:
-        raise DunwellError(ErrorCode.CONFLICT, f"fee {number} has nothing open to waive")
-    return write_off(company=company, item=fee, on=on, reason=f"fee waived: {reason}",
+    """Forgive what is open of a late fee or an interest charge, with the reason and who decided
+    (a write-off in the item's history)."""
+    charge = OpenItem.objects.filter(
+        company=company, kind__in=(ItemKind.FEE, ItemKind.INTEREST), number=number
+    ).first()
+    if charge is None:
+        raise DunwellError(ErrorCode.NOT_FOUND, f"no fee or interest {number!r} in {company.code}")
+    what = "fee" if charge.kind == ItemKind.FEE else "interest"
+    if charge.open_minor <= 0:
+        raise DunwellError(ErrorCode.CONFLICT, f"{what} {number} has nothing open to waive")
+    return write_off(company=company, item=charge, on=on, reason=f"{what} waived: {reason}",
                      actor=actor, at=at)  # fmt: skip
 
 

@@ -75,8 +75,10 @@ class Command(DunwellCommand):
         template.add_argument("--language", required=True, help="e.g. en, de, fr")
         template.add_argument("--subject", required=True)
         template.add_argument("--body-file", required=True, type=Path, help="the body, a file")
-        waive = actions.add_parser("waive", help="forgive a late fee, with the reason")
-        waive.add_argument("number", help="the fee's number, e.g. FEE-20261123-C001-EUR-3")
+        waive = actions.add_parser("waive", help="forgive a late fee or interest, with the reason")
+        waive.add_argument(
+            "number", help="the fee's or interest's number, e.g. FEE-20261123-C001-EUR-3"
+        )
         waive.add_argument("--reason", required=True)
         waive.add_argument("--by", required=True, help="the user who decided (username)")
         letters = actions.add_parser("letters", help="the day's letters as one print batch (PDF)")
