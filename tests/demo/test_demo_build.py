@@ -11,8 +11,10 @@ from django.db.models import Count, F, Sum
 
 from dunwell.core.models import Company, Membership
 from dunwell.demo.build import COMPANY_CODE, DemoStats, build_demo
+from dunwell.dunning.models import Message
 from dunwell.ledger.models import (
     Activity,
+    ActivityKind,
     Allocation,
     AllocationKind,
     Contact,
@@ -94,6 +96,18 @@ def test_small_demo_has_every_kind_of_record_and_consistent_balances() -> None:
         "viewer": "viewer",
     }
     assert Customer.objects.filter(company=company, owner__username="collector").exists()
+
+    # a month of collections: emails sent, the last day's with the statement attached, calls made
+    cycle = stats.cycle
+    sent = Message.objects.filter(company=company, channel="email", status="sent")
+    assert cycle.emails == sent.count() > 0
+    last_day = max(sent.values_list("business_date", flat=True))
+    attached = sent.filter(statement__isnull=False)
+    assert set(attached.values_list("business_date", flat=True)) <= {last_day}
+    assert attached.count() == sent.filter(business_date=last_day).count()
+    done = Activity.objects.filter(company=company, kind=ActivityKind.TASK_DONE)
+    assert done.count() == cycle.calls_made > 0
+    assert all(d.summary.startswith("Call (step ") and d.actor for d in done)
 
 
 def test_the_same_seed_builds_the_same_demo() -> None:

@@ -3,7 +3,8 @@ as a company that started Dunwell then would have seen it.
 
 Each business day: the dunning run of the day; the final demands and letters before action of
 two business days before are approved by the credit manager (a person would decide; the demo
-approves them all); the day's emails are delivered, into a mailbox in memory (the demo sends no
+approves them all), and the owner collectors make the calls the run of two business days before
+asked for, with a note; the day's emails are delivered, into a mailbox in memory (the demo sends no
 mail), so the outbox shows them sent with their exact text and the history has them. The last
 day's emails carry the customer's statement of account; the earlier ones do not, so that the demo
 builds in seconds (a statement takes 0.2 s to lay out).
@@ -18,14 +19,21 @@ from typing import Any
 
 from dunwell.core.dates import is_business_day
 from dunwell.core.models import Company
-from dunwell.dunning.models import Decision, Message, Outcome
+from dunwell.dunning.models import Channel, Decision, Message, MessageStatus, Outcome
 from dunwell.dunning.services.approvals import approve
 from dunwell.dunning.services.delivery import deliver_emails
+from dunwell.dunning.services.followups import complete_task
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.terms.services import holidays_for
 
 MEMORY = "django.core.mail.backends.locmem.EmailBackend"
+CALL_NOTES = (
+    "Left a voicemail for accounts payable",
+    "Spoke to AP: in Friday's payment run",
+    "No answer",
+    "AP asked for a copy of the invoice: sent by email",
+)
 WEEKS = 4
 
 
@@ -37,6 +45,7 @@ class CycleStats:
     emails: int = 0
     letters: int = 0
     calls: int = 0
+    calls_made: int = 0
     waiting: int = 0
 
 
@@ -64,6 +73,14 @@ def collections_month(
                 approve(decision=decision, actor=credit_manager, on=day,
                         at=morning + timedelta(hours=2))  # fmt: skip
                 stats.approved += 1
+            calls = Message.objects.filter(
+                company=company, channel=Channel.CALL, status=MessageStatus.PENDING,
+                business_date__lte=earlier,
+            ).select_related("assignee").order_by("pk")  # fmt: skip
+            for n, call in enumerate(calls):  # the collectors made their calls
+                complete_task(company=company, message_id=call.pk, note=CALL_NOTES[n % 4],
+                              actor=call.assignee, on=day, at=morning + timedelta(hours=4))  # fmt: skip
+                stats.calls_made += 1
         # Laying out a statement takes 0.2 s: the history's emails carry none, today's do.
         deliver_emails(at=morning + timedelta(hours=3), company=company, backend=MEMORY,
                        statements=day == days[-1])  # fmt: skip

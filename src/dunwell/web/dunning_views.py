@@ -137,7 +137,9 @@ def tasks(request: CompanyRequest) -> HttpResponse:
         "page": page,
         "query": _query_without_page(request),
         "who": who,
-        "tasks": [(m, phones.get(m.customer_id, []), _overdue_total(m)) for m in page],
+        "tasks": [
+            (m, task_name(m), phones.get(m.customer_id, []), _overdue_total(m)) for m in page
+        ],
         "can_do": has_role(request.role, Role.COLLECTOR),
     }
     return render(request, "web/dunning/tasks.html", context)

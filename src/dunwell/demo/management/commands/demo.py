@@ -125,7 +125,8 @@ class Command(BaseCommand):
         table.add_row(
             f"collections, last {cycle.days} business days",
             f"{cycle.decisions:,} decisions, {cycle.emails:,} emails sent (to a mailbox in "
-            f"memory), {cycle.letters:,} letters, {cycle.calls:,} calls, {cycle.approved:,} "
+            f"memory), {cycle.letters:,} letters, {cycle.calls:,} call tasks ({cycle.calls_made:,} "
+            f"made), {cycle.approved:,} "
             f"approved, {cycle.waiting:,} awaiting approval",
         )
         table.add_row("build seconds", f"{seconds:.1f}")
