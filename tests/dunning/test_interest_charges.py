@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from dunwell.core.errors import DunwellError
-from dunwell.dunning.models import Decision, InterestCharge
+from dunwell.dunning.models import Decision, InterestCharge, Message
+from dunwell.dunning.rendering import render
 from dunwell.dunning.services.approvals import approve
 from dunwell.dunning.services.policies import StepSpec, create_policy
 from dunwell.dunning.services.run import run_dunning
@@ -152,3 +153,21 @@ def test_booked_interest_is_waived_with_a_reason_and_who_decided(german):
     waived = Activity.objects.get(kind=ActivityKind.WRITTEN_OFF, item=charge)
     assert waived.actor == manager
     assert waived.summary.endswith("interest waived: long-standing customer")
+
+
+def test_a_final_demand_states_the_contracts_interest_for_invoices_on_a_contract_rate(german):
+    customer = f.customer(german, "C003", "Vertrag GmbH", language="de")
+    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
+                email="ap@vertrag.example")  # fmt: skip
+    term = create_term(company=german, code="net30-9", name="30 days, 9 %", days=30,
+                       interest_percent="9", interest_grace_days=5,
+                       interest_day_count="ACT/360")  # fmt: skip
+    f.invoice(german, customer, "INV-9", 2_500_00, date(2025, 1, 30), due_on=date(2025, 3, 1),
+              payment_term=term)  # fmt: skip
+    run_dunning(company=german, on=date(2025, 4, 30), at=AT)  # the +60 final demand, approval
+    message = Message.objects.get(customer=customer, channel="email")
+    _, body = render(message)
+    # 7 Mar to 30 Apr: 55 days, 2,500.00 x 9 % x 55 / 360 = 34.375
+    assert ("Nach dem Vertrag sind Verzugszinsen von 9 % jährlich geschuldet; bis zum "
+            "30.04.2025 betragen sie 34,38\xa0€.") in body  # fmt: skip
+    assert "Pauschale" not in body  # the statute's fixed sum is not the contract's

@@ -16,10 +16,11 @@ The variables a template can use:
 ``total``              the sum of ``open``; ``currency`` its ISO code; ``discount_total`` the
                        discounts still open to take and ``discounted_total`` what settles all
                        then ("" when none)
-``interest``           statutory interest on the listed items up to the business date under the
-                       company's governing law ("" for a consumer or a contract-only company);
-                       ``interest_rate`` its current rate, ``compensation`` the fixed sums,
-                       ``law`` the statute's name
+``interest``           interest on the listed items up to the business date: at the contract's
+                       rate when their payment terms set one (``law`` is then "the contract"),
+                       else under the company's governing law ("" for a consumer, or with
+                       neither); ``interest_rate`` its current rate, ``compensation`` the fixed
+                       sums the statute adds, ``law`` the statute's name
 ``business_date``      the run's date; ``deadline`` the date the step gives to pay
 ``step_name``          the step's name; ``fee`` the late fee this step charged ("" when none)
 ``portal_link``        the customer's portal address ("" until the portal exists)
@@ -36,6 +37,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import translation
+from django.utils.translation import gettext
 
 from dunwell.core.formatting import format_date, format_money, format_number
 from dunwell.core.references import format_rf, is_valid_rf
@@ -43,7 +46,8 @@ from dunwell.dunning.defaults import DEADLINE_DAYS, DEFAULTS
 from dunwell.dunning.models import Message, Step, Template
 from dunwell.dunning.rules.steps import listed
 from dunwell.dunning.services.charges import fee_number
-from dunwell.ledger.models import CustomerKind, ItemKind, OpenItem
+from dunwell.ledger.models import Customer, CustomerKind, ItemKind, OpenItem
+from dunwell.terms.models import PaymentTerm
 from dunwell.terms.rules import interest
 from dunwell.terms.services import reference_rates
 
@@ -79,6 +83,7 @@ class Renderer:
         self._rates: interest.Rates | None = None
         self._items: dict[int, OpenItem] = {}
         self._fees: dict[tuple[int, str], OpenItem | None] = {}
+        self._terms: dict[tuple[int, int | None], PaymentTerm | None] = {}
 
     def prefetch(self, messages: list[Message]) -> None:
         """Read the items and fees of many messages at once (a delivery pass's chunk)."""
@@ -139,6 +144,20 @@ class Renderer:
         if key not in self._steps:
             self._steps[key] = Step.objects.filter(policy_id=policy_id, sequence=sequence).first()
         return self._steps[key]
+
+    def term(self, item: OpenItem, customer: Customer) -> PaymentTerm | None:
+        """The payment terms that set an item's contractual interest rate, or None when its
+        terms (the item's, else the customer's, else the company's default) set none."""
+        term_id = item.payment_term_id or customer.payment_term_id
+        key = (item.company_id, term_id)
+        if key not in self._terms:
+            if term_id is None:
+                found = PaymentTerm.objects.filter(company_id=item.company_id, is_default=True)
+            else:
+                found = PaymentTerm.objects.filter(pk=term_id)
+            term = found.first()
+            self._terms[key] = term if term and term.interest_percent is not None else None
+        return self._terms[key]
 
     def rates(self) -> interest.Rates:
         if self._rates is None:
@@ -209,10 +228,57 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
         "compensation": "",
         "law": "",
     }
+    # A message whose items' terms set a contractual rate names that (and what it gives on
+    # those items); otherwise the statute's interest and compensation.
+    contract_rows: list[tuple[dict[str, Any], PaymentTerm | None]] = []
+    statute_rows: list[tuple[dict[str, Any], PaymentTerm | None]] = []
+    for row in rows:
+        term = renderer.term(stored[row["id"]], customer)
+        (contract_rows if term is not None else statute_rows).append((row, term))
     law = interest.STATUTES.get(company.governing_law)
-    if law is not None and customer.kind != CustomerKind.CONSUMER and rows:
-        context |= _law(law, rows, stored, on, locale, currency, renderer.rates())
+    if law is not None and customer.kind == CustomerKind.CONSUMER:
+        law = None
+    statutory = [row for row, _ in statute_rows]
+    if law is not None and statutory and not contract_rows:
+        context |= _law(law, statutory, stored, on, locale, currency, renderer.rates())
+    elif contract_rows:
+        context |= _contract(contract_rows, stored, on, locale, currency)
     return context
+
+
+def _contract(
+    rows: list[tuple[dict[str, Any], PaymentTerm | None]],
+    stored: dict[int, OpenItem],
+    on: date,
+    locale: str,
+    currency: str,
+) -> dict[str, str]:
+    """The interest the payment terms' contractual rate gives on the listed items (the rate
+    dunning charges for them, `charges._Accrual`)."""
+    accrued, rates = 0, []
+    for row, term in rows:
+        if term is None or term.interest_percent is None:
+            continue
+        percent = Decimal(term.interest_percent)
+        try:
+            accrued += interest.contractual_interest(
+                annual_percent=percent, amount_minor=row["open_minor"],
+                due_on=stored[row["id"]].due_on, until=on, grace_days=term.interest_grace_days,
+                day_count=interest.DayCount(term.interest_day_count),
+            ).interest_minor  # fmt: skip
+        except interest.InterestError:
+            continue
+        rates.append(f"{format_number(percent.normalize(), locale)} %")
+    if not accrued:
+        return {}
+    with translation.override(locale):
+        contract = gettext("the contract")
+    return {
+        "interest": format_money(accrued, currency, locale),
+        "interest_rate": ", ".join(dict.fromkeys(rates)),
+        "compensation": "",
+        "law": contract,
+    }
 
 
 def _discount_left(item: OpenItem, open_minor: int, on: date) -> tuple[int, date | None]:
