@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from dunwell.core.models import Company, Membership, Role
 from dunwell.ledger.models import Customer, OpenItem
+from dunwell.terms.rules.limitation import limitation_date
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +235,29 @@ def test_item_page_shows_the_invoice(client: Client, cast: Cast) -> None:
     assert "Invoice acme-INV-1" in html
     assert "€1,234.56" in html
     assert "Nothing allocated yet." in html
+
+
+def test_item_page_warns_before_an_invoice_becomes_time_barred(client: Client, cast: Cast) -> None:
+    cast.a.governing_law = "UK"  # six years from the due date
+    cast.a.save()
+    today = timezone.localdate()
+    six_years_ago = today.replace(year=today.year - 6, day=min(today.day, 28))
+    item = cast.invoice_a
+    due = six_years_ago + timedelta(days=30)
+    OpenItem.objects.filter(pk=item.pk).update(issued_on=due - timedelta(days=30), due_on=due)
+    limit = limitation_date("UK", due_on=due)
+    assert limit is not None
+    html = page(as_user(client, cast.viewer_a), f"/items/{item.pk}/")
+    assert f"<dt>Time-barred after</dt><dd>{limit:%Y-%m-%d}</dd>" in html
+    days = (limit - today).days
+    assert f"{days} days left to take legal action: this invoice is time-barred after" in html
+    barred = six_years_ago - timedelta(days=10)
+    OpenItem.objects.filter(pk=item.pk).update(issued_on=barred - timedelta(days=30), due_on=barred)
+    html = page(client, f"/items/{item.pk}/", HTTP_ACCEPT_LANGUAGE="de")
+    assert "verjährt" in html and "days left" not in html
+    cast.a.governing_law = "EU"  # no limitation period of its own: nothing shown
+    cast.a.save()
+    assert "Time-barred" not in page(client, f"/items/{item.pk}/")
 
 
 def test_aging_shows_labels_totals_and_chart(client: Client, cast: Cast) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 
 from dunwell.core import clock
 from dunwell.core.models import Role
 from dunwell.imports.services.run import run_import
+from dunwell.ledger.models import AllocationKind, CustomerKind, ItemKind, OpenItem
 from dunwell.ledger.printing import (
     document_language,
     filename_part,
@@ -21,6 +25,7 @@ from dunwell.ledger.printing import (
 from dunwell.ledger.queries import open_items
 from dunwell.ledger.statement import customer_statement
 from dunwell.reports.aging import aging
+from dunwell.terms.rules.limitation import limitation_date, urgency
 from dunwell.web import exports
 from dunwell.web.access import (
     CompanyRequest,
@@ -90,14 +95,27 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
 @company_view()
 def item(request: CompanyRequest, item_id: int) -> HttpResponse:
     found = access_item(request, item_id)
+    limit = _limitation(found, request.company.governing_law)
     context = {
         "item": found,
+        "limitation": limit,
+        "limitation_urgency": urgency(limit, clock.today(request.company)) if limit else None,
         "lines": found.lines.all(),
         "instalments": found.instalments.all(),
         "allocations": found.allocations.select_related("payment", "counter_item"),
         "history": found.activities.order_by("-recorded_at", "-id"),
     }
     return render(request, "web/item.html", context)
+
+
+def _limitation(item: OpenItem, law: str) -> date | None:
+    """When an open receivable becomes time-barred (a credit note or a settled item: never)."""
+    if item.kind == ItemKind.CREDIT_NOTE or item.open_minor <= 0 or item.voided_on:
+        return None
+    paid = item.allocations.filter(kind=AllocationKind.PAYMENT, amount_minor__gt=0)
+    last_payment = paid.aggregate(on=Max("effective_on"))["on"]
+    return limitation_date(law, due_on=item.due_on, last_payment_on=last_payment,
+                           consumer=item.customer.kind == CustomerKind.CONSUMER)  # fmt: skip
 
 
 @company_view()
