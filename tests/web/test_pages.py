@@ -369,3 +369,23 @@ def test_import_dry_run_stores_nothing(client: Client, cast: Cast) -> None:
     assert "Dry run" in html
     assert "1 created" in html
     assert not OpenItem.objects.filter(number="A-3").exists()
+
+
+def test_a_credit_manager_puts_a_customer_on_credit_hold_and_takes_it_off(
+    client: Client, cast: Cast
+) -> None:
+    url = f"/customers/{cast.customer_a.pk}/"
+    as_user(client, cast.collector_a)
+    assert "Put on credit hold" not in page(client, url)
+    assert client.post(f"{url}credit-hold", {"reason": "x"}).status_code == 403
+    as_user(client, cast.manager_a)
+    assert "Put on credit hold" in page(client, url)
+    client.post(f"{url}credit-hold", {"action": "hold", "reason": "cheque bounced"})
+    html = page(client, url)
+    assert "cheque bounced (manny)" in html and "Release credit hold" in html
+    refused = client.post(f"{url}credit-hold", {"action": "release", "reason": ""}, follow=True)
+    assert "releasing a credit hold needs a reason" in refused.content.decode()
+    client.post(f"{url}credit-hold", {"action": "release", "reason": "paid"})
+    assert "Put on credit hold" in page(client, url)
+    as_user(client, cast.user_b)
+    assert client.post(f"{url}credit-hold", {"reason": "x"}).status_code == 404

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("customers/", views.customers, name="customers"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),
+    path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),
     path("customers/<int:customer_id>/statement/", views.statement, name="statement"),
     path("customers/<int:customer_id>/statement.pdf", views.statement_pdf, name="statement_pdf"),
     path("items/<int:item_id>/", views.item, name="item"),

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from dunwell.core import clock
+from dunwell.core.errors import DunwellError
 from dunwell.core.models import Role
+from dunwell.credit.models import CreditHold
+from dunwell.credit.services.holds import place_credit_hold, release_credit_hold
 from dunwell.imports.services.run import run_import
 from dunwell.ledger.models import AllocationKind, CustomerKind, ItemKind, OpenItem
 from dunwell.ledger.printing import (
@@ -33,6 +39,7 @@ from dunwell.web.access import (
     access_item,
     companies_for,
     company_view,
+    has_role,
 )
 from dunwell.web.charts import stacked_bar
 from dunwell.web.documents import pdf_response
@@ -85,11 +92,37 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
         "contacts": found.contacts.all(),
         "items": open_items(request.company, found, as_of),
         "payments": found.payments.filter(unapplied_minor__gt=0, voided_on__isnull=True),
+        "credit_hold": CreditHold.objects.filter(customer=found, released_on__isnull=True)
+        .select_related("placed_by")
+        .first(),
+        "can_hold": has_role(request.role, Role.CREDIT_MANAGER),
         "history": found.activities.select_related("item").order_by("-recorded_at", "-id")[
             :HISTORY
         ],
     }
     return render(request, "web/customer.html", context)
+
+
+@require_POST
+@company_view(min_role=Role.CREDIT_MANAGER)
+def credit_hold(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """Put the customer on credit hold, or take it off, by hand with a reason."""
+    found = access_customer(request, customer_id)
+    reason = request.POST.get("reason", "")
+    on, at = clock.today(request.company), clock.now()
+    try:
+        if request.POST.get("action") == "release":
+            release_credit_hold(company=request.company, customer=found, on=on, at=at,
+                                reason=reason, actor=request.user)  # type: ignore[arg-type]  # fmt: skip
+            flash.success(request, f"{found}: credit hold released")
+        else:
+            with transaction.atomic():
+                place_credit_hold(company=request.company, customer=found, on=on, at=at,
+                                  reason=reason, source="by hand", actor=request.user)  # type: ignore[arg-type]  # fmt: skip
+            flash.success(request, f"{found}: on credit hold")
+    except DunwellError as error:
+        flash.error(request, error.message)
+    return redirect("web:customer", customer_id=found.pk)
 
 
 @company_view()

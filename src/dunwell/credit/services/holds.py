@@ -1,4 +1,5 @@
-"""Placing a credit hold (idempotent: a customer on hold stays on the one hold it has)."""
+"""Placing and releasing a credit hold: idempotent placing (a customer on hold stays on the one
+hold it has); releasing by a person with a reason, once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import User
 
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.credit.models import CreditHold
 from dunwell.ledger.models import ActivityKind, Customer
@@ -23,6 +25,8 @@ def place_credit_hold(
     actor: User | None = None,
 ) -> tuple[CreditHold, bool]:
     """The customer's open hold, placed now if it had none; True when it is new."""
+    if not reason.strip():
+        raise DunwellError(ErrorCode.INVALID, "a credit hold needs a reason", field="reason")
     current = CreditHold.objects.filter(customer=customer, released_on__isnull=True).first()
     if current is not None:
         return current, False
@@ -46,3 +50,36 @@ def place_credit_hold(
         data={"source": source},
     )
     return hold, True
+
+
+def release_credit_hold(
+    *, company: Company, customer: Customer, on: date, at: datetime, reason: str,
+    actor: User | None,
+) -> CreditHold:  # fmt: skip
+    """End the customer's open hold, with why and who decided; refused without a reason or a
+    hold (a second release of the same hold finds none)."""
+    if not reason.strip():
+        raise DunwellError(ErrorCode.INVALID, "releasing a credit hold needs a reason",
+                           field="reason")  # fmt: skip
+    current = CreditHold.objects.filter(customer=customer, released_on__isnull=True).first()
+    released = (
+        CreditHold.objects.filter(pk=current.pk, released_on__isnull=True).update(
+            released_on=on, release_reason=reason[:200], released_by=activity.stored_actor(actor)
+        )
+        if current is not None
+        else 0
+    )
+    if not released or current is None:
+        raise DunwellError(ErrorCode.NOT_FOUND, f"{customer.account_number} is not on credit hold")
+    activity.record(
+        company=company,
+        kind=ActivityKind.CREDIT_HOLD_RELEASED,
+        on=on,
+        at=at,
+        actor=actor,
+        customer=customer,
+        summary=f"credit hold released: {reason}",
+        data={"hold": current.pk, "placed_on": current.placed_on.isoformat()},
+    )
+    current.refresh_from_db()
+    return current

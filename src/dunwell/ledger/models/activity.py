@@ -39,6 +39,7 @@ class ActivityKind(models.IntegerChoices):
     DUNNING_HOLD_PLACED = 501, "Dunning hold placed"
     DUNNING_HOLD_RELEASED = 502, "Dunning hold released"
     CREDIT_HOLD_PLACED = 503, "Credit hold placed"
+    CREDIT_HOLD_RELEASED = 504, "Credit hold released"
     REMINDER_SENT = 601, "Reminder sent"
     TASK_DONE = 602, "Follow-up task done"
 
