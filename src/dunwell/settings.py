@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "dunwell.terms",
     "dunwell.ledger",
     "dunwell.credit",
+    "dunwell.cases",
     "dunwell.imports",
     "dunwell.dunning",
     "dunwell.reports",

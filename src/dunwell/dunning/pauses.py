@@ -1,8 +1,8 @@
 """Why an account or an item is not dunned on a day: the small interface the run asks.
 
-Each source gives the pauses in force on a business date. The manual holds of this app are the
-first source; the cases issue adds disputes, promises to pay and payment plans by registering
-theirs (`register`), without the run knowing what they are.
+Each source gives the pauses in force on a business date: the manual holds of this app, the open
+disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), and
+whatever else registers (`register`), without the run knowing what they are.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
+from dunwell.cases.models import DisputedItem, DisputeReason
 from dunwell.core.models import Company
 from dunwell.dunning.models import Hold
 
@@ -22,6 +23,7 @@ class Pause(NamedTuple):
     item_id: int | None  # None: the whole account
     until: date
     reason: str
+    amount_minor: int | None = None  # of the item: only this much is paused; None: all of it
 
 
 Source = Callable[[Company, date], Iterable[Pause]]
@@ -38,7 +40,19 @@ def holds(company: Company, on: date) -> Iterable[Pause]:
         yield Pause(customer_id, item_id, until, f"on hold until {until.isoformat()}: {reason}")
 
 
-SOURCES: list[Source] = [holds]
+def disputes(company: Company, on: date) -> Iterable[Pause]:
+    """The amounts in dispute (open or under investigation) on `on`."""
+    disputed = DisputedItem.objects.filter(
+        dispute__company=company, dispute__opened_on__lte=on
+    ).filter(Q(dispute__resolved_on__isnull=True) | Q(dispute__resolved_on__gt=on))
+    for customer_id, item_id, amount, dispute_id, reason in disputed.values_list(
+        "dispute__customer_id", "item_id", "amount_minor", "dispute_id", "dispute__reason"
+    ):
+        label = DisputeReason(reason).label.lower()
+        yield Pause(customer_id, item_id, on, f"dispute {dispute_id} open ({label})", amount)
+
+
+SOURCES: list[Source] = [holds, disputes]
 
 
 def register(source: Source) -> None:
@@ -46,14 +60,22 @@ def register(source: Source) -> None:
         SOURCES.append(source)
 
 
-def in_force(company: Company, on: date) -> tuple[dict[int, str], dict[int, str]]:
-    """(customer id -> reason, item id -> reason) of every pause in force on `on`."""
-    accounts: dict[int, str] = {}
-    items: dict[int, str] = {}
+class InForce(NamedTuple):
+    accounts: dict[int, str]  # customer id -> reason
+    items: dict[int, str]  # item id -> reason: all of it paused
+    amounts: dict[int, tuple[int, str]]  # item id -> (amount paused, reason): part of it
+
+
+def in_force(company: Company, on: date) -> InForce:
+    """Every pause in force on `on`, by account, by whole item and by part of an item."""
+    found = InForce({}, {}, {})
     for source in SOURCES:
         for pause in source(company, on):
             if pause.item_id is None:
-                accounts.setdefault(pause.customer_id, pause.reason)
+                found.accounts.setdefault(pause.customer_id, pause.reason)
+            elif pause.amount_minor is None:
+                found.items.setdefault(pause.item_id, pause.reason)
             else:
-                items.setdefault(pause.item_id, pause.reason)
-    return accounts, items
+                held, reason = found.amounts.get(pause.item_id, (0, pause.reason))
+                found.amounts[pause.item_id] = (held + pause.amount_minor, reason)
+    return found

@@ -10,6 +10,7 @@ from argparse import ArgumentTypeError
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dunwell.core import clock
@@ -67,6 +68,13 @@ class DunwellCommand(BaseCommand):
 
     def today(self, company: Company | None = None) -> date:
         return clock.today(company)
+
+    def user(self, username: str) -> User:
+        """The user of `--by` and the like, or a clear refusal."""
+        found = User.objects.filter(username=username).first()
+        if found is None:
+            raise CommandError(f"no user {username!r}")
+        return found
 
     def emit_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str))

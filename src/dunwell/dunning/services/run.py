@@ -579,6 +579,7 @@ class _World:
     default: Policy
     paused_accounts: dict[int, str]
     paused_items: dict[int, str]
+    held_amounts: dict[int, tuple[int, str]]  # item -> part of it paused (a dispute), why
     last_message: dict[int, date]  # customer -> business date of its last message before `on`
     contacts: dict[int, list[dict[str, Any]]]
     ladders: dict[int, Ladder] = field(default_factory=dict)
@@ -636,7 +637,7 @@ class _World:
                 company=company, **({"item__customer_id__in": mine} if mine is not None else {})
             ).values_list("item_id", "policy_id", "reached", "reached_on")
         }
-        accounts, paused = pauses.in_force(company, on)
+        accounts, paused, held = pauses.in_force(company, on)
         last_message: dict[int, date] = dict(
             Message.objects.filter(company=company, business_date__lt=on)
             .exclude(status=MessageStatus.CANCELLED)
@@ -669,6 +670,7 @@ class _World:
             default=default,
             paused_accounts=accounts,
             paused_items=paused,
+            held_amounts=held,
             last_message=last_message,
             contacts=contacts,
         )
@@ -735,10 +737,17 @@ class _World:
             if item.id in self.paused_items:
                 paused.append((item, self.paused_items[item.id]))
                 continue
+            demanded = item.open_minor
+            if item.id in self.held_amounts:  # only the undisputed rest is demanded
+                held, reason = self.held_amounts[item.id]
+                if held >= item.open_minor:
+                    paused.append((item, reason))
+                    continue
+                demanded -= held
             state = self._state(item.id, policy_id)
             before[item.id] = state
             due = ladder.due(item.due_on, state, self.on)
-            candidates.append(Candidate(item.id, item.number, item.due_on, item.open_minor, due))
+            candidates.append(Candidate(item.id, item.number, item.due_on, demanded, due))
         top = max((c.due_step for c in candidates), default=0)
         if top == 0:
             return None  # nothing new is due: no decision to record
@@ -746,6 +755,9 @@ class _World:
         listed = overdue(candidates, self.on) or [c for c in candidates if c.due_step]
         customer = self.customers[customer_id]
         rows = [self._row(c, before[c.item_id]) for c in listed]
+        for row in rows:  # a part in dispute: what is held back, and why
+            if row["id"] in self.held_amounts:
+                row["held_minor"], row["held"] = self.held_amounts[row["id"]]
         rows += [self._row(Candidate(i.id, i.number, i.due_on, i.open_minor, 0), None, reason)
                  for i, reason in paused]  # fmt: skip
         total = sum(c.open_minor for c in listed)

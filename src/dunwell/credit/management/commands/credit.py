@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
@@ -42,9 +40,7 @@ class Command(DunwellCommand):
                                            account_number=options["customer"]).first()  # fmt: skip
         if customer is None:
             raise CommandError(f"no customer {options['customer']!r} in {company.code}")
-        user = get_user_model().objects.filter(username=options["by"]).first()
-        if not isinstance(user, User):
-            raise CommandError(f"no user {options['by']!r}")
+        user = self.user(options["by"])
         on, at = self.today(company), self.now()
         if options["action"] == "hold":
             with transaction.atomic():

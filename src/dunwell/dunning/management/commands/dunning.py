@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
@@ -249,9 +248,7 @@ class Command(DunwellCommand):
                               f"and {out.with_suffix('.csv')}")  # fmt: skip
 
     def _waive(self, company: Company, options: dict[str, Any]) -> None:
-        user = get_user_model().objects.filter(username=options["by"]).first()
-        if user is None:
-            raise CommandError(f"no user {options['by']!r}")
+        user = self.user(options["by"])
         waived = waive_fee(company=company, number=options["number"], reason=options["reason"],
                            on=self.today(company), at=self.now(), actor=user)  # fmt: skip
         self.stdout.write(f"{options['number']}: {waived.amount_minor} (minor units) waived")
