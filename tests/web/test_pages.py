@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from dunwell.cases.services.disputes import open_dispute, resolve
 from dunwell.core.models import Company, Membership, Role
 from dunwell.ledger.models import Customer, OpenItem
 from dunwell.terms.rules.limitation import limitation_date
@@ -389,3 +390,19 @@ def test_a_credit_manager_puts_a_customer_on_credit_hold_and_takes_it_off(
     assert "Put on credit hold" in page(client, url)
     as_user(client, cast.user_b)
     assert client.post(f"{url}credit-hold", {"reason": "x"}).status_code == 404
+
+
+def test_the_customer_page_lists_open_disputes_with_their_invoices(
+    client: Client, cast: Cast
+) -> None:
+    today = timezone.localdate()
+    dispute = open_dispute(company=cast.a, customer=cast.customer_a,
+                           items=[(cast.invoice_a, 234_56)], reason="quality",
+                           note="two units broken", actor=None, on=today,
+                           at=timezone.now())  # fmt: skip
+    html = page(as_user(client, cast.viewer_a), f"/customers/{cast.customer_a.pk}/")
+    assert "<h2>Disputes</h2>" in html and "two units broken" in html
+    assert f'/items/{cast.invoice_a.pk}/">acme-INV-1</a> <span class="num">€234.56</span>' in html
+    resolve(dispute=dispute, resolution="adjusted", note="price reduced", actor=None, on=today,
+            at=timezone.now())  # fmt: skip
+    assert "<h2>Disputes</h2>" not in page(client, f"/customers/{cast.customer_a.pk}/")

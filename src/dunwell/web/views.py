@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from dunwell.cases.models import Dispute, DisputeState
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Role
@@ -96,6 +97,10 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
         .select_related("placed_by")
         .first(),
         "can_hold": has_role(request.role, Role.CREDIT_MANAGER),
+        "disputes": Dispute.objects.filter(customer=found)
+        .exclude(state=DisputeState.RESOLVED)
+        .select_related("owner")
+        .prefetch_related("items__item"),
         "history": found.activities.select_related("item").order_by("-recorded_at", "-id")[
             :HISTORY
         ],

@@ -3,7 +3,7 @@
 A delivery pass asks for the statements of the customers it is about to email
 (`statement_copies`). What is not stored yet is read and turned into HTML here (a few
 milliseconds a customer), laid out as PDF by WeasyPrint (about 0.15 s a page, nearly all of the
-work) in forked worker processes when there are many, and stored as `StatementCopy` rows: the
+work) in spawned worker processes when there are many, and stored as `StatementCopy` rows: the
 next message to the same customer that day, a retry, or a second worker gets the same file.
 Two workers that lay out the same statement at once both store it; the unique constraint keeps
 one, and both send that one.
@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 
 from dunwell.core.pdf import write_pdf
-from dunwell.core.processes import detach_database, fork_workers
+from dunwell.core.processes import usable_cpus
 from dunwell.dunning.models import StatementCopy
 from dunwell.ledger.models import Customer
 from dunwell.ledger.printing import document_language, statement_filename, statement_html
 
-PARALLEL_FROM = 8  # statements to lay out: below, forking workers costs more than it saves
+PARALLEL_FROM = 8  # statements to lay out: below, starting workers costs more than it saves
 
 Key = tuple[int, date]  # (customer id, as of)
 
@@ -42,7 +43,8 @@ def statement_copies(
         [pk for pk, _ in missing]
     )
     pages = [statement_html(customers[pk], as_of) for pk, as_of in missing]
-    pdfs = _lay_out(pages, fork_workers(2) if workers is None else workers)
+    cpus = usable_cpus()
+    pdfs = _lay_out(pages, (min(cpus, 2) if cpus > 1 else 0) if workers is None else workers)
     copies = []
     for (pk, as_of), pdf in zip(missing, pdfs, strict=True):
         customer = customers[pk]
@@ -71,10 +73,13 @@ def _stored(keys: set[Key]) -> dict[Key, StatementCopy]:
 
 
 def _lay_out(pages: list[str], workers: int) -> list[bytes]:
+    """The PDFs of `pages`, in worker processes when there are many. The workers are spawned,
+    not forked: Pango and fontconfig are not safe to use across a fork from a process that has
+    used them or runs other threads (the test suite once saw a forked pool's workers die and
+    its map wait for ever), and a process pool that loses a worker says so
+    (`BrokenProcessPool`) instead of waiting for ever."""
     if workers < 1 or len(pages) < PARALLEL_FROM:
         return [write_pdf(html) for html in pages]
-    import weasyprint  # noqa: F401, PLC0415 - loaded once here, not in every worker
-
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=detach_database) as pool:
-        return pool.map(write_pdf, pages, chunksize=1)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        return list(pool.map(write_pdf, pages, chunksize=1))
