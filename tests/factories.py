@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from dunwell.core.models import Company
-from dunwell.ledger.models import Customer, OpenItem, Payment
-from dunwell.ledger.services.customers import CustomerInput, create_customer
+from dunwell.ledger.models import Contact, ContactRole, Customer, OpenItem, Payment
+from dunwell.ledger.services.customers import CustomerInput, add_contact, create_customer
 from dunwell.ledger.services.documents import ItemInput, issue_item
 from dunwell.ledger.services.payments import PaymentInput, receive_payment
 from dunwell.terms.rules.due_dates import Basis
@@ -43,3 +43,10 @@ def payment(company: Company, customer: Customer, key: str, amount_minor: int, v
     spec = PaymentInput(customer=customer, external_id=key, value_on=value_on,
                         currency=currency or customer.currency, amount_minor=amount_minor)  # fmt: skip
     return receive_payment(company=company, spec=spec, actor=None, at=AT)
+
+
+def contact(customer: Customer, email: str, name: str = "AP",
+            role: ContactRole = ContactRole.AP_CLERK, phone: str = "") -> Contact:  # fmt: skip
+    """A contact reminders go to: the accounts-payable clerk unless another role is given."""
+    return add_contact(customer=customer, actor=None, name=name, role=role, email=email,
+                       phone=phone)  # fmt: skip

@@ -13,8 +13,7 @@ from dunwell.cases.services.disputes import investigate, open_dispute, resolve
 from dunwell.core.errors import DunwellError
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
-from dunwell.ledger.models import Activity, ActivityKind, ContactRole
-from dunwell.ledger.services.customers import add_contact
+from dunwell.ledger.models import Activity, ActivityKind
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +27,7 @@ def account():
     company = f.company()
     ensure_default_policy(company, AT)
     customer = f.customer(company, "C001", "Bauer KG")
-    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
-                email="ap@bauer.example")  # fmt: skip
+    f.contact(customer, "ap@bauer.example")
     due = MONDAY - timedelta(days=10)
     one = f.invoice(company, customer, "INV-1", 1_000_00, due - timedelta(days=30), due_on=due)
     two = f.invoice(company, customer, "INV-2", 400_00, due - timedelta(days=30), due_on=due)

@@ -19,7 +19,6 @@ from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.dunning.services.statements import statement_copies
 from dunwell.ledger.models import Activity, ActivityKind, Contact, ContactRole
-from dunwell.ledger.services.customers import add_contact
 from dunwell.terms.services import create_term
 from tests import factories as f
 
@@ -104,10 +103,9 @@ def overdue_customer(company, number, days, *, language="en", amount=1_234_56):
 
 def contactable_customer(company, number, language="en"):
     customer = f.customer(company, number, f"Kunde {number}", language=language)
-    add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
-                email=f"ap@{number.lower()}.example")  # fmt: skip
-    add_contact(customer=customer, actor=None, name="Max Weber", role=ContactRole.AP_MANAGER,
-                email=f"boss@{number.lower()}.example")  # fmt: skip
+    f.contact(customer, f"ap@{number.lower()}.example", name="Petra Bauer")
+    f.contact(customer, f"boss@{number.lower()}.example", name="Max Weber",
+              role=ContactRole.AP_MANAGER)  # fmt: skip
     return customer
 
 

@@ -14,8 +14,7 @@ from dunwell.dunning.services.approvals import approve
 from dunwell.dunning.services.charges import waive_fee
 from dunwell.dunning.services.policies import StepSpec, create_policy
 from dunwell.dunning.services.run import run_dunning
-from dunwell.ledger.models import Activity, ActivityKind, ContactRole, ItemKind, OpenItem
-from dunwell.ledger.services.customers import add_contact
+from dunwell.ledger.models import Activity, ActivityKind, ItemKind, OpenItem
 from dunwell.terms.rules.fees import LateFee
 from tests import factories as f
 
@@ -40,8 +39,7 @@ def acme():
 
 def customer_with(company, *amounts_and_days):
     customer = f.customer(company, "C001", "Bauer KG")
-    add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
-                email="ap@bauer.example")  # fmt: skip
+    f.contact(customer, "ap@bauer.example", name="Petra Bauer")
     for n, (amount, days) in enumerate(amounts_and_days, start=1):
         due = MONDAY - timedelta(days=days)
         f.invoice(company, customer, f"INV-{n}", amount, due - timedelta(days=30), due_on=due)

@@ -16,13 +16,11 @@ from dunwell.dunning.services.run import run_dunning
 from dunwell.ledger.models import (
     Activity,
     ActivityKind,
-    ContactRole,
     CustomerKind,
     ItemKind,
     OpenItem,
 )
 from dunwell.ledger.services.allocations import allocate_payment
-from dunwell.ledger.services.customers import add_contact
 from dunwell.terms.services import create_term
 from tests import factories as f
 
@@ -48,8 +46,7 @@ def german():
 
 def debtor(company, kind=CustomerKind.BUSINESS):
     customer = f.customer(company, "C001", "Bauer KG", kind=kind)
-    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
-                email="ap@bauer.example")  # fmt: skip
+    f.contact(customer, "ap@bauer.example")
     f.invoice(company, customer, "INV-1", 1_000_000, date(2025, 5, 16), due_on=date(2025, 6, 15))
     return customer
 
@@ -110,8 +107,7 @@ def test_a_contractual_rate_on_the_payment_terms_is_what_a_step_charges(german):
     german.governing_law = "CONTRACT"  # no statute: the contract alone sets interest
     german.save()
     customer = f.customer(german, "C002", "Vertrag GmbH")
-    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
-                email="ap@vertrag.example")  # fmt: skip
+    f.contact(customer, "ap@vertrag.example")
     term = create_term(company=german, code="net30-9", name="30 days, 9 % late interest",
                        days=30, interest_percent="9", interest_grace_days=5,
                        interest_day_count="ACT/360")  # fmt: skip
@@ -157,8 +153,7 @@ def test_booked_interest_is_waived_with_a_reason_and_who_decided(german):
 
 def test_a_final_demand_states_the_contracts_interest_for_invoices_on_a_contract_rate(german):
     customer = f.customer(german, "C003", "Vertrag GmbH", language="de")
-    add_contact(customer=customer, actor=None, name="AP", role=ContactRole.AP_CLERK,
-                email="ap@vertrag.example")  # fmt: skip
+    f.contact(customer, "ap@vertrag.example")
     term = create_term(company=german, code="net30-9", name="30 days, 9 %", days=30,
                        interest_percent="9", interest_grace_days=5,
                        interest_day_count="ACT/360")  # fmt: skip

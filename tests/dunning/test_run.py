@@ -83,8 +83,7 @@ def test_one_message_per_customer_takes_the_highest_step_and_each_item_keeps_its
 
 def test_a_missed_week_is_caught_up_with_only_the_highest_step(acme):
     bauer = customer(acme, "C001")
-    add_contact(customer=bauer, actor=None, name="Dana Director", role=ContactRole.FINANCE_DIRECTOR,
-                email="dana@c001.example")  # fmt: skip
+    f.contact(bauer, "dana@c001.example", name="Dana Director", role=ContactRole.FINANCE_DIRECTOR)
     invoice(acme, bauer, "INV-1", MONDAY - timedelta(days=40))
     [group] = run(acme).groups
     assert group.step == 4 and group.outcome == "approval"  # final demand, a person confirms it
@@ -311,8 +310,7 @@ def test_the_command_prints_the_run_and_the_outbox(acme, capsys):
 
 def test_a_step_that_needs_approval_waits_for_a_person_who_approves_or_rejects_it(acme):
     bauer = customer(acme, "C001")
-    add_contact(customer=bauer, actor=None, name="Dana Director", role=ContactRole.FINANCE_DIRECTOR,
-                email="dana@c001.example")  # fmt: skip
+    f.contact(bauer, "dana@c001.example", name="Dana Director", role=ContactRole.FINANCE_DIRECTOR)
     invoice(acme, bauer, "INV-1", MONDAY - timedelta(days=30))  # second reminder was due
     run(acme)
     assert ItemStep.objects.get().reached == 3

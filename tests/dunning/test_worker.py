@@ -11,8 +11,6 @@ from dunwell.core import clock
 from dunwell.dunning.management.commands.worker import due_cycles
 from dunwell.dunning.models import Message, Run
 from dunwell.dunning.services.policies import ensure_default_policy
-from dunwell.ledger.models import ContactRole
-from dunwell.ledger.services.customers import add_contact
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker commits as it goes
@@ -27,8 +25,7 @@ def berlin():
     company.save()
     ensure_default_policy(company, MONDAY_0630_UTC)
     customer = f.customer(company, "C001", "Bauer KG")
-    add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
-                email="ap@bauer.example")  # fmt: skip
+    f.contact(customer, "ap@bauer.example", name="Petra Bauer")
     due = MONDAY_0630_UTC.date() - timedelta(days=8)
     f.invoice(company, customer, "INV-1", 100_00, due - timedelta(days=30), due_on=due)
     return company

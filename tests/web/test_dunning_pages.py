@@ -14,7 +14,7 @@ from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.ledger.models import Activity, ActivityKind, ContactRole, Customer, OpenItem
-from dunwell.ledger.services.customers import add_contact
+from tests import factories as f
 from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -26,10 +26,10 @@ def dunned(cast: Cast) -> Cast:  # noqa: F811 - the fixture of test_pages
     today = timezone.localdate()
     for company, customer in ((cast.a, cast.customer_a), (cast.b, cast.customer_b)):
         ensure_default_policy(company, datetime.now(UTC))
-        add_contact(customer=customer, actor=None, name="Petra Bauer", role=ContactRole.AP_CLERK,
-                    email=f"ap@{company.code}.example")  # fmt: skip
-        add_contact(customer=customer, actor=None, name="Max Weber", role=ContactRole.AP_MANAGER,
-                    email=f"max@{company.code}.example")  # fmt: skip
+        f.contact(customer, f"ap@{company.code}.example", name="Petra Bauer")
+        f.contact(
+            customer, f"max@{company.code}.example", name="Max Weber", role=ContactRole.AP_MANAGER
+        )
         on = today if today.weekday() < 5 else today - timedelta(days=today.weekday() - 4)
         run_dunning(company=company, on=on, at=datetime.now(UTC))
     return cast
@@ -117,8 +117,7 @@ def test_a_call_task_waits_in_its_owner_collectors_queue_until_done(
         company=cast.a, account_number="C-300", legal_name="Calla GmbH", currency="EUR",
         country="DE", owner=cast.collector_a,
     )  # fmt: skip
-    add_contact(customer=customer, actor=None, name="Carl Calla", role=ContactRole.AP_CLERK,
-                email="ap@calla.example", phone="+49 30 1234567")  # fmt: skip
+    f.contact(customer, "ap@calla.example", phone="+49 30 1234567", name="Carl Calla")
     OpenItem.objects.create(
         company=cast.a, customer=customer, number="CALL-1", issued_on=on - timedelta(days=55),
         due_on=on - timedelta(days=25), currency="EUR", amount_minor=500_00, open_minor=500_00,
