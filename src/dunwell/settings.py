@@ -175,6 +175,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DUNNING_RUN_HOUR = env_int("DUNNING_RUN_HOUR", 6)  # the daily run starts at this hour, company time
 # A run over at least this many open items splits its customers over two processes.
 DUNNING_PARALLEL_FROM = env_int("DUNNING_PARALLEL_FROM", 200_000)
+if DUNNING_PARALLEL_FROM < 1:
+    raise ImproperlyConfigured(
+        f"DUNNING_PARALLEL_FROM={DUNNING_PARALLEL_FROM}: expected a number of open items, 1 or more"
+    )
 # No email goes out from START to END o'clock where the customer is ("20-7"; "0-0": never quiet).
 try:
     DUNNING_QUIET_HOURS = tuple(int(h) for h in env_str("DUNNING_QUIET_HOURS", "20-7").split("-"))
