@@ -3,7 +3,7 @@ policies; each company sees only its own."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.test import Client
@@ -94,7 +94,9 @@ def test_a_sent_message_offers_the_statement_it_carried_to_its_company_only(
 ):
     email = Message.objects.get(company=dunned.a, channel="email")
     Message.objects.filter(pk=email.pk).update(status="pending")
-    deliver_emails(at=datetime.now(UTC), company=dunned.a, backend=LOCMEM)
+    # in the morning of the run's business day: delivery waits out nights, weekends and holidays
+    morning = datetime.combine(email.business_date, time(10), UTC)
+    deliver_emails(at=morning, company=dunned.a, backend=LOCMEM)
     email.refresh_from_db()
     assert email.status == "sent" and email.statement is not None
     html = page(as_user(client, dunned.viewer_a), f"/dunning/messages/{email.pk}/")

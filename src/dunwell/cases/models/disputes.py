@@ -1,4 +1,4 @@
-"""What a collector works with beyond the ledger (issue 4): disputes first.
+"""Disputes (issue 4 point 1).
 
 A dispute is about one or several invoices, each for its full open amount or a part; while it is
 open or under investigation that amount is paused in dunning and left out of what reminders

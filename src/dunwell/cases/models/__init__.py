@@ -1,0 +1,46 @@
+"""What a collector works with beyond the ledger (issue 4): disputes, promises to pay, payment
+plans, calls and tasks, escalations, insolvencies, write-off approvals and placements.
+
+One module per part; this package re-exports them so that `dunwell.cases.models` is the one place
+to import a case model from.
+"""
+
+from dunwell.cases.models.disputes import (
+    Dispute,
+    DisputedItem,
+    DisputeReason,
+    DisputeState,
+    Resolution,
+)
+from dunwell.cases.models.escalations import Escalation, EscalationSource
+from dunwell.cases.models.plans import (
+    InstalmentState,
+    PaymentPlan,
+    PlanInstalment,
+    PlanItem,
+    PlanState,
+)
+from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseState, PromiseToPay
+from dunwell.cases.models.tasks import Task, TaskKind, TaskState
+
+__all__ = [
+    "Dispute",
+    "DisputeReason",
+    "DisputeState",
+    "DisputedItem",
+    "Escalation",
+    "EscalationSource",
+    "InstalmentState",
+    "PaymentPlan",
+    "PlanInstalment",
+    "PlanItem",
+    "PlanState",
+    "PromiseChannel",
+    "PromiseState",
+    "PromiseToPay",
+    "PromisedItem",
+    "Resolution",
+    "Task",
+    "TaskKind",
+    "TaskState",
+]
