@@ -120,3 +120,25 @@ def test_the_case_command_opens_lists_and_resolves_disputes_as_json(account, cap
     with pytest.raises(CommandError, match="--invoice 'INV-1=3x': "):
         call_command("case", "dispute", "--customer", "C001", "--invoice", "INV-1=3x",
                      "--reason", "price")  # fmt: skip
+
+
+def test_the_case_command_adds_notes_and_attachments_to_a_dispute(account, capsys, tmp_path):
+    dispute = opened(account, [(account[2], None)])
+    call_command("case", "dispute-note", str(dispute.pk), "--note", "photos requested")
+    assert capsys.readouterr().out == f"dispute {dispute.pk}: open\n"
+    evidence = tmp_path / "damage.png"
+    evidence.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    call_command("case", "dispute-attach", str(dispute.pk), str(evidence), "--format", "json")
+    shown = json.loads(capsys.readouterr().out)
+    assert [(a["name"], a["size"]) for a in shown["attachments"]] == [("damage.png", 28)]
+    summaries = Activity.objects.filter(item__isnull=True, data__dispute=dispute.pk).values_list(
+        "summary", flat=True
+    )
+    assert f"dispute {dispute.pk}: photos requested" in summaries
+    assert f"dispute {dispute.pk}: attached damage.png (28 bytes)" in summaries
+    with pytest.raises(CommandError, match=r"missing\.pdf: No such file or directory"):
+        call_command("case", "dispute-attach", str(dispute.pk), str(tmp_path / "missing.pdf"))
+    script = tmp_path / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    with pytest.raises(CommandError, match=r"run\.sh: expected one of"):
+        call_command("case", "dispute-attach", str(dispute.pk), str(script))

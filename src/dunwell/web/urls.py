@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dunwell.web import dunning_views, views
+from dunwell.web import dispute_views, dunning_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -10,6 +10,22 @@ urlpatterns = [
     path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),
     path("customers/<int:customer_id>/statement/", views.statement, name="statement"),
     path("customers/<int:customer_id>/statement.pdf", views.statement_pdf, name="statement_pdf"),
+    path(
+        "customers/<int:customer_id>/disputes/new",
+        dispute_views.open_dispute,
+        name="dispute_open",
+    ),
+    path("disputes/<int:dispute_id>/", dispute_views.dispute, name="dispute"),
+    path(
+        "disputes/<int:dispute_id>/<str:action>",
+        dispute_views.act,
+        name="dispute_act",
+    ),
+    path(
+        "disputes/<int:dispute_id>/attachments/<int:attachment_id>",
+        dispute_views.attachment,
+        name="dispute_attachment",
+    ),
     path("items/<int:item_id>/", views.item, name="item"),
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),

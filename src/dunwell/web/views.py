@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from dunwell.cases.models import Dispute, DisputeState
+from dunwell.cases.models import Dispute, DisputeReason, DisputeState
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Role
@@ -97,6 +97,8 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
         .select_related("placed_by")
         .first(),
         "can_hold": has_role(request.role, Role.CREDIT_MANAGER),
+        "can_work": has_role(request.role, Role.COLLECTOR),
+        "dispute_reasons": DisputeReason.choices,
         "disputes": Dispute.objects.filter(customer=found)
         .exclude(state=DisputeState.RESOLVED)
         .select_related("owner")

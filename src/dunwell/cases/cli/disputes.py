@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
 from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.models import Dispute, DisputeReason, DisputeState, Resolution
-from dunwell.cases.services.disputes import investigate, open_dispute, resolve
+from dunwell.cases.services.disputes import add_note, attach, investigate, open_dispute, resolve
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import OpenItem
@@ -103,6 +104,35 @@ def _resolve(context: Context) -> None:
     _show(context, dispute)
 
 
+def _note_arguments(parser: CommandParser) -> None:
+    parser.add_argument("dispute_id", type=int)
+    parser.add_argument("--note", required=True)
+
+
+def _note(context: Context) -> None:
+    dispute = _found(context)
+    add_note(dispute=dispute, note=context.options["note"], actor=context.actor, on=context.on,
+             at=context.at)  # fmt: skip
+    _show(context, dispute)
+
+
+def _attach_arguments(parser: CommandParser) -> None:
+    parser.add_argument("dispute_id", type=int)
+    parser.add_argument("file", type=Path, help="a PDF, image, text, CSV, email or Office file")
+
+
+def _attach(context: Context) -> None:
+    dispute = _found(context)
+    path: Path = context.options["file"]
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise CommandError(f"{path}: {error.strerror}") from None
+    attach(dispute=dispute, name=path.name, content=content, actor=context.actor, on=context.on,
+           at=context.at)  # fmt: skip
+    _show(context, dispute)
+
+
 def _show(context: Context, dispute: Dispute) -> None:
     context.emit(
         dispute_row(dispute), f"dispute {dispute.pk}: {dispute.get_state_display().lower()}"
@@ -121,6 +151,10 @@ def dispute_row(dispute: Dispute) -> dict[str, Any]:
         "due_by": dispute.due_by.isoformat() if dispute.due_by else None,
         "opened_on": dispute.opened_on.isoformat(),
         "resolved_on": dispute.resolved_on.isoformat() if dispute.resolved_on else None,
+        "attachments": [
+            {"name": a.name, "size": a.size, "sha256": a.sha256}
+            for a in dispute.attachments.only("name", "size", "sha256")
+        ],
         "items": [
             {
                 "number": d.item.number,
@@ -137,4 +171,6 @@ ACTIONS = {
     "dispute": Action("open a dispute on invoices", _open_arguments, _open),
     "investigate": Action("a dispute is being looked into", _step_arguments, _investigate),
     "resolve": Action("end a dispute", _resolve_arguments, _resolve),
+    "dispute-note": Action("add a note to a dispute", _note_arguments, _note),
+    "dispute-attach": Action("attach a file to a dispute", _attach_arguments, _attach),
 }

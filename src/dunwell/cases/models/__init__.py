@@ -7,6 +7,7 @@ to import a case model from.
 
 from dunwell.cases.models.disputes import (
     Dispute,
+    DisputeAttachment,
     DisputedItem,
     DisputeReason,
     DisputeState,
@@ -25,6 +26,7 @@ from dunwell.cases.models.tasks import Task, TaskKind, TaskState
 
 __all__ = [
     "Dispute",
+    "DisputeAttachment",
     "DisputeReason",
     "DisputeState",
     "DisputedItem",

@@ -72,3 +72,25 @@ class DisputedItem(models.Model):
                 condition=models.Q(amount_minor__gt=0), name="disputed_amount_positive"
             ),
         ]
+
+
+class DisputeAttachment(models.Model):
+    """A file the customer or a colleague sent about a dispute (a delivery note, a photo, an email),
+    kept in the database with its name, type and checksum: it is part of the case file."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="attachments")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["added_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

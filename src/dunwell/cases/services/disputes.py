@@ -3,13 +3,22 @@ entry (on the customer and on every invoice it concerns)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import PurePath
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from dunwell.cases.models import Dispute, DisputedItem, DisputeReason, DisputeState, Resolution
+from dunwell.cases.models import (
+    Dispute,
+    DisputeAttachment,
+    DisputedItem,
+    DisputeReason,
+    DisputeState,
+    Resolution,
+)
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.core.money import Money
@@ -18,6 +27,20 @@ from dunwell.ledger.models import ActivityKind, Customer, ItemKind, OpenItem
 from dunwell.ledger.services import activity
 
 DISPUTABLE = (ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST)
+MAX_ATTACHMENT = 10 * 1024 * 1024  # bytes: a scanned delivery note or a few photos
+# What a dispute's evidence may be, by file suffix, and how such a file starts (None: plain text,
+# checked to decode as UTF-8), so that a renamed executable is refused.
+ATTACHMENT_TYPES: dict[str, tuple[str, bytes | None]] = {
+    ".pdf": ("application/pdf", b"%PDF-"),
+    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".txt": ("text/plain", None),
+    ".csv": ("text/csv", None),
+    ".eml": ("message/rfc822", None),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK"),
+}
 
 
 @transaction.atomic
@@ -118,3 +141,56 @@ def _record(dispute: Dispute, kind: ActivityKind, on: date, at: datetime, actor:
         activity.record_on_item(disputed.item, kind, on=on, at=at, actor=actor,
                                 amount_minor=disputed.amount_minor,
                                 summary=f"{summary} [dispute {dispute.pk}]"[:300])  # fmt: skip
+
+
+@transaction.atomic
+def add_note(*, dispute: Dispute, note: str, actor: User | None, on: date, at: datetime) -> None:
+    """A note on a dispute (what the customer said, what sales found): a history entry."""
+    note = note.strip()
+    if not note:
+        raise DunwellError(ErrorCode.INVALID, "a note needs some text", field="note")
+    _record(dispute, ActivityKind.DISPUTE_NOTE, on, at, actor, f"dispute {dispute.pk}: {note}")
+
+
+def check_size(name: str, size: int) -> None:
+    if size > MAX_ATTACHMENT:
+        raise DunwellError(ErrorCode.INVALID, f"{name} is {size:,} bytes: at most "
+                           f"{MAX_ATTACHMENT:,}", field="file")  # fmt: skip
+
+
+def check_attachment(name: str, content: bytes) -> str:
+    """The content type of an acceptable attachment, or a clear refusal naming the file."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in ATTACHMENT_TYPES:
+        raise DunwellError(ErrorCode.INVALID, f"{name}: expected one of "
+                           f"{', '.join(sorted(ATTACHMENT_TYPES))}", field="file")  # fmt: skip
+    if not content:
+        raise DunwellError(ErrorCode.INVALID, f"{name} is empty", field="file")
+    check_size(name, len(content))
+    content_type, magic = ATTACHMENT_TYPES[suffix]
+    if magic is None:
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DunwellError(
+                ErrorCode.INVALID, f"{name} is not UTF-8 text", field="file"
+            ) from None
+    elif not content.startswith(magic):
+        raise DunwellError(ErrorCode.INVALID, f"{name} is not a {suffix[1:].upper()} file",
+                           field="file")  # fmt: skip
+    return content_type
+
+
+@transaction.atomic
+def attach(*, dispute: Dispute, name: str, content: bytes, actor: User | None, on: date,
+           at: datetime) -> DisputeAttachment:  # fmt: skip
+    name = PurePath(name.replace("\\", "/")).name[:200] or "attachment"
+    content_type = check_attachment(name, content)
+    made = DisputeAttachment.objects.create(
+        dispute=dispute, name=name, content_type=content_type, size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(), content=content, added_at=at,
+        added_by=activity.stored_actor(actor),
+    )  # fmt: skip
+    _record(dispute, ActivityKind.DISPUTE_ATTACHMENT, on, at, actor,
+            f"dispute {dispute.pk}: attached {name} ({len(content):,} bytes)")  # fmt: skip
+    return made
