@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "dunwell.cases",
     "dunwell.imports",
     "dunwell.dunning",
+    "dunwell.workflows",  # no tables: its CLI topics join `dunwell case`
     "dunwell.reports",
     "dunwell.web",
     "dunwell.demo",

@@ -31,6 +31,7 @@ from dunwell.dunning.services.followups import complete_task, task_name
 from dunwell.dunning.services.run import TASK_CHANNELS
 from dunwell.ledger.models import Contact
 from dunwell.web.access import CompanyRequest, company_view, has_role
+from dunwell.web.call_views import case_tasks
 
 PAGE_SIZE = 50
 
@@ -114,7 +115,8 @@ def statement(request: CompanyRequest, message_id: int) -> HttpResponse:
 
 @company_view()
 def tasks(request: CompanyRequest) -> HttpResponse:
-    """Calls and tasks waiting for a person: the user's own first (`?who=all` for everyone's)."""
+    """Calls and tasks waiting for a person: the user's own first (`?who=all` for everyone's); the
+    steps' call tasks (paged), and beside them the case tasks (by hand, follow-ups, alerts)."""
     who = request.GET.get("who", "mine")
     rows = (
         Message.objects.filter(
@@ -128,10 +130,10 @@ def tasks(request: CompanyRequest) -> HttpResponse:
     elif who == "unassigned":
         rows = rows.filter(assignee__isnull=True)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    own = Paginator(case_tasks(request, who), PAGE_SIZE).get_page(request.GET.get("tpage"))
+    customer_ids = {m.customer_id for m in page} | {t.customer_id for t in own}
     phones: dict[int, list[Contact]] = {}
-    for contact in Contact.objects.filter(customer_id__in={m.customer_id for m in page}).exclude(
-        phone=""
-    ):
+    for contact in Contact.objects.filter(customer_id__in=customer_ids).exclude(phone=""):
         phones.setdefault(contact.customer_id, []).append(contact)
     context = {
         "page": page,
@@ -140,6 +142,9 @@ def tasks(request: CompanyRequest) -> HttpResponse:
         "tasks": [
             (m, task_name(m), phones.get(m.customer_id, []), _overdue_total(m)) for m in page
         ],
+        "case_tasks": [(t, phones.get(t.customer_id, [])) for t in own],
+        "case_page": own,
+        "today": clock.today(request.company),
         "can_do": has_role(request.role, Role.COLLECTOR),
     }
     return render(request, "web/dunning/tasks.html", context)

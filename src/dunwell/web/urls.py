@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dunwell.web import dispute_views, dunning_views, views
+from dunwell.web import call_views, dispute_views, dunning_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -39,6 +39,10 @@ urlpatterns = [
     ),
     path("dunning/tasks/", dunning_views.tasks, name="dunning_tasks"),
     path("dunning/tasks/<int:message_id>/done", dunning_views.task_done, name="dunning_task_done"),
+    path("customers/<int:customer_id>/calls", call_views.call, name="log_call"),
+    path("customers/<int:customer_id>/notes", call_views.note, name="add_note"),
+    path("customers/<int:customer_id>/tasks", call_views.new_task, name="new_task"),
+    path("tasks/<int:task_id>/close", call_views.close_task, name="close_task"),
     path("dunning/approvals/", dunning_views.approvals, name="dunning_approvals"),
     path("dunning/decisions/<int:decision_id>/decide", dunning_views.decide, name="dunning_decide"),
     path("dunning/runs/", dunning_views.runs, name="dunning_runs"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
@@ -64,3 +65,14 @@ class Action:
     help: str
     arguments: Callable[[CommandParser], None]
     run: Callable[[Context], None]
+
+
+# Topics of layers above cases (the workflows app's, whose actions span cases and dunning): they
+# register themselves when their app is ready, so cases never imports them.
+REGISTERED: list[ModuleType] = []
+
+
+def register_topic(topic: ModuleType) -> None:
+    """Add a module with an `ACTIONS` table to `dunwell case` (once)."""
+    if topic not in REGISTERED:
+        REGISTERED.append(topic)

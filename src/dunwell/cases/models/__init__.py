@@ -5,6 +5,7 @@ One module per part; this package re-exports them so that `dunwell.cases.models`
 to import a case model from.
 """
 
+from dunwell.cases.models.calls import CallDirection, CallLog, CallOutcome
 from dunwell.cases.models.disputes import (
     Dispute,
     DisputeAttachment,
@@ -25,6 +26,9 @@ from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseS
 from dunwell.cases.models.tasks import Task, TaskKind, TaskState
 
 __all__ = [
+    "CallDirection",
+    "CallLog",
+    "CallOutcome",
     "Dispute",
     "DisputeAttachment",
     "DisputeReason",

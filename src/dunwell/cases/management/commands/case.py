@@ -1,7 +1,9 @@
 """`dunwell case ...`: disputes, promises, plans, calls, placements and the rest of a collector's
 cases from the command line, with JSON output for scripts (issue 4 point 9).
 
-Each topic is a module of `dunwell.cases.cli` with its table of subcommands.
+Each topic is a module of `dunwell.cases.cli` with its table of subcommands; topics whose actions
+are workflows (logging a call) live in the workflows layer and register themselves
+(`cases.cli.base.register_topic`, from the workflows app).
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import disputes
-from dunwell.cases.cli.base import Action, Context
+from dunwell.cases.cli import calls, disputes
+from dunwell.cases.cli.base import REGISTERED, Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes,)
+TOPICS = (
+    disputes,
+    calls,
+)
 
 
 def actions() -> dict[str, Action]:
     found: dict[str, Action] = {}
-    for topic in TOPICS:
+    for topic in (*TOPICS, *REGISTERED):
         found.update(topic.ACTIONS)
     return found
 
