@@ -2,11 +2,15 @@
 current; instalments follow the payments in the same transaction; a missed one defaults the plan
 (escalation, alert, dunned again); all paid completes it; a day run twice changes nothing."""
 
+import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
 
 from dunwell.cases.models import (
     Escalation,
@@ -16,8 +20,10 @@ from dunwell.cases.models import (
     Task,
     TaskKind,
 )
+from dunwell.cases.printing import agreement_pdf
 from dunwell.cases.services import tracking
-from dunwell.cases.services.plans import agree_plan, cancel_plan
+from dunwell.cases.services.plans import agree_plan, cancel_plan, plan_reference
+from dunwell.core.models import Company
 from dunwell.core.errors import DunwellError
 from dunwell.dunning.models import Message, MessageStatus
 from dunwell.dunning.services.policies import ensure_default_policy
@@ -237,3 +243,68 @@ def test_agreeing_holds_back_pending_reminders_for_the_covered_invoices_only(acc
     assert done.held_back == [message.pk]
     assert (message.status, message.error) == (
         MessageStatus.CANCELLED, f"held back: payment plan {done.plan.pk} agreed")
+
+
+@pytest.fixture
+def monday(monkeypatch):
+    """The commands and pages read the clock: it is Monday, 23 November 2026."""
+    monkeypatch.setattr("dunwell.core.clock.today", lambda company=None: MONDAY)
+    monkeypatch.setattr("dunwell.core.clock.now", lambda: AT)
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_agreement_letter_names_the_parties_invoices_schedule_and_reference(account):
+    company, customer, *_ = account
+    Company.objects.filter(pk=company.pk).update(iban="DE89370400440532013000",
+                                                 address="Hauptstr. 1\n10115 Berlin")  # fmt: skip
+    plan = agreed(account, fee_minor=25_00, interest_percent=Decimal(5), agreed_by="Frau Bauer")
+    plan = PaymentPlan.objects.select_related("company", "customer").get(pk=plan.pk)
+    text = pdf_text(agreement_pdf(plan))
+    for expected in ("Payment plan agreement", "Acme GmbH", "Bauer KG", "Invoice INV-1",
+                     "Invoice INV-2", "€1,535.89", "€511.97", "Dec 15, 2026",
+                     "Feb 15, 2027", "5 days of grace", "Interest at 5 % a year",
+                     "DE89 3704 0044 0532 0130 00", plan_reference(plan)[:4],
+                     "Place, date, signature"):  # fmt: skip
+        assert expected in text, expected
+    Customer.objects.filter(pk=customer.pk).update(language="de")
+    plan.customer.refresh_from_db()
+    german = pdf_text(agreement_pdf(plan))
+    assert "Ratenzahlungsvereinbarung" in german and "1.535,89" in german and "15.12.2026" in german
+
+
+def test_the_case_command_agrees_shows_writes_the_letter_and_cancels_as_json(
+    account, capsys, monday, tmp_path
+):
+    call_command("case", "plan", "--customer", "C001", "--invoice", "INV-1", "--invoice",
+                 "INV-2", "--instalments", "3", "--first", "2026-12-15", "--fee", "25.00",
+                 "--interest", "5", "--agreed-by", "Frau Bauer", "--format", "json")  # fmt: skip
+    made = json.loads(capsys.readouterr().out)
+    assert (made["total"], made["fee"], made["interest"], made["state"]) == (
+        "1535.89", "25.00", "10.89", "active")
+    assert [(i["due_on"], i["amount"]) for i in made["instalments"]] == [
+        ("2026-12-15", "511.97"), ("2027-01-15", "511.96"), ("2027-02-15", "511.96")]
+    call_command("case", "plans", "--customer", "C001", "--format", "json")
+    assert [p["id"] for p in json.loads(capsys.readouterr().out)] == [made["id"]]
+    call_command("case", "plan-show", str(made["id"]), "--format", "json")
+    assert json.loads(capsys.readouterr().out)["instalments"][0]["state"] == "due"
+    out = tmp_path / "plan.pdf"
+    call_command("case", "plan-letter", str(made["id"]), "--out", str(out), "--format", "json")
+    assert json.loads(capsys.readouterr().out)["file"] == str(out)
+    assert "Payment plan agreement" in pdf_text(out.read_bytes())
+    call_command("case", "cancel-plan", str(made["id"]), "--reason", "mistake", "--format", "json")
+    assert json.loads(capsys.readouterr().out)["state"] == "cancelled"
+    call_command("case", "plan", "--customer", "C001", "--invoice", "INV-3", "--schedule",
+                 "2026-12-15=150.00", "--schedule", "2027-01-15=50.00", "--format", "json")  # fmt: skip
+    custom = json.loads(capsys.readouterr().out)
+    assert [i["amount"] for i in custom["instalments"]] == ["150.00", "50.00"]
+    with pytest.raises(CommandError, match="--schedule '2026-12-15': expected YYYY-MM-DD=AMOUNT"):
+        call_command("case", "plan", "--customer", "C001", "--invoice", "INV-1", "--schedule",
+                     "2026-12-15")  # fmt: skip
+    with pytest.raises(CommandError, match="--fee '2x'"):
+        call_command("case", "plan", "--customer", "C001", "--invoice", "INV-1", "--instalments",
+                     "2", "--first", "2026-12-15", "--fee", "2x")  # fmt: skip
+    with pytest.raises(CommandError, match="no payment plan 999"):
+        call_command("case", "plan-show", "999")
