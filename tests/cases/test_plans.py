@@ -23,8 +23,8 @@ from dunwell.cases.models import (
 from dunwell.cases.printing import agreement_pdf
 from dunwell.cases.services import tracking
 from dunwell.cases.services.plans import agree_plan, cancel_plan, plan_reference
-from dunwell.core.models import Company
 from dunwell.core.errors import DunwellError
+from dunwell.core.models import Company
 from dunwell.dunning.models import Message, MessageStatus
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
@@ -84,7 +84,11 @@ def test_three_monthly_instalments_with_interest_and_a_fee_booked_as_open_items(
     plan = agreed(account, interest_percent=Decimal(5), fee_minor=25_00, agreed_by="Frau Bauer")
     # 1,500 x 5 % x 22/365 = 4.52; 1,000 x 5 % x 31/365 = 4.25; 500 x 5 % x 31/365 = 2.12
     assert (plan.principal_minor, plan.interest_minor, plan.fee_minor, plan.total_minor) == (
-        1_500_00, 10_89, 25_00, 1_535_89)
+        1_500_00,
+        10_89,
+        25_00,
+        1_535_89,
+    )
     assert instalments(plan) == [
         (1, FIRST, 511_97, 0, InstalmentState.DUE),
         (2, date(2027, 1, 15), 511_96, 0, InstalmentState.DUE),
@@ -101,12 +105,13 @@ def test_three_monthly_instalments_with_interest_and_a_fee_booked_as_open_items(
     entry = Activity.objects.get(kind=ActivityKind.PLAN_AGREED, item__isnull=True)
     assert entry.summary == (
         f"payment plan {plan.pk} agreed with Frau Bauer: EUR 1535.89 in 3 instalments from "
-        "2026-12-15 (first EUR 511.97) for INV-1, INV-2, interest EUR 10.89, fee EUR 25.00")
+        "2026-12-15 (first EUR 511.97) for INV-1, INV-2, interest EUR 10.89, fee EUR 25.00"
+    )
     assert Activity.objects.filter(kind=ActivityKind.PLAN_AGREED, item__number="INV-2").exists()
 
 
 def test_a_plan_is_refused_with_a_reason(account):
-    company, customer, one, two, three = account
+    company, customer, one, _, three = account
     other = f.customer(company, "C002", "Other AG")
     foreign = f.invoice(company, other, "X-1", 100_00, MONDAY - timedelta(days=40))
     with pytest.raises(DunwellError, match="Invoice X-1 is not C001's"):
@@ -130,7 +135,8 @@ def test_covered_invoices_are_not_dunned_while_the_plan_is_current(account):
     [group] = run_dunning(company=company, on=MONDAY, at=AT).groups
     by_number = {row["number"]: row for row in group.items}
     assert by_number["INV-1"]["paused"] == (
-        f"payment plan {plan.pk} current (next EUR 500.00 on 2026-12-15)")
+        f"payment plan {plan.pk} current (next EUR 500.00 on 2026-12-15)"
+    )
     assert "paused" in by_number["INV-2"] and "paused" not in by_number["INV-3"]
     assert group.reason.startswith("step 2 (First reminder) due for INV-3")
 
@@ -180,12 +186,18 @@ def test_a_missed_instalment_defaults_the_plan_escalates_and_alerts_the_owner(ac
     assert Activity.objects.filter(kind=ActivityKind.PLAN_DEFAULTED).count() == 3  # + 2 items
     [escalation] = Escalation.objects.all()
     assert (escalation.source, escalation.key, escalation.raised_on) == (
-        "plan_default", f"plan-{plan.pk}", day)
+        "plan_default",
+        f"plan-{plan.pk}",
+        day,
+    )
     assert escalation.reason == (f"payment plan {plan.pk} defaulted: instalment 1 due "
                                  "2026-12-15 missed")  # fmt: skip
     [task] = Task.objects.all()
     assert (task.kind, task.assignee, task.due_on) == (TaskKind.ALERT, customer.owner, day)
-    assert task.title == f"Bauer KG: payment plan {plan.pk} defaulted: instalment 1 due 2026-12-15 missed"
+    assert (
+        task.title
+        == f"Bauer KG: payment plan {plan.pk} defaulted: instalment 1 due 2026-12-15 missed"
+    )
     [group] = run_dunning(company=company, on=day, at=at(day)).groups
     assert not any(row.get("paused") for row in group.items)
 
@@ -199,7 +211,8 @@ def test_every_instalment_paid_completes_the_plan(account):
     assert (plan.state, plan.ended_on) == (PlanState.COMPLETED, date(2026, 12, 20))
     assert [i[4] for i in instalments(plan)] == [InstalmentState.PAID] * 2
     assert Activity.objects.get(kind=ActivityKind.PLAN_COMPLETED).summary == (
-        f"payment plan {plan.pk} completed: EUR 1500.00 paid")
+        f"payment plan {plan.pk} completed: EUR 1500.00 paid"
+    )
     assert Activity.objects.filter(kind=ActivityKind.INSTALMENT_PAID).count() == 2
 
 
@@ -242,7 +255,9 @@ def test_agreeing_holds_back_pending_reminders_for_the_covered_invoices_only(acc
     message.refresh_from_db()
     assert done.held_back == [message.pk]
     assert (message.status, message.error) == (
-        MessageStatus.CANCELLED, f"held back: payment plan {done.plan.pk} agreed")
+        MessageStatus.CANCELLED,
+        f"held back: payment plan {done.plan.pk} agreed",
+    )
 
 
 @pytest.fixture
@@ -283,9 +298,16 @@ def test_the_case_command_agrees_shows_writes_the_letter_and_cancels_as_json(
                  "--interest", "5", "--agreed-by", "Frau Bauer", "--format", "json")  # fmt: skip
     made = json.loads(capsys.readouterr().out)
     assert (made["total"], made["fee"], made["interest"], made["state"]) == (
-        "1535.89", "25.00", "10.89", "active")
+        "1535.89",
+        "25.00",
+        "10.89",
+        "active",
+    )
     assert [(i["due_on"], i["amount"]) for i in made["instalments"]] == [
-        ("2026-12-15", "511.97"), ("2027-01-15", "511.96"), ("2027-02-15", "511.96")]
+        ("2026-12-15", "511.97"),
+        ("2027-01-15", "511.96"),
+        ("2027-02-15", "511.96"),
+    ]
     call_command("case", "plans", "--customer", "C001", "--format", "json")
     assert [p["id"] for p in json.loads(capsys.readouterr().out)] == [made["id"]]
     call_command("case", "plan-show", str(made["id"]), "--format", "json")

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from dunwell.cases.models import PaymentPlan
 from dunwell.cases.services.plans import agree_plan
-from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - cast is a fixture
+from tests.web.test_pages import Cast, as_user, page
+from tests.web.test_pages import cast as cast  # noqa: PLC0414 - the fixture, used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,9 @@ def plan_of(c: Cast) -> PaymentPlan:
                       at=timezone.now())  # fmt: skip
 
 
-def test_the_customer_page_lists_plans_and_the_plan_page_its_instalments(client: Client, cast: Cast):
+def test_the_customer_page_lists_plans_and_the_plan_page_its_instalments(
+    client: Client, cast: Cast
+):
     plan = plan_of(cast)
     first = plan.instalments.get(sequence=1)
     html = page(as_user(client, cast.viewer_a), f"/customers/{cast.customer_a.pk}/")

@@ -105,7 +105,9 @@ def plans(company: Company, on: date) -> Iterable[Pause]:
         upcoming[plan_id] = (amount - paid, due_on)  # the lowest sequence is written last
     for customer_id, item_id, plan_id, currency in rows:
         nxt = upcoming.get(plan_id)
-        then = f" (next {Money.from_minor(nxt[0], currency)} on {nxt[1].isoformat()})" if nxt else ""
+        then = (
+            f" (next {Money.from_minor(nxt[0], currency)} on {nxt[1].isoformat()})" if nxt else ""
+        )
         yield Pause(customer_id, item_id, on, f"payment plan {plan_id} current{then}")
 
 

@@ -4,6 +4,7 @@ agree one (n equal instalments) for a customer's open invoices."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.contrib import messages as flash
@@ -29,7 +30,9 @@ class PlanForm(forms.Form):
     invoices = forms.ModelMultipleChoiceField(queryset=OpenItem.objects.none(), label=_("Invoices"))
     instalments = forms.IntegerField(min_value=1, max_value=120, label=_("Instalments"))
     first_due_on = forms.DateField(label=_("First due date"), input_formats=["%Y-%m-%d"])
-    every_months = forms.IntegerField(min_value=1, max_value=12, initial=1, label=_("Every (months)"))
+    every_months = forms.IntegerField(
+        min_value=1, max_value=12, initial=1, label=_("Every (months)")
+    )
     interest_percent = forms.DecimalField(required=False, min_value=0, max_value=100,
                                           decimal_places=3, label=_("Interest (% a year)"))  # fmt: skip
     fee = forms.DecimalField(required=False, min_value=0, decimal_places=2, label=_("Fee"))
@@ -38,7 +41,9 @@ class PlanForm(forms.Form):
 
 
 def _plan(request: CompanyRequest, plan_id: int) -> PaymentPlan:
-    plans = PaymentPlan.objects.filter(company=request.company).select_related("customer", "company")
+    plans = PaymentPlan.objects.filter(company=request.company).select_related(
+        "customer", "company"
+    )
     return get_object_or_404(plans, pk=plan_id)
 
 
@@ -66,12 +71,12 @@ def agree(request: CompanyRequest, customer_id: int) -> HttpResponse:
     """Agree a plan of n equal monthly instalments for the invoices ticked."""
     customer = access_customer(request, customer_id)
     form = PlanForm(request.POST)
-    field = form.fields["invoices"]
-    assert isinstance(field, forms.ModelMultipleChoiceField)
+    field = cast("forms.ModelMultipleChoiceField[OpenItem]", form.fields["invoices"])
     field.queryset = OpenItem.objects.filter(company=request.company, customer=customer)
     if not form.is_valid():
-        problems = "; ".join(f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields
-                             else " ".join(v) for k, v in form.errors.items())  # fmt: skip
+        problems = "; ".join(f"{form.fields[k].label}: {' '.join(str(e) for e in v)}"
+                             if k in form.fields else " ".join(str(e) for e in v)
+                             for k, v in form.errors.items())  # fmt: skip
         flash.error(request, f"{customer}: no plan agreed: {problems}")
         return redirect("web:customer", customer_id=customer.pk)
     data = form.cleaned_data
@@ -83,7 +88,7 @@ def agree(request: CompanyRequest, customer_id: int) -> HttpResponse:
             instalments=data["instalments"], first_due_on=data["first_due_on"],
             every_months=data["every_months"], interest_percent=data["interest_percent"],
             fee_minor=fee, grace_days=data["grace_days"], agreed_by=data["agreed_by"],
-            actor=request.user, on=clock.today(request.company), at=clock.now(),  # type: ignore[arg-type]
+            actor=request.user, on=clock.today(request.company), at=clock.now(),
         )  # fmt: skip
     except (DunwellError, MoneyError) as error:
         flash.error(request, f"{customer}: no plan agreed: {error}")

@@ -12,10 +12,9 @@ from django.core.management.base import CommandError, CommandParser
 from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.models import PaymentPlan, PlanState
 from dunwell.cases.printing import agreement_pdf
-from dunwell.cases.services.plans import cancel_plan, plan_reference
+from dunwell.cases.services.plans import agree_plan, cancel_plan, plan_reference
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, parse_amount
-from dunwell.workflows import plans as flows
 
 
 def _listing_arguments(parser: CommandParser) -> None:
@@ -86,8 +85,12 @@ def _agree(context: Context) -> None:
     try:
         percent = Decimal(options["interest"]) if options["interest"] else None
     except InvalidOperation:
-        raise CommandError(f"--interest {options['interest']!r}: expected a percent like 5") from None
-    done = flows.agree_plan(
+        raise CommandError(
+            f"--interest {options['interest']!r}: expected a percent like 5"
+        ) from None
+    # The cases layer cannot call a workflow: pending reminders are held back by the web form's
+    # use-case (`workflows.plans.agree_plan`), not here.
+    plan = agree_plan(
         company=context.company, customer=customer, items=items,
         instalments=options["instalments"], first_due_on=options["first"],
         every_months=options["every_months"], every_days=options["every_days"],
@@ -96,8 +99,8 @@ def _agree(context: Context) -> None:
         grace_days=options["grace"], agreed_by=options["agreed_by"], note=options["note"],
         actor=context.actor, on=context.on, at=context.at,
     )  # fmt: skip
-    row = plan_row(done.plan) | {"held_back_messages": done.held_back}
-    context.emit(row, f"payment plan {done.plan.pk}: {row['currency']} {row['total']} in "
+    row = plan_row(plan)
+    context.emit(row, f"payment plan {plan.pk}: {row['currency']} {row['total']} in "
                       f"{len(row['instalments'])} instalments")  # fmt: skip
 
 
@@ -162,7 +165,8 @@ def plan_row(plan: PaymentPlan) -> dict[str, Any]:
         "state": plan.state,
         "currency": plan.currency,
         "principal": amount(plan.principal_minor),
-        "interest_percent": str(plan.interest_percent) if plan.interest_percent is not None
+        "interest_percent": str(plan.interest_percent)
+        if plan.interest_percent is not None
         else None,
         "interest": amount(plan.interest_minor),
         "fee": amount(plan.fee_minor),
@@ -177,11 +181,16 @@ def plan_row(plan: PaymentPlan) -> dict[str, Any]:
             for c in plan.covered.select_related("item").order_by("item__number")
         ],
         "instalments": [
-            {"sequence": i.sequence, "due_on": i.due_on.isoformat(), "amount": amount(i.amount_minor),
-             "paid": amount(i.paid_minor), "state": i.state,
-             "settled_on": i.settled_on.isoformat() if i.settled_on else None}
+            {
+                "sequence": i.sequence,
+                "due_on": i.due_on.isoformat(),
+                "amount": amount(i.amount_minor),
+                "paid": amount(i.paid_minor),
+                "state": i.state,
+                "settled_on": i.settled_on.isoformat() if i.settled_on else None,
+            }
             for i in plan.instalments.order_by("sequence")
-        ],  # fmt: skip
+        ],
     }
 
 

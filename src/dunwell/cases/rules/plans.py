@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from dunwell.core.dates import add_months
 from dunwell.core.money import round_half_up_integer, split_minor
@@ -92,9 +93,7 @@ def interest(
     owed, since, result = principal_minor, agreed_on, 0
     for share, due_on in zip(shares, dates, strict=True):
         days = (due_on - since).days
-        result += round_half_up_integer(
-            Decimal(owed) * yearly_percent * days / (100 * DAYS_A_YEAR)
-        )
+        result += round_half_up_integer(Decimal(owed) * yearly_percent * days / (100 * DAYS_A_YEAR))
         owed, since = owed - share, due_on
     return result
 
@@ -115,7 +114,7 @@ def _check_dates(dates: Sequence[date], agreed_on: date) -> None:
             f"{agreed_on.isoformat()}",
             "first",
         )
-    for before, after in zip(dates, dates[1:], strict=False):
+    for before, after in pairwise(dates):
         if after <= before:
             raise PlanError(
                 f"instalment dates must increase: {after.isoformat()} after {before.isoformat()}",

@@ -105,8 +105,11 @@ def agree_plan(
     last_due = planned.instalments[-1].due_on
     charges = [
         _charge(plan, covered[0], kind, amount, last_due, actor, at)
-        for kind, amount in ((ItemKind.INTEREST, planned.interest_minor),
-                             (ItemKind.FEE, planned.fee_minor)) if amount  # fmt: skip
+        for kind, amount in (
+            (ItemKind.INTEREST, planned.interest_minor),
+            (ItemKind.FEE, planned.fee_minor),
+        )
+        if amount
     ]
     PlanItem.objects.bulk_create(
         PlanItem(plan=plan, item=item, amount_minor=item.open_minor) for item in covered + charges
@@ -146,9 +149,9 @@ def _coverable(company: Company, customer: Customer, items: Sequence[OpenItem]) 
     if len(currencies) > 1:
         raise DunwellError(ErrorCode.CURRENCY_MISMATCH, "a plan is in one currency: the invoices "
                            f"are in {' and '.join(currencies)}", field="items")  # fmt: skip
-    taken = PlanItem.objects.filter(
-        item__in=covered, plan__state=PlanState.ACTIVE
-    ).select_related("item")
+    taken = PlanItem.objects.filter(item__in=covered, plan__state=PlanState.ACTIVE).select_related(
+        "item"
+    )
     for planned in taken:
         raise DunwellError(ErrorCode.CONFLICT, f"{planned.item} is already in payment plan "
                            f"{planned.plan_id}", field="items")  # fmt: skip
@@ -330,9 +333,7 @@ def decide_due(*, company: Company, on: date, at: datetime) -> list[PaymentPlan]
 
 def _default(plan: PaymentPlan, missed: Iterable[PlanInstalment], on: date, at: datetime) -> None:
     rows = list(missed)
-    PlanInstalment.objects.filter(pk__in=[r.pk for r in rows]).update(
-        state=InstalmentState.MISSED
-    )
+    PlanInstalment.objects.filter(pk__in=[r.pk for r in rows]).update(state=InstalmentState.MISSED)
     PaymentPlan.objects.filter(pk=plan.pk).update(state=PlanState.DEFAULTED, ended_on=on)
     plan.state, plan.ended_on = PlanState.DEFAULTED, on
     for row in rows:
