@@ -1,8 +1,8 @@
 """Why an account or an item is not dunned on a day: the small interface the run asks.
 
 Each source gives the pauses in force on a business date: the manual holds of this app, the open
-disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), and
-whatever else registers (`register`), without the run knowing what they are.
+disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), the
+items of a current payment plan, and whatever else registers (`register`), without the run knowing what they are.
 """
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
-from dunwell.cases.models import DisputedItem, DisputeReason
+from dunwell.cases.models import (
+    DisputedItem,
+    DisputeReason,
+    InstalmentState,
+    PlanInstalment,
+    PlanItem,
+    PlanState,
+)
 from dunwell.core.models import Company
+from dunwell.core.money import Money
 from dunwell.dunning.models import Hold
 
 
@@ -79,3 +87,28 @@ def in_force(company: Company, on: date) -> InForce:
                 held, reason = found.amounts.get(pause.item_id, (0, pause.reason))
                 found.amounts[pause.item_id] = (held + pause.amount_minor, reason)
     return found
+
+
+def plans(company: Company, on: date) -> Iterable[Pause]:
+    """The items of a payment plan current on `on`: not dunned while the instalments are kept."""
+    current = PlanItem.objects.filter(plan__company=company, plan__agreed_on__lte=on).filter(
+        Q(plan__state=PlanState.ACTIVE) | Q(plan__ended_on__gt=on)
+    )
+    rows = list(current.values_list("plan__customer_id", "item_id", "plan_id", "plan__currency"))
+    upcoming: dict[int, tuple[int, date]] = {}
+    for plan_id, amount, paid, due_on in (
+        PlanInstalment.objects.filter(plan_id__in={row[2] for row in rows})
+        .exclude(state=InstalmentState.PAID)
+        .order_by("-sequence")
+        .values_list("plan_id", "amount_minor", "paid_minor", "due_on")
+    ):
+        upcoming[plan_id] = (amount - paid, due_on)  # the lowest sequence is written last
+    for customer_id, item_id, plan_id, currency in rows:
+        nxt = upcoming.get(plan_id)
+        then = (
+            f" (next {Money.from_minor(nxt[0], currency)} on {nxt[1].isoformat()})" if nxt else ""
+        )
+        yield Pause(customer_id, item_id, on, f"payment plan {plan_id} current{then}")
+
+
+SOURCES.append(plans)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dunwell.web import call_views, dispute_views, dunning_views, views
+from dunwell.web import call_views, dispute_views, dunning_views, plan_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -48,4 +48,7 @@ urlpatterns = [
     path("dunning/runs/", dunning_views.runs, name="dunning_runs"),
     path("dunning/runs/<int:run_id>/", dunning_views.run, name="dunning_run"),
     path("dunning/policies/", dunning_views.policies, name="dunning_policies"),
+    path("plans/<int:plan_id>/", plan_views.plan, name="plan"),
+    path("plans/<int:plan_id>/agreement.pdf", plan_views.agreement_pdf, name="plan_agreement"),
+    path("customers/<int:customer_id>/plans/agree", plan_views.agree, name="plan_agree"),
 ]

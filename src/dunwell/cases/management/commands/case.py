@@ -12,14 +12,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import calls, disputes
+from dunwell.cases.cli import calls, disputes, plans
 from dunwell.cases.cli.base import REGISTERED, Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (
-    disputes,
-    calls,
-)
+TOPICS = (disputes, calls, plans)
 
 
 def actions() -> dict[str, Action]:

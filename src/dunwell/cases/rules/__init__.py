@@ -1,0 +1,1 @@
+"""Pure rules of cases: no Django, plain values and the business date."""

@@ -1,0 +1,56 @@
+"""`{% plans_section customer request as section %}`: the customer page's payment plans section
+reads its own rows, so that the section is one include line on the page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+
+from dunwell.cases.models import InstalmentState, PaymentPlan, PlanInstalment
+from dunwell.core.models import Role
+from dunwell.ledger.models import Customer, ItemKind, OpenItem
+from dunwell.web.access import has_role
+
+register = template.Library()
+
+SHOWN = 20
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    plan: PaymentPlan
+    numbers: str
+    paid_minor: int
+    next_due: PlanInstalment | None
+
+
+@dataclass(frozen=True)
+class Section:
+    rows: list[PlanRow]
+    can_agree: bool
+    open_items: list[OpenItem]
+
+
+@register.simple_tag
+def plans_section(customer: Customer, request: Any) -> Section:
+    plans = PaymentPlan.objects.filter(customer=customer).prefetch_related(
+        "covered__item", "instalments"
+    )[:SHOWN]
+    rows = []
+    for plan in plans:
+        instalments = sorted(plan.instalments.all(), key=lambda i: i.sequence)
+        rows.append(PlanRow(
+            plan, ", ".join(sorted(c.item.number for c in plan.covered.all())),
+            sum(i.paid_minor for i in instalments),
+            next((i for i in instalments if i.state != InstalmentState.PAID), None),
+        ))  # fmt: skip
+    can_agree = has_role(getattr(request, "role", None), Role.COLLECTOR)
+    open_items = (
+        list(customer.items.filter(open_minor__gt=0, voided_on__isnull=True,
+                                   kind__in=(ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST))
+             .order_by("due_on", "number")[:100])
+        if can_agree else []
+    )  # fmt: skip
+    return Section(rows, can_agree, open_items)
