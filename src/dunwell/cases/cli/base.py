@@ -64,3 +64,13 @@ class Action:
     help: str
     arguments: Callable[[CommandParser], None]
     run: Callable[[Context], None]
+
+
+# Actions that the layers above `cases` add to `dunwell case` when their app is ready (`case
+# file` of `reports`): this app may not import them, as `dunning.pauses` asks `cases` the other way.
+REGISTERED: dict[str, Action] = {}
+
+
+def register(actions: dict[str, Action]) -> None:
+    for name, action in actions.items():
+        REGISTERED.setdefault(name, action)

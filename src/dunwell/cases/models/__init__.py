@@ -13,6 +13,16 @@ from dunwell.cases.models.disputes import (
     Resolution,
 )
 from dunwell.cases.models.escalations import Escalation, EscalationSource
+from dunwell.cases.models.placements import (
+    OPEN_STATES,
+    Agency,
+    AgencyKind,
+    Placement,
+    PlacementItem,
+    PlacementOutcome,
+    PlacementRecovery,
+    PlacementState,
+)
 from dunwell.cases.models.plans import (
     InstalmentState,
     PaymentPlan,
@@ -24,6 +34,9 @@ from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseS
 from dunwell.cases.models.tasks import Task, TaskKind, TaskState
 
 __all__ = [
+    "OPEN_STATES",
+    "Agency",
+    "AgencyKind",
     "Dispute",
     "DisputeReason",
     "DisputeState",
@@ -32,6 +45,11 @@ __all__ = [
     "EscalationSource",
     "InstalmentState",
     "PaymentPlan",
+    "Placement",
+    "PlacementItem",
+    "PlacementOutcome",
+    "PlacementRecovery",
+    "PlacementState",
     "PlanInstalment",
     "PlanItem",
     "PlanState",

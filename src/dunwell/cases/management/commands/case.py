@@ -1,7 +1,8 @@
 """`dunwell case ...`: disputes, promises, plans, calls, placements and the rest of a collector's
 cases from the command line, with JSON output for scripts (issue 4 point 9).
 
-Each topic is a module of `dunwell.cases.cli` with its table of subcommands.
+Each topic is a module of `dunwell.cases.cli` with its table of subcommands; the layers above
+add theirs through `dunwell.cases.cli.base.register` (`case file`, in `reports`).
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import disputes
-from dunwell.cases.cli.base import Action, Context
+from dunwell.cases.cli import disputes, placements
+from dunwell.cases.cli.base import REGISTERED, Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes,)
+TOPICS = (disputes, placements)
 
 
 def actions() -> dict[str, Action]:
     found: dict[str, Action] = {}
     for topic in TOPICS:
         found.update(topic.ACTIONS)
+    found.update(REGISTERED)
     return found
 
 
