@@ -236,18 +236,19 @@ def _interest_parts(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["line", "number", "invoice", "from", "to", "days", "base", "rate_percent",
-                     "amount", "open", "currency", "basis"])  # fmt: skip
+                     "amount", "booked", "outstanding", "currency", "basis"])  # fmt: skip
     for c in charges:
         writer.writerow([c.kind, c.number, c.related.number if c.related else "",
                          c.issued_on.isoformat(), c.due_on.isoformat(), "", "", "",
-                         _major(c.amount_minor, c.currency),
+                         _major(c.amount_minor, c.currency), "",
                          _major(open_on.get(c.pk, 0), c.currency), c.currency, c.description])  # fmt: skip
     for a in accruals:
         for p in a["periods"]:
             writer.writerow(["accrual period", "", a["number"], p["from"], p["to"], p["days"],
-                             p["base"], p["rate"], p["interest"], "", a["currency"], p["reason"]])  # fmt: skip
+                             p["base"], p["rate"], p["interest"], "", "", a["currency"],
+                             p["reason"]])  # fmt: skip
         writer.writerow(["accrued to as of", "", a["number"], a["due_on"], as_of.isoformat(),
-                         a["days_late"], a["open"], "", a["accrued"], a["unbooked"],
+                         a["days_late"], a["open"], "", a["accrued"], a["booked"], a["unbooked"],
                          a["currency"], a["basis"]])  # fmt: skip
     html = render_document("case_file/interest.html", {
         "customer": customer, "company": company, "as_of": as_of,
@@ -262,7 +263,10 @@ def _interest_parts(
 def _accruals(
     company: Company, customer: Customer, rows: list[ItemAsOf], as_of: date
 ) -> list[dict[str, Any]]:
-    """Per invoice overdue on `as_of`: the interest accrued to that day, what of it is booked."""
+    """Per invoice overdue on `as_of`: the interest accrued to that day, what of it is booked.
+
+    In the CSV a booked charge's `outstanding` is what is open of it; an accrual's is the part
+    of the accrued interest not yet booked (what may still be claimed)."""
     overdue = [r for r in rows if r.item.kind == ItemKind.INVOICE and r.item.due_on < as_of
                and r.open_minor > 0]  # fmt: skip
     ids = [r.item.pk for r in overdue]

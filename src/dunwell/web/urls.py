@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dunwell.web import dunning_views, views
+from dunwell.web import dunning_views, placement_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),
     path("customers/<int:customer_id>/statement/", views.statement, name="statement"),
     path("customers/<int:customer_id>/statement.pdf", views.statement_pdf, name="statement_pdf"),
+    path("customers/<int:customer_id>/case-file.zip", placement_views.case_file, name="case_file"),
+    path("customers/<int:customer_id>/place", placement_views.place, name="placement_place"),
+    path("placements/<int:placement_id>/", placement_views.act, name="placement_act"),
     path("items/<int:item_id>/", views.item, name="item"),
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),
