@@ -130,7 +130,7 @@ def test_a_recovery_names_the_ledger_payment_that_brought_the_money(account):
         record_recovery(placement=placement, amount_minor=1_00, on=MONDAY, at=AT, actor=None,
                         payment=payment)  # fmt: skip
     small = f.payment(company, customer, "BANK-8", 10_00, MONDAY)
-    with pytest.raises(DunwellError, match="brought EUR 10.00: less than the amount recovered"):
+    with pytest.raises(DunwellError, match=r"brought EUR 10\.00: less than the amount recovered"):
         record_recovery(placement=placement, amount_minor=20_00, on=MONDAY, at=AT, actor=None,
                         payment=small)  # fmt: skip
     with pytest.raises(DunwellError, match="expected a day from 2026-11-20"):

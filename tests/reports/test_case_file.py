@@ -162,4 +162,3 @@ def test_the_case_command_writes_the_file_and_records_the_export(world, tmp_path
     assert (shown["as_of"], shown["files"]) == ("2026-11-30", 11)
     assert shown["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert Activity.objects.filter(kind=ActivityKind.CASE_FILE_EXPORTED).count() == 1
-

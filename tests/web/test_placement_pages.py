@@ -63,12 +63,11 @@ def test_a_bad_amount_is_refused_with_a_message(client: Client, cast: Cast, agen
 
 def test_the_case_file_downloads_as_a_zip_and_is_recorded(client: Client, cast: Cast, agency):  # noqa: F811
     placed(cast, agency)
-    response = as_user(client, cast.manager_a).get(
-        f"/customers/{cast.customer_a.pk}/case-file.zip"
-    )
+    response = as_user(client, cast.manager_a).get(f"/customers/{cast.customer_a.pk}/case-file.zip")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    assert f"case-file-C-100-{timezone.localdate().isoformat()}.zip" in (
-        response["Content-Disposition"]
+    assert (
+        f"case-file-C-100-{timezone.localdate().isoformat()}.zip"
+        in (response["Content-Disposition"])
     )
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert "02-documents/invoice-acme-INV-1.pdf" in names and "manifest.json" in names

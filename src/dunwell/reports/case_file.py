@@ -349,9 +349,7 @@ HISTORY_COLUMNS = ["on", "recorded_at", "kind", "actor", "item", "amount", "curr
                    "channel", "recipients", "subject", "text"]  # fmt: skip
 
 
-def _history_parts(
-    company: Company, customer: Customer, as_of: date, language: str
-) -> list[Part]:
+def _history_parts(company: Company, customer: Customer, as_of: date, language: str) -> list[Part]:
     entries = list(
         Activity.objects.filter(company=company, customer=customer, on__lte=as_of)
         .exclude(kind=ActivityKind.CASE_FILE_EXPORTED)
@@ -366,9 +364,11 @@ def _history_parts(
     rows = [_history_row(e, messages) for e in entries]
     told = {row["message"] for row in rows if row["message"]}
     # A message without its history entry (an uncertain delivery): listed on its own.
-    for m in sorted(messages.values(), key=lambda m: (m.business_date, m.pk)):
-        if m.pk not in told:
-            rows.append(_message_row(m))
+    rows.extend(
+        _message_row(m)
+        for m in sorted(messages.values(), key=lambda m: (m.business_date, m.pk))
+        if m.pk not in told
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HISTORY_COLUMNS)
@@ -384,7 +384,8 @@ def _history_parts(
 
 def _history_row(entry: Activity, messages: dict[int, Message]) -> dict[str, Any]:
     data = entry.data or {}
-    message = messages.get(data.get("message")) if isinstance(data.get("message"), int) else None
+    message_id = data.get("message")
+    message = messages.get(message_id) if isinstance(message_id, int) else None
     recipients = data.get("to") or (
         [r.get("email") or r.get("name", "") for r in message.recipients] if message else []
     )

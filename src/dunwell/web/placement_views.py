@@ -113,8 +113,9 @@ def place(request: CompanyRequest, customer_id: int) -> HttpResponse:
 def act(request: CompanyRequest, placement_id: int) -> HttpResponse:
     """One step of an open placement: `action` is status, recovered, recall or close."""
     placement = get_object_or_404(
-        Placement.objects.filter(company=request.company, state__in=OPEN_STATES)
-        .select_related("agency", "customer", "company"),
+        Placement.objects.filter(company=request.company, state__in=OPEN_STATES).select_related(
+            "agency", "customer", "company"
+        ),
         pk=placement_id,
     )
     try:

@@ -134,7 +134,9 @@ def _status(context: Context) -> None:
 def _recovered_arguments(parser: CommandParser) -> None:
     parser.add_argument("placement_id", type=int)
     parser.add_argument("--amount", required=True, help="what the agency collected, e.g. 500.00")
-    parser.add_argument("--on", type=parse_iso_date, help="the day it collected it (default: today)")
+    parser.add_argument(
+        "--on", type=parse_iso_date, help="the day it collected it (default: today)"
+    )
     parser.add_argument("--payment", help="the ledger payment that brought it in (its external id)")
     parser.add_argument("--note", default="")
 
@@ -226,8 +228,11 @@ def placement_row(placement: Placement, sums: tuple[int, int]) -> dict[str, Any]
     return {
         "id": placement.pk,
         "customer": placement.customer.account_number,
-        "agency": {"id": placement.agency_id, "name": placement.agency.name,
-                   "kind": placement.agency.kind},  # fmt: skip
+        "agency": {
+            "id": placement.agency_id,
+            "name": placement.agency.name,
+            "kind": placement.agency.kind,
+        },
         "currency": currency,
         "state": placement.state,
         "outcome": placement.outcome,
@@ -258,13 +263,15 @@ def placement_row(placement: Placement, sums: tuple[int, int]) -> dict[str, Any]
 
 
 ACTIONS = {
-    "agencies": Action("the collection agencies and lawyers (or --all)", _agencies_arguments,
-                       _agencies),  # fmt: skip
+    "agencies": Action(
+        "the collection agencies and lawyers (or --all)", _agencies_arguments, _agencies
+    ),
     "agency": Action("add a collection agency or a lawyer", _agency_arguments, _agency),
     "place": Action("place an account with an agency or a lawyer", _place_arguments, _place),
     "placements": Action("the open placements (or --all)", _placements_arguments, _placements),
-    "placement-status": Action("the agency acknowledged or works on it", _status_arguments,
-                               _status),  # fmt: skip
+    "placement-status": Action(
+        "the agency acknowledged or works on it", _status_arguments, _status
+    ),
     "recovered": Action("the agency recovered an amount", _recovered_arguments, _recovered),
     "recall": Action("take an account back from the agency", _recall_arguments, _recall),
     "close-placement": Action("the agency is done, with an outcome", _close_arguments, _close),

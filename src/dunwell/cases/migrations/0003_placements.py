@@ -6,123 +6,296 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_foundation'),
-        ('core', '0001_initial'),
-        ('ledger', '0010_case_activity_kinds'),
+        ("cases", "0002_foundation"),
+        ("core", "0001_initial"),
+        ("ledger", "0010_case_activity_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('agency', 'Collection agency'), ('lawyer', 'Lawyer')], default='agency', max_length=10)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('address', models.TextField(blank=True)),
-                ('commission_percent', models.DecimalField(decimal_places=3, help_text='of what it recovers', max_digits=6)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("agency", "Collection agency"), ("lawyer", "Lawyer")],
+                        default="agency",
+                        max_length=10,
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("address", models.TextField(blank=True)),
+                (
+                    "commission_percent",
+                    models.DecimalField(
+                        decimal_places=3, help_text="of what it recovers", max_digits=6
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Placement',
+            name="Placement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3)),
-                ('placed_on', models.DateField()),
-                ('placed_minor', models.BigIntegerField(help_text="the items' open amounts when placed")),
-                ('commission_percent', models.DecimalField(decimal_places=3, help_text="the agency's rate when placed", max_digits=6)),
-                ('state', models.CharField(choices=[('placed', 'Placed'), ('acknowledged', 'Acknowledged by the agency'), ('in_progress', 'In progress'), ('recalled', 'Recalled'), ('closed', 'Closed')], max_length=15)),
-                ('outcome', models.CharField(blank=True, choices=[('paid_in_full', 'Paid in full'), ('settled', 'Settled for less'), ('uncollectable', 'Uncollectable'), ('returned', 'Returned by the agency')], max_length=15)),
-                ('recalled_on', models.DateField(blank=True, null=True)),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, help_text='why it was placed')),
-                ('reason', models.TextField(blank=True, help_text='why it was recalled or closed')),
-                ('created_at', models.DateTimeField()),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='cases.agency')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='ledger.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("placed_on", models.DateField()),
+                (
+                    "placed_minor",
+                    models.BigIntegerField(help_text="the items' open amounts when placed"),
+                ),
+                (
+                    "commission_percent",
+                    models.DecimalField(
+                        decimal_places=3, help_text="the agency's rate when placed", max_digits=6
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("placed", "Placed"),
+                            ("acknowledged", "Acknowledged by the agency"),
+                            ("in_progress", "In progress"),
+                            ("recalled", "Recalled"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("paid_in_full", "Paid in full"),
+                            ("settled", "Settled for less"),
+                            ("uncollectable", "Uncollectable"),
+                            ("returned", "Returned by the agency"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                ("recalled_on", models.DateField(blank=True, null=True)),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                ("note", models.TextField(blank=True, help_text="why it was placed")),
+                ("reason", models.TextField(blank=True, help_text="why it was recalled or closed")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placements",
+                        to="cases.agency",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placements",
+                        to="ledger.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-placed_on', '-pk'],
+                "ordering": ["-placed_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='PlacementItem',
+            name="PlacementItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_minor', models.BigIntegerField(help_text='open when placed')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.openitem')),
-                ('placement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='cases.placement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_minor", models.BigIntegerField(help_text="open when placed")),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.openitem",
+                    ),
+                ),
+                (
+                    "placement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="cases.placement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['placement', 'item__due_on', 'item__number'],
+                "ordering": ["placement", "item__due_on", "item__number"],
             },
         ),
         migrations.CreateModel(
-            name='PlacementRecovery',
+            name="PlacementRecovery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_minor', models.BigIntegerField()),
-                ('commission_minor', models.BigIntegerField(help_text="placement's percent, rounded half up")),
-                ('recovered_on', models.DateField()),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.ForeignKey(blank=True, help_text='the ledger payment that brought the money in, when known', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.payment')),
-                ('placement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recoveries', to='cases.placement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_minor", models.BigIntegerField()),
+                (
+                    "commission_minor",
+                    models.BigIntegerField(help_text="placement's percent, rounded half up"),
+                ),
+                ("recovered_on", models.DateField()),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the ledger payment that brought the money in, when known",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.payment",
+                    ),
+                ),
+                (
+                    "placement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recoveries",
+                        to="cases.placement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'placement recoveries',
-                'ordering': ['recovered_on', 'pk'],
+                "verbose_name_plural": "placement recoveries",
+                "ordering": ["recovered_on", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='agency',
-            constraint=models.UniqueConstraint(fields=('company', 'name'), name='agency_name_unique'),
+            model_name="agency",
+            constraint=models.UniqueConstraint(
+                fields=("company", "name"), name="agency_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agency',
-            constraint=models.CheckConstraint(condition=models.Q(('commission_percent__gte', 0), ('commission_percent__lte', 100)), name='agency_commission_a_percentage'),
+            model_name="agency",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("commission_percent__gte", 0), ("commission_percent__lte", 100)
+                ),
+                name="agency_commission_a_percentage",
+            ),
         ),
         migrations.AddIndex(
-            model_name='placement',
-            index=models.Index(fields=['company', 'state'], name='cases_place_company_381d9b_idx'),
+            model_name="placement",
+            index=models.Index(fields=["company", "state"], name="cases_place_company_381d9b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='placement',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['placed', 'acknowledged', 'in_progress'])), fields=('customer', 'currency'), name='one_open_placement_a_currency'),
+            model_name="placement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state__in", ["placed", "acknowledged", "in_progress"])),
+                fields=("customer", "currency"),
+                name="one_open_placement_a_currency",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placement',
-            constraint=models.CheckConstraint(condition=models.Q(('placed_minor__gt', 0)), name='placement_amount_positive'),
+            model_name="placement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("placed_minor__gt", 0)), name="placement_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementitem',
-            constraint=models.UniqueConstraint(fields=('placement', 'item'), name='placed_once_a_placement'),
+            model_name="placementitem",
+            constraint=models.UniqueConstraint(
+                fields=("placement", "item"), name="placed_once_a_placement"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementitem',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='placed_amount_positive'),
+            model_name="placementitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_minor__gt", 0)), name="placed_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementrecovery',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='recovery_amount_positive'),
+            model_name="placementrecovery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_minor__gt", 0)), name="recovery_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementrecovery',
-            constraint=models.UniqueConstraint(condition=models.Q(('payment__isnull', False)), fields=('payment',), name='one_recovery_a_payment'),
+            model_name="placementrecovery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("payment__isnull", False)),
+                fields=("payment",),
+                name="one_recovery_a_payment",
+            ),
         ),
     ]

@@ -10,8 +10,6 @@ outcome. At most one open placement per customer and currency.
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.conf import settings
 from django.db import models
 
@@ -111,10 +109,6 @@ class Placement(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
-
-    @property
-    def ended_on(self) -> date | None:
-        return self.recalled_on or self.closed_on
 
 
 class PlacementItem(models.Model):

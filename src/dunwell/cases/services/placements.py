@@ -110,7 +110,9 @@ def place_account(
         raise DunwellError(ErrorCode.INVALID, f"{agency} is not active", field="agency")
     chosen = _placeable(company, customer, items, currency, on)
     currency = chosen[0][0].currency
-    if Placement.objects.filter(customer=customer, currency=currency, state__in=OPEN_STATES).exists():
+    if Placement.objects.filter(
+        customer=customer, currency=currency, state__in=OPEN_STATES
+    ).exists():
         raise DunwellError(ErrorCode.CONFLICT, f"{customer.account_number} has an open placement "
                            f"in {currency} already: recall or close it first")  # fmt: skip
     try:
@@ -125,7 +127,8 @@ def place_account(
         raise DunwellError(ErrorCode.CONFLICT, f"{customer.account_number} has an open "
                            f"placement in {currency} already") from None  # fmt: skip
     PlacementItem.objects.bulk_create(
-        PlacementItem(placement=placement, item=item, amount_minor=amount) for item, amount in chosen
+        PlacementItem(placement=placement, item=item, amount_minor=amount)
+        for item, amount in chosen
     )
     what = ", ".join(f"{item.number} {Money.from_minor(a, currency)}" for item, a in chosen)
     _record(placement, ActivityKind.PLACED, on, at, actor,
