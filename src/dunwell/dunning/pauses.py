@@ -2,7 +2,8 @@
 
 Each source gives the pauses in force on a business date: the manual holds of this app, the open
 disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), the
-items of a current payment plan, and whatever else registers (`register`), without the run knowing what they are.
+items of a current payment plan, items placed with an agency or a lawyer while the placement is
+open, and whatever else registers (`register`), without the run knowing what they are.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dunwell.cases.models import (
     DisputedItem,
     DisputeReason,
     InstalmentState,
+    PlacementItem,
     PlanInstalment,
     PlanItem,
     PlanState,
@@ -60,7 +62,21 @@ def disputes(company: Company, on: date) -> Iterable[Pause]:
         yield Pause(customer_id, item_id, on, f"dispute {dispute_id} open ({label})", amount)
 
 
-SOURCES: list[Source] = [holds, disputes]
+def placements(company: Company, on: date) -> Iterable[Pause]:
+    """The items placed with an agency or a lawyer, while the placement is open: the agency
+    collects them now, and a reminder from the creditor beside it would confuse the debtor."""
+    placed = (
+        PlacementItem.objects.filter(placement__company=company, placement__placed_on__lte=on)
+        .filter(Q(placement__recalled_on__isnull=True) | Q(placement__recalled_on__gt=on))
+        .filter(Q(placement__closed_on__isnull=True) | Q(placement__closed_on__gt=on))
+    )
+    for customer_id, item_id, agency, placed_on in placed.values_list(
+        "placement__customer_id", "item_id", "placement__agency__name", "placement__placed_on"
+    ):
+        yield Pause(customer_id, item_id, on, f"placed with {agency} on {placed_on.isoformat()}")
+
+
+SOURCES: list[Source] = [holds, disputes, placements]
 
 
 def register(source: Source) -> None:

@@ -67,7 +67,7 @@ class Action:
     run: Callable[[Context], None]
 
 
-# Topics of layers above cases (the workflows app's, whose actions span cases and dunning): they
+# Topics of layers above cases (the workflows app's calls, the reports app's case file): they
 # register themselves when their app is ready, so cases never imports them.
 REGISTERED: list[ModuleType] = []
 

@@ -15,6 +15,16 @@ from dunwell.cases.models.disputes import (
     Resolution,
 )
 from dunwell.cases.models.escalations import Escalation, EscalationSource
+from dunwell.cases.models.placements import (
+    OPEN_STATES,
+    Agency,
+    AgencyKind,
+    Placement,
+    PlacementItem,
+    PlacementOutcome,
+    PlacementRecovery,
+    PlacementState,
+)
 from dunwell.cases.models.plans import (
     InstalmentState,
     PaymentPlan,
@@ -26,6 +36,9 @@ from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseS
 from dunwell.cases.models.tasks import Task, TaskKind, TaskState
 
 __all__ = [
+    "OPEN_STATES",
+    "Agency",
+    "AgencyKind",
     "CallDirection",
     "CallLog",
     "CallOutcome",
@@ -38,6 +51,11 @@ __all__ = [
     "EscalationSource",
     "InstalmentState",
     "PaymentPlan",
+    "Placement",
+    "PlacementItem",
+    "PlacementOutcome",
+    "PlacementRecovery",
+    "PlacementState",
     "PlanInstalment",
     "PlanItem",
     "PlanState",

@@ -1,9 +1,9 @@
 """`dunwell case ...`: disputes, promises, plans, calls, placements and the rest of a collector's
 cases from the command line, with JSON output for scripts (issue 4 point 9).
 
-Each topic is a module of `dunwell.cases.cli` with its table of subcommands; topics whose actions
-are workflows (logging a call) live in the workflows layer and register themselves
-(`cases.cli.base.register_topic`, from the workflows app).
+Each topic is a module of `dunwell.cases.cli` with its table of subcommands; topics of the layers
+above (logging a call in workflows, the case file in reports) register themselves when their app
+is ready (`cases.cli.base.register_topic`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import calls, disputes, plans
+from dunwell.cases.cli import calls, disputes, placements, plans
 from dunwell.cases.cli.base import REGISTERED, Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes, calls, plans)
+TOPICS = (disputes, calls, plans, placements)
 
 
 def actions() -> dict[str, Action]:

@@ -1,0 +1,110 @@
+"""Placements on the customer page: credit managers place an account, record what the agency
+recovered (with its commission), recall it and download the case file; collectors and viewers
+see the placements only; another company's user gets 404 for all of it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dunwell.cases.models import Placement, PlacementState
+from dunwell.cases.services.placements import create_agency, place_account
+from dunwell.ledger.models import Activity, ActivityKind
+from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agency(cast: Cast):  # noqa: F811 - the fixture of test_pages
+    return create_agency(company=cast.a, name="Inkasso Nord", commission_percent="15",
+                         at=datetime.now(UTC))  # fmt: skip
+
+
+def placed(cast: Cast, agency) -> Placement:  # noqa: F811 - the fixture of test_pages
+    return place_account(company=cast.a, customer=cast.customer_a, agency=agency,
+                         on=timezone.localdate(), at=datetime.now(UTC), actor=None)  # fmt: skip
+
+
+def test_a_credit_manager_places_records_a_recovery_and_recalls(client: Client, cast: Cast, agency):  # noqa: F811
+    url = f"/customers/{cast.customer_a.pk}/"
+    html = page(as_user(client, cast.manager_a), url)
+    assert "Place everything open" in html and "Inkasso Nord (Collection agency, 15 %)" in html
+    response = client.post(f"{url}place", {"agency": agency.pk, "note": "no answer"}, follow=True)
+    assert "placed with Inkasso Nord (EUR 1234.56)" in response.content.decode()
+    placement = Placement.objects.get(customer=cast.customer_a)
+    assert (placement.state, placement.placed_minor) == (PlacementState.PLACED, 1_234_56)
+    client.post(f"/placements/{placement.pk}/", {"action": "recovered", "amount": "333.33"})
+    html = page(client, url)
+    assert "€1,234.56" in html and "€333.33" in html and "€50.00" in html  # 15 % of 333.33
+    assert "Place everything open" not in html  # one open placement at a time
+    response = client.post(f"/placements/{placement.pk}/", {"action": "recall", "reason": "talks"},
+                           follow=True)  # fmt: skip
+    assert f"placement {placement.pk} with Inkasso Nord: recalled" in response.content.decode()
+    placement.refresh_from_db()
+    assert placement.state == PlacementState.RECALLED and placement.reason == "talks"
+    response = client.post(f"/placements/{placement.pk}/", {"action": "recall", "reason": "x"})
+    assert response.status_code == 404  # no longer open
+
+
+def test_a_bad_amount_is_refused_with_a_message(client: Client, cast: Cast, agency):  # noqa: F811
+    placement = placed(cast, agency)
+    response = as_user(client, cast.manager_a).post(
+        f"/placements/{placement.pk}/", {"action": "recovered", "amount": "-5"}, follow=True
+    )
+    assert "a recovered amount is more than zero" in response.content.decode()
+    assert not placement.recoveries.exists()
+
+
+def test_the_case_file_downloads_as_a_zip_and_is_recorded(client: Client, cast: Cast, agency):  # noqa: F811
+    placed(cast, agency)
+    response = as_user(client, cast.manager_a).get(f"/customers/{cast.customer_a.pk}/case-file.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert (
+        f"case-file-C-100-{timezone.localdate().isoformat()}.zip"
+        in (response["Content-Disposition"])
+    )
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert "02-documents/invoice-acme-INV-1.pdf" in names and "manifest.json" in names
+    exported = Activity.objects.filter(kind=ActivityKind.CASE_FILE_EXPORTED,
+                                       customer=cast.customer_a)  # fmt: skip
+    assert exported.count() == 1 and exported[0].actor == cast.manager_a
+
+
+def test_collectors_see_placements_but_may_not_act(client: Client, cast: Cast, agency):  # noqa: F811
+    placement = placed(cast, agency)
+    as_user(client, cast.collector_a)
+    html = page(client, f"/customers/{cast.customer_a.pk}/")
+    assert "Inkasso Nord" in html and "Placed" in html
+    assert "Record recovery" not in html and "case-file.zip" not in html
+    assert client.get(f"/customers/{cast.customer_a.pk}/case-file.zip").status_code == 403
+    response = client.post(f"/placements/{placement.pk}/", {"action": "recall", "reason": "x"})
+    assert response.status_code == 403
+    as_user(client, cast.viewer_a)
+    assert client.post(f"/customers/{cast.customer_a.pk}/place",
+                       {"agency": agency.pk}).status_code == 403  # fmt: skip
+
+
+def test_another_companys_user_gets_404_for_placements_and_the_case_file(
+    client: Client,
+    cast: Cast,  # noqa: F811
+    agency,
+):
+    placement = placed(cast, agency)
+    as_user(client, cast.user_b)  # an administrator of company B
+    assert client.get(f"/customers/{cast.customer_a.pk}/case-file.zip").status_code == 404
+    response = client.post(f"/placements/{placement.pk}/", {"action": "recall", "reason": "x"})
+    assert response.status_code == 404
+    response = client.post(f"/customers/{cast.customer_a.pk}/place", {"agency": agency.pk})
+    assert response.status_code == 404
+    # B's own customer cannot be placed with A's agency either
+    response = client.post(f"/customers/{cast.customer_b.pk}/place", {"agency": agency.pk},
+                           follow=True)  # fmt: skip
+    assert "choose an agency or a lawyer" in response.content.decode()
+    assert not Placement.objects.filter(customer=cast.customer_b).exists()
+    assert not Activity.objects.filter(kind=ActivityKind.CASE_FILE_EXPORTED).exists()
