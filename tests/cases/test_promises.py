@@ -133,7 +133,7 @@ def test_a_failure_after_the_allocation_rolls_back_the_payment_and_the_promise(a
 
 
 def test_payments_to_other_invoices_or_after_the_grace_do_not_count(account):
-    company, _, _, two = account
+    *_, two = account
     made = promise(account)
     pay(account, 400_00, date(2026, 12, 1), item=two)  # not the promised invoice
     pay(account, 1_200_00, date(2026, 12, 9))  # after the grace: too late
