@@ -15,6 +15,8 @@ from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
+from dunwell.imports.services.common import Options
+from dunwell.imports.services.run import run_import
 from dunwell.ledger.models import Activity, ActivityKind, Allocation
 from dunwell.ledger.services.allocations import reverse_allocations
 from dunwell.workflows.payments import apply_payment
@@ -252,3 +254,15 @@ def test_the_case_command_records_lists_and_cancels_promises_as_json(account, ca
                      "--invoice", "INV-404")  # fmt: skip
     with pytest.raises(CommandError, match="no promise 999 in acme"):
         call_command("case", "cancel-promise", "999", "--reason", "x")
+
+
+def test_an_imported_payment_naming_the_invoice_keeps_the_promise(account):
+    company, *_ = account
+    made = promise(account)
+    data = b"id,customer,date,amount,invoices\nB-1,C001,2026-12-01,1200.00,INV-1\n"
+    summary = run_import(company=company, kind="payments", files=[("bank.csv", data)],
+                         options=Options(), actor=None, at=at(date(2026, 12, 1)))  # fmt: skip
+    assert not summary.rejected
+    made.refresh_from_db()
+    assert (made.state, made.paid_minor, made.decided_on) == (
+        PromiseState.KEPT, 1_200_00, date(2026, 12, 1))  # fmt: skip
