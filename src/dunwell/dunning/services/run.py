@@ -469,10 +469,15 @@ def _acted_on(run: Run, groups: list[_Group], world: _World, at: datetime,
 
 def _close_moot(world: _World) -> None:
     """Escalations with nothing open left to dun (paid, credited, voided meanwhile): done."""
-    open_items = {item.id for item in world.items}
+    if not world.escalations:
+        return  # the usual day: no pass over the items
+    concerned = {e.customer_id for found in world.escalations.values() for e in found}
+    open_items: set[int] = set()
     by_customer: dict[int, bool] = defaultdict(bool)
     for item in world.items:
-        by_customer[item.customer_id] = True
+        if item.customer_id in concerned:
+            open_items.add(item.id)
+            by_customer[item.customer_id] = True
     moot = [
         e.id
         for found in world.escalations.values()
