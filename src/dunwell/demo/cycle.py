@@ -1,7 +1,7 @@
 """The demo's month of collections: the daily cycle run over the last four weeks of its history,
 as a company that started Dunwell then would have seen it.
 
-Each business day: the dunning run of the day; the final demands and letters before action of
+Each business day: the promises and plans due decided, then the dunning run of the day; the final demands and letters before action of
 two business days before are approved by the credit manager (a person would decide; the demo
 approves them all), and the owner collectors make the calls the run of two business days before
 asked for, with a note; the day's emails are delivered, into a mailbox in memory (the demo sends no
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from dunwell.cases.services import tracking
 from dunwell.core.dates import is_business_day
 from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Decision, Message, MessageStatus, Outcome
@@ -63,6 +64,7 @@ def collections_month(
     say(f"running the daily collections cycle over {len(days)} business days")
     for index, day in enumerate(days):
         morning = datetime.combine(day, time(6), UTC)
+        tracking.daily(company=company, on=day, at=morning)
         report = run_dunning(company=company, on=day, at=morning)
         stats.decisions += len(report.groups)
         if index >= 2:

@@ -34,6 +34,14 @@ class Policy(models.Model):
     min_gap_days = models.PositiveSmallIntegerField(
         default=5, help_text="days between two messages to the same customer, at least"
     )
+    # What a case's escalation (cases.Escalation) sends on the next run: this step's sequence,
+    # or, when empty, the step after the highest the items concerned have reached.
+    broken_promise_step = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="the step a broken promise to pay sends; empty: the next"
+    )
+    plan_default_step = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="the step a defaulted payment plan sends; empty: the next"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -244,6 +252,7 @@ class MessageStatus(models.TextChoices):
     UNCERTAIN = "uncertain", "Uncertain: handed over, not confirmed"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    WITHDRAWN = "withdrawn", "Withdrawn: the customer promised to pay"
 
 
 class Message(models.Model):

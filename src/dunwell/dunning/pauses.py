@@ -2,6 +2,7 @@
 
 Each source gives the pauses in force on a business date: the manual holds of this app, the open
 disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), the
+open promises to pay (their items, or the whole account, until the promised date plus grace), the
 items of a current payment plan, items placed with an agency or a lawyer while the placement is
 open, and whatever else registers (`register`), without the run knowing what they are.
 """
@@ -9,7 +10,7 @@ open, and whatever else registers (`register`), without the run knowing what the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from django.db.models import Q
@@ -22,7 +23,11 @@ from dunwell.cases.models import (
     PlanInstalment,
     PlanItem,
     PlanState,
+    PromisedItem,
+    PromiseState,
+    PromiseToPay,
 )
+from dunwell.cases.services.promises import MAX_GRACE_DAYS
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.dunning.models import Hold
@@ -76,7 +81,33 @@ def placements(company: Company, on: date) -> Iterable[Pause]:
         yield Pause(customer_id, item_id, on, f"placed with {agency} on {placed_on.isoformat()}")
 
 
-SOURCES: list[Source] = [holds, disputes, placements]
+def promises(company: Company, on: date) -> Iterable[Pause]:
+    """Open promises to pay: their items (or the account, when none are named) until the
+    promised date plus grace; the day after, `cases` decides them and dunning resumes."""
+    made = PromiseToPay.objects.filter(company=company, state=PromiseState.OPEN, made_on__lte=on)
+    rows = made.filter(promised_on__gte=on - timedelta(days=MAX_GRACE_DAYS)).values_list(
+        "id", "customer_id", "currency", "amount_minor", "promised_on", "grace_days"
+    )
+    in_force: dict[int, tuple[int, date, str]] = {}
+    for promise_id, customer_id, currency, amount, promised_on, grace in rows:
+        until = promised_on + timedelta(days=grace)
+        if until >= on:
+            reason = (f"promise {promise_id}: {Money.from_minor(amount, currency)} by "
+                      f"{promised_on.isoformat()}")  # fmt: skip
+            in_force[promise_id] = (customer_id, until, reason)
+    named: set[int] = set()
+    for promise_id, item_id in PromisedItem.objects.filter(
+        promise_id__in=list(in_force)
+    ).values_list("promise_id", "item_id"):
+        named.add(promise_id)
+        customer_id, until, reason = in_force[promise_id]
+        yield Pause(customer_id, item_id, until, reason)
+    for promise_id, (customer_id, until, reason) in in_force.items():
+        if promise_id not in named:
+            yield Pause(customer_id, None, until, reason)
+
+
+SOURCES: list[Source] = [holds, disputes, promises, placements]
 
 
 def register(source: Source) -> None:

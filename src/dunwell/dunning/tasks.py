@@ -11,6 +11,7 @@ from typing import Any
 
 from django_tasks import task
 
+from dunwell.cases.services import tracking
 from dunwell.core import clock
 from dunwell.core.models import Company
 from dunwell.dunning.services.delivery import deliver_emails
@@ -19,9 +20,12 @@ from dunwell.dunning.services.run import run_dunning
 
 @task()
 def daily_cycle(company_code: str, on: str) -> dict[str, Any]:
-    """The dunning run of one company and business date, then delivery of its emails."""
+    """The promises and plans due that day decided, the dunning run of one company and business
+    date, then delivery of its emails."""
     company = Company.objects.get(code=company_code)
-    report = run_dunning(company=company, on=date.fromisoformat(on), at=clock.now(), detail=False)
+    day = date.fromisoformat(on)
+    tracking.daily(company=company, on=day, at=clock.now())
+    report = run_dunning(company=company, on=day, at=clock.now(), detail=False)
     delivered = deliver_emails(at=clock.now(), company=company)
     return {"run": report.as_dict(brief=True), "delivery": delivered.as_dict()}
 

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from dunwell.web import call_views, dispute_views, dunning_views, placement_views, plan_views, views
+from dunwell.web import (
+    call_views,
+    dispute_views,
+    dunning_views,
+    placement_views,
+    plan_views,
+    promise_views,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -29,6 +37,11 @@ urlpatterns = [
     path("customers/<int:customer_id>/case-file.zip", placement_views.case_file, name="case_file"),
     path("customers/<int:customer_id>/place", placement_views.place, name="placement_place"),
     path("placements/<int:placement_id>/", placement_views.act, name="placement_act"),
+    path(
+        "customers/<int:customer_id>/promises",
+        promise_views.promise_create,
+        name="promise_create",
+    ),
     path("items/<int:item_id>/", views.item, name="item"),
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),

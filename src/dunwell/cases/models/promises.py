@@ -8,6 +8,8 @@ out, whether it was kept, partly kept or broken; a payment that completes it kee
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -61,6 +63,11 @@ class PromiseToPay(models.Model):
 
     def __str__(self) -> str:
         return f"promise {self.pk}"
+
+    @property
+    def until(self) -> date:
+        """The last day it pauses dunning and counts payments: the promised date plus grace."""
+        return self.promised_on + timedelta(days=self.grace_days)
 
 
 class PromisedItem(models.Model):

@@ -167,3 +167,22 @@ def add_rule(
 def _same_company(company_id: int, policy: Policy | None) -> None:
     if policy is not None and policy.company_id != company_id:
         raise DunwellError(ErrorCode.INVALID, "the policy belongs to another company")
+
+
+@transaction.atomic
+def set_escalation_steps(
+    *, policy: Policy, broken_promise_step: int | None, plan_default_step: int | None
+) -> Policy:
+    """The steps a broken promise and a defaulted plan send on the next run (None: the step
+    after the highest the items reached)."""
+    count = Step.objects.filter(policy=policy).count()
+    for name, value in (("broken_promise_step", broken_promise_step),
+                        ("plan_default_step", plan_default_step)):  # fmt: skip
+        if value is not None and not 1 <= value <= count:
+            raise DunwellError(ErrorCode.INVALID, f"{name} {value}: {policy.name} has steps 1 to "
+                               f"{count}", field=name)  # fmt: skip
+    Policy.objects.filter(pk=policy.pk).update(
+        broken_promise_step=broken_promise_step, plan_default_step=plan_default_step
+    )
+    policy.refresh_from_db()
+    return policy

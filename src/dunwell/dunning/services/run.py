@@ -6,6 +6,12 @@ assignment, and the pauses in force; decides per (customer billed, currency, pol
 (`dunning.rules.steps`); writes a `Decision` for every group that has something due, and for a
 message its outbox rows, one per channel, and the step each item has come to.
 
+Escalations (`cases.Escalation`: a broken promise, a defaulted plan) not yet acted on are read
+once per run: the items they concern get the policy's configured step (`broken_promise_step`,
+`plan_default_step`; empty: the step after the highest they reached) on this run, whatever the
+cadence and the minimum gap, still not while paused (a hold, a dispute); the decision names the
+cause, and the escalation is marked acted on in the batch that writes it.
+
 Nothing is sent here: messages are rendered and delivered by the outbox workers. A dry run
 computes the same decisions and writes nothing.
 
@@ -36,6 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Max, Q, QuerySet, Sum, When
 from django.db.models.functions import Mod
 
+from dunwell.cases.models import Escalation, EscalationSource
 from dunwell.core import faults
 from dunwell.core.bulk import insert_rows
 from dunwell.core.dates import is_business_day
@@ -69,6 +76,7 @@ from dunwell.dunning.rules.steps import (
 )
 from dunwell.dunning.services.charges import charge_for_message, settle_interest
 from dunwell.ledger.models import (
+    ActivityKind,
     Allocation,
     Contact,
     Customer,
@@ -76,6 +84,7 @@ from dunwell.ledger.models import (
     ItemKind,
     OpenItem,
 )
+from dunwell.ledger.services import activity
 from dunwell.terms.services import holidays_for
 
 BATCH = 2000  # customers per transaction (about a second of writing on SQLite)
@@ -275,6 +284,7 @@ def _run_part(
         pending.append(group)
     if pending:
         commit(pending)
+    _close_moot(world)
 
 
 def _business_day(company: Company, on: date) -> bool:
@@ -420,6 +430,7 @@ def _write(run: Run, groups: list[_Group], world: _World, at: datetime, actor: U
                                actor=actor)  # fmt: skip
         advance.update((item_id, (group.policy.pk, reached)) for item_id, reached in group.advance)
     insert_rows(Message, MESSAGE_COLUMNS, messages)
+    _acted_on(run, groups, world, at, actor)
     known = [item_id for item_id in advance if item_id in world.states]
     for start in range(0, len(known), LOOKUP):
         ItemStep.objects.filter(item_id__in=known[start : start + LOOKUP]).delete()
@@ -433,6 +444,49 @@ def _write(run: Run, groups: list[_Group], world: _World, at: datetime, actor: U
     )
     for item_id, (policy_id, reached) in advance.items():  # what a resumed batch would read
         world.states[item_id] = (policy_id, reached, run.business_date)
+
+
+def _acted_on(run: Run, groups: list[_Group], world: _World, at: datetime,
+              actor: User | None) -> None:  # fmt: skip
+    """The escalations the batch's messages act on: marked, with an entry in the history."""
+    acted = [(g, e) for g in groups if g.result.outcome != Outcome.SKIPPED for e in g.escalations]
+    if not acted:
+        return
+    Escalation.objects.filter(pk__in=[e.id for _, e in acted], acted_on__isnull=True).update(
+        acted_on=run.business_date
+    )
+    for group, escalation in acted:
+        escalation.acted = True
+        activity.record(
+            company=world.company, kind=ActivityKind.ESCALATED, on=run.business_date, at=at,
+            actor=actor, customer=world.customer_row(escalation.customer_id),
+            summary=f"{escalation.reason}: step {group.step.sequence} ({group.step.name}) "
+            f"{'queued' if group.result.outcome == Outcome.SENT else 'awaiting approval'}",
+            data={"escalation": escalation.id, "step": group.step.sequence},
+            key=f"escalation-{escalation.id}",
+        )  # fmt: skip
+
+
+def _close_moot(world: _World) -> None:
+    """Escalations with nothing open left to dun (paid, credited, voided meanwhile): done."""
+    if not world.escalations:
+        return  # the usual day: no pass over the items
+    concerned = {e.customer_id for found in world.escalations.values() for e in found}
+    open_items: set[int] = set()
+    by_customer: dict[int, bool] = defaultdict(bool)
+    for item in world.items:
+        if item.customer_id in concerned:
+            open_items.add(item.id)
+            by_customer[item.customer_id] = True
+    moot = [
+        e.id
+        for found in world.escalations.values()
+        for e in found
+        if not e.acted
+        and not (open_items & e.item_ids if e.item_ids else by_customer[e.customer_id])
+    ]
+    if moot:
+        Escalation.objects.filter(pk__in=moot, acted_on__isnull=True).update(acted_on=world.on)
 
 
 DECISION_COLUMNS = (
@@ -562,6 +616,20 @@ class _Group:
     advance: list[tuple[int, int]]  # item id, step reached
     cc: list[dict[str, str]]
     postal: list[dict[str, str]]
+    escalations: list[_Escalation] = field(default_factory=list)
+
+
+@dataclass
+class _Escalation:
+    id: int
+    customer_id: int
+    source: str
+    reason: str
+    item_ids: frozenset[int]  # empty: every item of the customer
+    acted: bool = False
+
+    def concerns(self, item: _Item) -> bool:
+        return item.id in self.item_ids if self.item_ids else item.customer_id == self.customer_id
 
 
 @dataclass
@@ -582,6 +650,7 @@ class _World:
     held_amounts: dict[int, tuple[int, str]]  # item -> part of it paused (a dispute), why
     last_message: dict[int, date]  # customer -> business date of its last message before `on`
     contacts: dict[int, list[dict[str, Any]]]
+    escalations: dict[int, list[_Escalation]]  # customer billed -> pending, oldest first
     ladders: dict[int, Ladder] = field(default_factory=dict)
 
     @classmethod
@@ -640,7 +709,7 @@ class _World:
         accounts, paused, held = pauses.in_force(company, on)
         last_message: dict[int, date] = dict(
             Message.objects.filter(company=company, business_date__lt=on)
-            .exclude(status=MessageStatus.CANCELLED)
+            .exclude(status__in=(MessageStatus.CANCELLED, MessageStatus.WITHDRAWN))
             .values("customer_id")
             .annotate(day=Max("business_date"))
             .values_list("customer_id", "day")
@@ -650,6 +719,22 @@ class _World:
             "customer_id", "name", "role", "email", "receives_reminders", "email_bounced_on"
         ):
             contacts[row["customer_id"]].append(dict(row))
+        escalations: dict[int, list[_Escalation]] = defaultdict(list)
+        for pk, customer_id, source, reason, item_ids in (
+            Escalation.objects.filter(company=company, acted_on__isnull=True, raised_on__lte=on)
+            .filter(**({"customer_id__in": mine} if mine is not None else {}))
+            .order_by("raised_on", "pk")
+            .values_list("pk", "customer_id", "source", "reason", "item_ids")
+        ):
+            customer = customers[customer_id]
+            billed = (
+                customer.parent_id
+                if customer.billed_to_parent and customer.parent_id
+                else customer_id
+            )
+            escalations[billed].append(
+                _Escalation(pk, customer_id, source, reason, frozenset(item_ids or ()))
+            )
         return cls(
             company=company,
             on=on,
@@ -673,7 +758,12 @@ class _World:
             held_amounts=held,
             last_message=last_message,
             contacts=contacts,
+            escalations=dict(escalations),
         )
+
+    def customer_row(self, customer_id: int) -> Customer:
+        """An unsaved stand-in for a history entry's customer (only its id is written)."""
+        return Customer(pk=customer_id, company_id=self.company.pk)
 
     def billed(self, customer_id: int) -> int:
         customer = self.customers[customer_id]
@@ -749,6 +839,7 @@ class _World:
             due = ladder.due(item.due_on, state, self.on)
             candidates.append(Candidate(item.id, item.number, item.due_on, demanded, due))
         top = max((c.due_step for c in candidates), default=0)
+        acting, top = self._escalate(customer_id, policy, steps, items, candidates, before, top)
         if top == 0:
             return None  # nothing new is due: no decision to record
         chosen = steps[top - 1]
@@ -761,13 +852,18 @@ class _World:
         rows += [self._row(Candidate(i.id, i.number, i.due_on, i.open_minor, 0), None, reason)
                  for i, reason in paused]  # fmt: skip
         total = sum(c.open_minor for c in listed)
-        reason, outcome = self._skip_reason(customer, policy, chosen, total)
+        reason, outcome = self._skip_reason(customer, policy, chosen, total, bool(acting))
         recipients, cc, channels, note = self._recipients(customer_id, chosen)
         if outcome is None:
             outcome = Outcome.APPROVAL if chosen.needs_approval else Outcome.SENT
-            reason = (
-                f"step {chosen.sequence} ({chosen.name}) due for "
+            why = (
+                "; ".join(e.reason for e in acting) + f": step {chosen.sequence} ({chosen.name})"
+                if acting
+                else f"step {chosen.sequence} ({chosen.name}) due for "
                 + ", ".join(c.number for c in candidates if c.due_step == top)
+            )
+            reason = (
+                why
                 + (note and f"; {note}")
                 + ("; awaiting approval" if chosen.needs_approval else "")
             )
@@ -791,7 +887,45 @@ class _World:
             else []
         )
         postal = [{"name": customer.name, "account": customer.account_number}]
-        return _Group(customer_id, policy, chosen, result, advance, cc, postal)
+        return _Group(customer_id, policy, chosen, result, advance, cc, postal, acting)
+
+    def _escalate(
+        self,
+        customer_id: int,
+        policy: Policy,
+        steps: list[Step],
+        items: list[_Item],
+        candidates: list[Candidate],
+        before: dict[int, ItemState],
+        top: int,
+    ) -> tuple[list[_Escalation], int]:
+        """The pending escalations that concern this group's unpaused items, and the step the
+        message then takes: each brings its items to the policy's configured step (else the one
+        after the highest they reached), never back below a step they reached."""
+        pending = [e for e in self.escalations.get(customer_id, ()) if not e.acted]
+        if not pending:
+            return [], top
+        by_id = {item.id: item for item in items}
+        acting = []
+        for escalation in pending:
+            concerned = [k for k, c in enumerate(candidates)
+                         if escalation.concerns(by_id[c.item_id])]  # fmt: skip
+            if not concerned:
+                continue  # paused (a hold, a dispute) or paid: it waits, or is closed at the end
+            configured = (
+                policy.broken_promise_step
+                if escalation.source == EscalationSource.BROKEN_PROMISE
+                else policy.plan_default_step
+            )
+            reached = max(before[candidates[k].item_id].reached for k in concerned)
+            target = min(configured or reached + 1, len(steps))
+            for k in concerned:
+                c = candidates[k]
+                if target > max(c.due_step, before[c.item_id].reached):
+                    candidates[k] = c._replace(due_step=target)
+            top = max(top, target)
+            acting.append(escalation)
+        return acting, top
 
     def _ladder(self, policy_id: int, steps: list[Step]) -> Ladder:
         found = self.ladders.get(policy_id)
@@ -823,7 +957,7 @@ class _World:
         return row
 
     def _skip_reason(
-        self, customer: _Customer, policy: Policy, step: Step, total: int
+        self, customer: _Customer, policy: Policy, step: Step, total: int, escalated: bool = False
     ) -> tuple[str, Outcome | None]:
         if customer.id in self.paused_accounts:
             return self.paused_accounts[customer.id], Outcome.SKIPPED
@@ -837,7 +971,7 @@ class _World:
                 Outcome.SKIPPED,
             )
         last = self.last_message.get(customer.id)
-        if last is not None and (self.on - last).days < policy.min_gap_days:
+        if not escalated and last is not None and (self.on - last).days < policy.min_gap_days:
             return (
                 f"last message on {last.isoformat()}: the policy waits {policy.min_gap_days} "
                 "days between two messages",

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from dunwell.cases.services import tracking
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.formats.csv_rows import CsvRow
@@ -139,6 +140,7 @@ def _one(
             source=f"{reader.file_name}:{row.line}",
         ),
     )
+    allocated: set[int] = set()
     for number, wanted in named:
         item = (
             OpenItem.objects.filter(company=company, number=number)
@@ -161,8 +163,13 @@ def _one(
                 at=at,
                 note=f"named in {reader.file_name}",
             )
+            allocated.add(item.customer_id)
     if not named and options.allocate == "oldest":
-        allocate_oldest_first(company=company, payment=payment, actor=actor, at=at)
+        rows = allocate_oldest_first(company=company, payment=payment, actor=actor, at=at)
+        allocated.update(row.customer_id for row in rows)
+    # the promises and instalments these payments keep, in the row's own transaction
+    tracking.after_payments(company=company, customer_ids=allocated, on=value_on, at=at,
+                            actor=actor)  # fmt: skip
     return Outcome.CREATED
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
+from dunwell.cases.services import tracking
 from dunwell.core.management.base import DunwellCommand, parse_iso_date
 from dunwell.core.models import Company
 from dunwell.dunning.defaults import DEFAULTS
@@ -20,7 +22,7 @@ from dunwell.dunning.services.charges import waive_fee
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.holds import place_hold, release_hold
 from dunwell.dunning.services.letters import print_batch
-from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.dunning.services.policies import ensure_default_policy, set_escalation_steps
 from dunwell.dunning.services.run import BATCH, RunReport, run_dunning
 from dunwell.dunning.services.templates import save_template
 from dunwell.ledger.models import Customer, ItemKind, OpenItem
@@ -35,7 +37,7 @@ class Command(DunwellCommand):
             required=True,
             metavar=(
                 "{run,policies,standard,hold,release,outbox,approvals,approve,reject,deliver,"
-                "preview,templates,template,waive,letters}"
+                "preview,templates,template,waive,letters,escalation-steps}"
             ),
         )
         run = actions.add_parser("run", help="decide and queue the follow-ups of a business date")
@@ -83,6 +85,18 @@ class Command(DunwellCommand):
         letters = actions.add_parser("letters", help="the day's letters as one print batch (PDF)")
         letters.add_argument("--date", type=parse_iso_date, help="up to this business date")
         letters.add_argument("--out", required=True, type=Path, help="the PDF; a .csv beside it")
+        steps = actions.add_parser(
+            "escalation-steps", help="the steps a broken promise and a defaulted plan send"
+        )
+        steps.add_argument("--policy", required=True, help="the policy's name")
+        steps.add_argument(
+            "--broken-promise",
+            type=_step_number,
+            required=True,
+            help="a step's sequence, or 'next': the step after the highest reached",
+        )
+        steps.add_argument("--plan-default", type=_step_number, required=True,
+                           help="a step's sequence, or 'next'")  # fmt: skip
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -105,6 +119,7 @@ class Command(DunwellCommand):
             "template": self._template,
             "waive": self._waive,
             "letters": self._letters,
+            "escalation-steps": self._escalation_steps,
         }
         actions[options["action"]](company, options)
 
@@ -112,7 +127,10 @@ class Command(DunwellCommand):
         on = options["date"] or self.today(company)
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1")
-        report = run_dunning(company=company, on=on, at=self.now(), dry_run=options["dry_run"],
+        at = self.now()
+        if not options["dry_run"]:  # promises and plans due today are decided first
+            tracking.daily(company=company, on=on, at=at)
+        report = run_dunning(company=company, on=on, at=at, dry_run=options["dry_run"],
                              batch=options["batch"], detail=not options["brief"])  # fmt: skip
         if options["format"] == "json":
             self.emit_json(report.as_dict(brief=options["brief"]))
@@ -274,6 +292,14 @@ class Command(DunwellCommand):
             console.print(_counts(report) or "nothing due")
         self.stdout.write(buffer.getvalue(), ending="")
 
+    def _escalation_steps(self, company: Company, options: dict[str, Any]) -> None:
+        policy = Policy.objects.filter(company=company, name=options["policy"]).first()
+        if policy is None:
+            raise CommandError(f"--policy {options['policy']!r}: no such policy in {company.code}")
+        set_escalation_steps(policy=policy, broken_promise_step=options["broken_promise"],
+                             plan_default_step=options["plan_default"])  # fmt: skip
+        self._policies(company, options)
+
     def _policies(self, company: Company, options: dict[str, Any]) -> None:
         fmt = options["format"]
         policies = Policy.objects.filter(company=company).prefetch_related("steps")
@@ -282,6 +308,8 @@ class Command(DunwellCommand):
                 "name": p.name,
                 "default": p.is_default,
                 "min_gap_days": p.min_gap_days,
+                "broken_promise_step": p.broken_promise_step,
+                "plan_default_step": p.plan_default_step,
                 "steps": [
                     {
                         "sequence": s.sequence,
@@ -310,6 +338,8 @@ class Command(DunwellCommand):
         for p in rows:
             self.stdout.write(f"{p['name']}{' (default)' if p['default'] else ''}, "
                               f"at least {p['min_gap_days']} days between messages")  # fmt: skip
+            self.stdout.write(f"  a broken promise sends {_escalation(p['broken_promise_step'])}; "
+                              f"a defaulted plan {_escalation(p['plan_default_step'])}")  # fmt: skip
             for s in p["steps"]:
                 approval = ", needs approval" if s["needs_approval"] else ""
                 self.stdout.write(
@@ -351,6 +381,18 @@ class Command(DunwellCommand):
                 f"{r['id']:>6} {r['business_date']} {r['customer']:<12} {r['currency']} "
                 f"step {r['step']} {r['channel']:<6} {r['status']:<9} {', '.join(r['to'])}"
             )
+
+
+def _step_number(text: str) -> int | None:
+    if text == "next":
+        return None
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: a step's sequence (1, 2, ...) or 'next'")
+    return int(text)
+
+
+def _escalation(step: int | None) -> str:
+    return f"step {step}" if step is not None else "the step after the highest reached"
 
 
 def _counts(report: RunReport) -> str:
