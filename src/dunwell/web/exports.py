@@ -32,9 +32,22 @@ def aging_table(report: AgingReport) -> list[list[object]]:
     return table
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading
+    apostrophe (OWASP's CSV injection advice); numbers and other values stay as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def as_csv(table: list[list[object]]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(table)
+    csv.writer(buffer).writerows([safe_cell(cell) for cell in line] for line in table)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dunwell.web import dunning_views, views
+from dunwell.web import dunning_views, history_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -10,7 +10,11 @@ urlpatterns = [
     path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),
     path("customers/<int:customer_id>/statement/", views.statement, name="statement"),
     path("customers/<int:customer_id>/statement.pdf", views.statement_pdf, name="statement_pdf"),
+    path("customers/<int:customer_id>/history/", history_views.customer_history,
+         name="customer_history"),  # fmt: skip
     path("items/<int:item_id>/", views.item, name="item"),
+    path("items/<int:item_id>/history/", history_views.item_history, name="item_history"),
+    path("history/<int:entry_id>/correct", history_views.correct, name="history_correct"),
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),
     path("import/", views.import_file, name="import"),
