@@ -1,4 +1,6 @@
-"""The aging report's per-customer rows as CSV or XLSX: plain decimal amounts, one row a line."""
+"""The aging report's per-customer rows as CSV or XLSX: plain decimal amounts, one row a line.
+
+CSV text cells that start like a formula are neutralised (`reports.cells.safe_cell`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from openpyxl import Workbook
 
 from dunwell.core.money import Money
 from dunwell.reports.aging import AgingReport
+from dunwell.reports.cells import safe_cell
 
 
 def _amount(minor: int, currency: str) -> Decimal:
@@ -30,19 +33,6 @@ def aging_table(report: AgingReport) -> list[list[object]]:
             ]
         )
     return table
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading
-    apostrophe (OWASP's CSV injection advice); numbers and other values stay as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def as_csv(table: list[list[object]]) -> bytes:

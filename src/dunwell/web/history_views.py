@@ -27,7 +27,7 @@ from dunwell.ledger.models import Activity, Customer, OpenItem
 from dunwell.ledger.services.activity import record_correction
 from dunwell.reports import timeline
 from dunwell.web.access import CompanyRequest, access_customer, access_item, company_view, has_role
-from dunwell.web.exports import safe_cell
+from dunwell.reports.cells import safe_cell
 
 
 class HistoryFilterForm(forms.Form):

@@ -10,11 +10,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import disputes
+from dunwell.cases.cli import disputes, history
 from dunwell.cases.cli.base import Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes,)
+TOPICS = (disputes, history)
 
 
 def actions() -> dict[str, Action]:
