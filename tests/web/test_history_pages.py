@@ -51,10 +51,10 @@ def test_a_viewer_reads_the_history_but_may_not_correct(client: Client, cast: Ca
     as_user(client, cast.viewer_a)
 
     html = page(client, f"/customers/{cast.customer_a.pk}/history/")
-    refused = client.post(f"/history/{entry.pk}/correct", {"text": "EUR 50"})
+    refused = client.post("/history/correct", {"entry": entry.pk, "text": "EUR 50"})
 
     assert "Called Petra, promised EUR 500" in html
-    assert "What is right" not in html
+    assert "Record the correction" not in html
     assert refused.status_code == 403
     assert not Activity.objects.filter(kind=ActivityKind.CORRECTION).exists()
 
@@ -64,7 +64,9 @@ def test_a_collector_corrects_an_entry_and_both_show_linked(client: Client, cast
     as_user(client, cast.collector_a)
     url = f"/customers/{cast.customer_a.pk}/history/"
 
-    posted = client.post(f"/history/{entry.pk}/correct", {"text": "It was EUR 50", "next": url})
+    posted = client.post(
+        "/history/correct", {"entry": str(entry.pk), "text": "It was EUR 50", "next": url}
+    )
     html = page(client, url)
 
     correction = Activity.objects.get(kind=ActivityKind.CORRECTION)
@@ -80,7 +82,20 @@ def test_another_companys_entry_cannot_be_corrected(client: Client, cast: Cast) 
     entry = note(cast, "Called Petra")
     as_user(client, cast.user_b)
 
-    assert client.post(f"/history/{entry.pk}/correct", {"text": "x"}).status_code == 404
+    assert client.post("/history/correct", {"entry": entry.pk, "text": "x"}).status_code == 404
+    assert not Activity.objects.filter(kind=ActivityKind.CORRECTION).exists()
+
+
+def test_a_correction_without_text_is_refused_with_a_message(client: Client, cast: Cast) -> None:  # noqa: F811
+    entry = note(cast, "Called Petra")
+    as_user(client, cast.collector_a)
+    url = f"/customers/{cast.customer_a.pk}/history/"
+
+    posted = client.post("/history/correct", {"entry": entry.pk, "text": " ", "next": url},
+                         follow=True)  # fmt: skip
+
+    assert "text: say what was wrong and what is right" in posted.content.decode()
+    assert not Activity.objects.filter(kind=ActivityKind.CORRECTION).exists()
 
 
 def test_pages_go_older_and_newer_by_cursor(client: Client, cast: Cast) -> None:  # noqa: F811

@@ -75,6 +75,7 @@ GROUPS: dict[str, Group] = {
     )
 }  # fmt: skip
 GROUP_OF: dict[int, str] = {kind: g.key for g in GROUPS.values() for kind in g.kinds}
+LABELS: dict[int, str] = {k.value: k.label for k in ActivityKind}
 
 
 class BadCursor(ValueError):
@@ -117,6 +118,7 @@ class Row:
 
     entry: Activity
     group: str
+    kind_label: str
     corrects: int | None
     corrected_by: list[int] = field(default_factory=list)
     message_id: int | None = None
@@ -222,7 +224,8 @@ def _rows(
 def _row(entry: Activity) -> Row:
     data = entry.data if isinstance(entry.data, dict) else {}
     corrects = data.get("corrects") if entry.kind == ActivityKind.CORRECTION else None
-    row = Row(entry=entry, group=GROUP_OF.get(entry.kind, "documents"), corrects=corrects)
+    row = Row(entry=entry, group=GROUP_OF.get(entry.kind, "documents"),
+              kind_label=str(LABELS.get(entry.kind, entry.kind)), corrects=corrects)  # fmt: skip
     if entry.kind == ActivityKind.REMINDER_SENT:
         row.message_id = data.get("message")
         row.subject = str(data.get("subject", ""))
@@ -274,7 +277,7 @@ def _plain(e: Activity) -> dict[str, Any]:
         "id": e.pk,
         "recorded_at": e.recorded_at.isoformat(),
         "on": e.on.isoformat(),
-        "kind": ActivityKind(e.kind).label,
+        "kind": row.kind_label,
         "group": row.group,
         "customer": e.customer.account_number if e.customer else "",
         "invoice": e.item.number if e.item else "",

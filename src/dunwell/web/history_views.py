@@ -141,8 +141,12 @@ def _json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 @require_POST
 @company_view(min_role=Role.COLLECTOR)
-def correct(request: CompanyRequest, entry_id: int) -> HttpResponse:
+def correct(request: CompanyRequest) -> HttpResponse:
     """A collector corrects an entry: a CORRECTION entry linked to it; the entry stays."""
+    entry_id = request.POST.get("entry", "").strip().lstrip("#")
+    if not entry_id.isdigit():
+        flash.error(request, _("Entry: give the number (#) of the entry to correct."))
+        return redirect(_back(request, ""))
     found = (
         Activity.objects.filter(company=request.company, pk=entry_id)
         .select_related("customer", "item", "company")
@@ -157,11 +161,17 @@ def correct(request: CompanyRequest, entry_id: int) -> HttpResponse:
     except DunwellError as error:
         flash.error(request, error.message)
         made = None
+    fallback = (
+        reverse("web:item_history", args=[found.item_id])
+        if found.customer_id is None
+        else reverse("web:customer_history", args=[found.customer_id])
+    )
+    return redirect(_back(request, fallback) + (f"#entry-{made.pk}" if made else ""))
+
+
+def _back(request: CompanyRequest, fallback: str) -> str:
+    """The page the form was on (a local path only), else `fallback`, else the customers."""
     back = request.POST.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = (
-            reverse("web:item_history", args=[found.item_id])
-            if found.customer_id is None
-            else reverse("web:customer_history", args=[found.customer_id])
-        )
-    return redirect(back + (f"#entry-{made.pk}" if made else ""))
+    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
+        return back
+    return fallback or reverse("web:customers")

@@ -156,9 +156,10 @@ class Activity(models.Model):
             models.Index(fields=["company", "customer", "recorded_at"]),
             models.Index(fields=["item", "recorded_at"]),
             # The timeline marks corrected entries: a customer's corrections, found without
-            # reading its other entries. Partial, so the million rows of an import add nothing.
+            # reading its other entries. Partial, so the million rows of an import add nothing;
+            # `kind` in the key makes SQLite's planner prefer it (three equalities to two).
             models.Index(
-                fields=["customer"],
+                fields=["company", "customer", "kind"],
                 condition=models.Q(kind=799),
                 name="activity_corrections",
             ),
