@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Customer
-from dunwell.ledger.models.activity import RULE, HistoryIsAppendOnly
+from dunwell.ledger.models.activity import RULE, AppendOnlyError
 from dunwell.ledger.services import activity
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_the_orm_refuses_to_save_a_stored_entry_again(company: Company) -> None:
         lambda: entry.save(update_fields=["summary"]),
         lambda: entry.save(force_update=True),
     ):
-        with pytest.raises(HistoryIsAppendOnly, match=RULE):
+        with pytest.raises(AppendOnlyError, match=RULE):
             attempt()
 
     assert Activity.objects.get(pk=entry.pk).summary == "Imported invoices.csv"
@@ -83,8 +83,12 @@ def test_the_orm_refuses_to_save_a_stored_entry_again(company: Company) -> None:
             lambda e: Activity.objects.update_or_create(pk=e.pk, defaults={"summary": "x"}),
             id="update_or_create",
         ),
-        pytest.param(lambda e: e.company.pk and Activity.objects.filter(
-            company=e.company).update(summary="x"), id="scoped-update"),
+        pytest.param(
+            lambda e: (
+                e.company.pk and Activity.objects.filter(company=e.company).update(summary="x")
+            ),
+            id="scoped-update",
+        ),
     ],
 )
 def test_the_orm_refuses_updates_and_deletes_before_any_sql(
@@ -93,7 +97,7 @@ def test_the_orm_refuses_updates_and_deletes_before_any_sql(
     """Refused in code, even where the test database's bypass would let the trigger through."""
     entry = record(company)
 
-    with CaptureQueriesContext(connection) as queries, pytest.raises(HistoryIsAppendOnly) as error:
+    with CaptureQueriesContext(connection) as queries, pytest.raises(AppendOnlyError) as error:
         attempt(entry)
 
     assert str(error.value).startswith("the history is append-only: add a correcting entry")
@@ -109,9 +113,9 @@ def test_the_orm_refuses_changes_through_a_customers_related_manager(company: Co
                             on=date(2026, 1, 5), recorded_at=datetime(2026, 1, 5, tzinfo=UTC),
                             summary="Called")  # fmt: skip
 
-    with pytest.raises(HistoryIsAppendOnly):
+    with pytest.raises(AppendOnlyError):
         customer.activities.update(summary="x")
-    with pytest.raises(HistoryIsAppendOnly):
+    with pytest.raises(AppendOnlyError):
         customer.activities.all().delete()
 
 
@@ -124,12 +128,17 @@ def test_the_orm_still_inserts_one_by_one_in_bulk_and_through_record_many(
                                            recorded_at=datetime(2026, 1, 6, tzinfo=UTC))])  # fmt: skip
     at = datetime(2026, 1, 7, tzinfo=UTC)
     activity.record_many(
-        [activity.entry(company=company, kind=ActivityKind.IMPORTED, on=at.date(), at=at,
-                        summary="many")]  # fmt: skip
+        [
+            activity.entry(
+                company=company, kind=ActivityKind.IMPORTED, on=at.date(), at=at, summary="many"
+            )
+        ]
     )
 
     assert list(Activity.objects.order_by("pk").values_list("summary", flat=True)) == [
-        first.summary, "bulk", "many"
+        first.summary,
+        "bulk",
+        "many",
     ]
 
 
@@ -218,7 +227,9 @@ def test_a_correction_is_a_new_entry_on_the_same_customer_and_item(company: Comp
                                        at=datetime(2026, 1, 6, 8, tzinfo=UTC))  # fmt: skip
 
     assert (fixed.kind, fixed.customer_id, fixed.item_id) == (
-        ActivityKind.CORRECTION, customer.pk, None
+        ActivityKind.CORRECTION,
+        customer.pk,
+        None,
     )
     assert fixed.data == {"corrects": wrong.pk, "text": "It was EUR 50, not 500"}
     assert fixed.summary == f"Correction of entry {wrong.pk} (Call): It was EUR 50, not 500"

@@ -62,7 +62,9 @@ def test_history_filters_by_invoice_kind_and_dates(world) -> None:
 
 
 def test_history_as_csv_neutralises_formulas(world) -> None:
-    rows = list(csv.DictReader(io.StringIO(run("history", "--customer", "C001", "--format", "csv"))))
+    rows = list(
+        csv.DictReader(io.StringIO(run("history", "--customer", "C001", "--format", "csv")))
+    )
 
     assert rows[0]["summary"] == "'=cmd|' /C calc'!A0"
 

@@ -77,7 +77,7 @@ def test_pages_skip_and_repeat_nothing_when_many_share_one_instant(world) -> Non
 def test_a_cursor_not_made_here_is_refused(world) -> None:
     company, customer, _ = world
 
-    with pytest.raises(timeline.BadCursor):
+    with pytest.raises(timeline.BadCursorError):
         timeline.page(company, customer=customer, after="not-a-cursor!")
 
 
@@ -95,7 +95,10 @@ def test_filters_by_group_dates_actor_and_text(world) -> None:
         rows = timeline.page(company, customer=customer, filters=Filters(**given)).rows  # type: ignore[arg-type]
         return [r.entry.summary for r in rows]
 
-    assert shown(groups=("calls", "promises")) == ["Promise EUR 50", "Called Petra, promised Friday"]
+    assert shown(groups=("calls", "promises")) == [
+        "Promise EUR 50",
+        "Called Petra, promised Friday",
+    ]
     assert shown(groups=("fees",)) == ["Reminder fee"]
     assert shown(on_from=date(2026, 3, 5), on_to=date(2026, 3, 7)) == ["Reminder fee", "Paid 100"]
     assert shown(actor="COLLY") == ["Promise EUR 50", "Called Petra, promised Friday"]
@@ -141,6 +144,9 @@ def test_export_rows_carry_everything_in_chunks(world) -> None:
     assert [r["summary"] for r in rows] == [f"n{n}" for n in reversed(range(7))]
     last = rows[-1]
     assert (last["invoice"], last["amount"], last["currency"], last["customer"]) == (
-        "INV-1", "12.34", "EUR", "C001"
+        "INV-1",
+        "12.34",
+        "EUR",
+        "C001",
     )
     assert last["kind"] == "Note" and last["group"] == "calls"

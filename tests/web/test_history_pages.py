@@ -146,7 +146,10 @@ def test_a_reminder_expands_to_the_text_as_sent(client: Client, cast: Cast) -> N
     assert 'href="/dunning/messages/7/"' in html
 
 
-def test_csv_export_streams_every_match_and_neutralises_formulas(client: Client, cast: Cast) -> None:  # noqa: F811
+def test_csv_export_streams_every_match_and_neutralises_formulas(
+    client: Client,
+    cast: Cast,  # noqa: F811 - the fixture of test_pages
+) -> None:
     for n in range(3):
         note(cast, f"note {n}", at=T0 + timedelta(minutes=n))
     note(cast, "=HYPERLINK(\"http://evil\")", at=T0 + timedelta(hours=1), label="-colly",

@@ -78,7 +78,7 @@ GROUP_OF: dict[int, str] = {kind: g.key for g in GROUPS.values() for kind in g.k
 LABELS: dict[int, str] = {k.value: k.label for k in ActivityKind}
 
 
-class BadCursor(ValueError):
+class BadCursorError(ValueError):
     """A cursor that this module did not make (edited by hand, or from another timeline)."""
 
 
@@ -93,7 +93,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         at, _, pk = raw.partition("|")
         return datetime.fromisoformat(at), int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadCursor(f"cursor {cursor[:40]!r} is not one of this timeline's") from None
+        raise BadCursorError(f"cursor {cursor[:40]!r} is not one of this timeline's") from None
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def entries(
     *,
     customer: Customer | None = None,
     item: OpenItem | None = None,
-    filters: Filters = Filters(),  # noqa: B008 - frozen, never changed
+    filters: Filters = Filters(),
 ) -> QuerySet[Activity]:
     """Every entry of one customer or one item matching `filters`, unordered."""
     if (customer is None) == (item is None):
@@ -152,7 +152,9 @@ def entries(
     else:
         found = Activity.objects.filter(company=company, customer=customer)
     if filters.groups:
-        found = found.filter(kind__in=sorted(set().union(*(GROUPS[g].kinds for g in filters.groups))))
+        found = found.filter(
+            kind__in=sorted(set().union(*(GROUPS[g].kinds for g in filters.groups)))
+        )
     if filters.on_from:
         found = found.filter(on__gte=filters.on_from)
     if filters.on_to:
@@ -169,7 +171,7 @@ def page(
     *,
     customer: Customer | None = None,
     item: OpenItem | None = None,
-    filters: Filters = Filters(),  # noqa: B008 - frozen, never changed
+    filters: Filters = Filters(),
     after: str | None = None,
     before: str | None = None,
     size: int = PAGE,
@@ -214,8 +216,9 @@ def _rows(
     else:
         corrections = corrections.filter(company=company, customer=customer)
     shown = {r.id: r for r in rows}
-    for pk, data in corrections.order_by("recorded_at", "id").values_list("pk", "data"):
-        target = shown.get(data.get("corrects") if isinstance(data, dict) else None)
+    for pk, data in corrections.order_by("id").values_list("pk", "data"):  # id: the index serves it
+        corrected = data.get("corrects") if isinstance(data, dict) else None
+        target = shown.get(corrected) if isinstance(corrected, int) else None
         if target is not None:
             target.corrected_by.append(pk)
     return rows
@@ -244,7 +247,7 @@ def export_rows(
     *,
     customer: Customer | None = None,
     item: OpenItem | None = None,
-    filters: Filters = Filters(),  # noqa: B008 - frozen, never changed
+    filters: Filters = Filters(),
     chunk: int = 2000,
 ) -> Iterator[dict[str, Any]]:
     """Every matching entry, newest first, as plain values; read in keyset chunks, so that an

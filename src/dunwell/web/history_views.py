@@ -26,8 +26,8 @@ from dunwell.core.models import Role
 from dunwell.ledger.models import Activity, Customer, OpenItem
 from dunwell.ledger.services.activity import record_correction
 from dunwell.reports import timeline
-from dunwell.web.access import CompanyRequest, access_customer, access_item, company_view, has_role
 from dunwell.reports.cells import safe_cell
+from dunwell.web.access import CompanyRequest, access_customer, access_item, company_view, has_role
 
 
 class HistoryFilterForm(forms.Form):
@@ -76,12 +76,13 @@ def _history(
     subject = item or customer
     if export in ("csv", "json"):
         rows = timeline.export_rows(request.company, customer=customer, item=item, filters=filters)
-        return _stream(rows, export, _filename(customer, item, export))
+        # streamed: an export of a long history never sits in memory whole
+        return _stream(rows, export, _filename(customer, item, export))  # type: ignore[return-value]
     try:
         shown = timeline.page(request.company, customer=customer, item=item, filters=filters,
                               after=request.GET.get("after") or None,
                               before=request.GET.get("before") or None)  # fmt: skip
-    except timeline.BadCursor as error:
+    except timeline.BadCursorError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
     query = request.GET.copy()
     for name in ("after", "before", "format"):

@@ -10,8 +10,11 @@ urlpatterns = [
     path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),
     path("customers/<int:customer_id>/statement/", views.statement, name="statement"),
     path("customers/<int:customer_id>/statement.pdf", views.statement_pdf, name="statement_pdf"),
-    path("customers/<int:customer_id>/history/", history_views.customer_history,
-         name="customer_history"),  # fmt: skip
+    path(
+        "customers/<int:customer_id>/history/",
+        history_views.customer_history,
+        name="customer_history",
+    ),
     path("items/<int:item_id>/", views.item, name="item"),
     path("items/<int:item_id>/history/", history_views.item_history, name="item_history"),
     path("history/correct", history_views.correct, name="history_correct"),

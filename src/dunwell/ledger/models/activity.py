@@ -1,7 +1,7 @@
 """The account's history: every interaction is a row that is never edited or deleted (invariant 5).
 
 The rule is kept twice. In code, `Activity.save()` of a stored row, `Activity.delete()` and the
-manager's `update()`, `delete()` and `bulk_update()` raise `HistoryIsAppendOnly` before any SQL
+manager's `update()`, `delete()` and `bulk_update()` raise `AppendOnlyError` before any SQL
 is sent; inserts (`save()` of a new row, `create`, `bulk_create`, `core.bulk.insert_instances`
 used by `record_many`) work. In the database, a trigger refuses UPDATE, DELETE and TRUNCATE
 (migration 0002) for whatever goes around the ORM; only the test database may bypass it so that
@@ -28,7 +28,7 @@ from dunwell.core.models import Company
 RULE = "the history is append-only: add a correcting entry"
 
 
-class HistoryIsAppendOnly(DunwellError):
+class AppendOnlyError(DunwellError):
     """Raised by any attempt to change or delete a history entry through the ORM."""
 
     def __init__(self, what: str) -> None:
@@ -39,16 +39,16 @@ class ActivityQuerySet(models.QuerySet["Activity"]):
     """Reads and inserts; every bulk change is refused before it reaches the database."""
 
     def update(self, **kwargs: Any) -> int:
-        raise HistoryIsAppendOnly("QuerySet.update")
+        raise AppendOnlyError("QuerySet.update")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise HistoryIsAppendOnly("QuerySet.delete")
+        raise AppendOnlyError("QuerySet.delete")
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        raise HistoryIsAppendOnly("bulk_update")
+        raise AppendOnlyError("bulk_update")
 
     def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
-        raise HistoryIsAppendOnly("update_or_create")
+        raise AppendOnlyError("update_or_create")
 
 
 class ActivityKind(models.IntegerChoices):
@@ -172,8 +172,8 @@ class Activity(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise HistoryIsAppendOnly("saving a stored entry")
+            raise AppendOnlyError("saving a stored entry")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise HistoryIsAppendOnly("delete")
+        raise AppendOnlyError("delete")

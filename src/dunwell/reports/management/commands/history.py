@@ -65,8 +65,8 @@ class Command(DunwellCommand):
             writer = csv.writer(self.stdout)
             writer.writerow(timeline.COLUMNS)
             for row in rows:
-                row = {**row, "data": json.dumps(row["data"], sort_keys=True, default=str)}
-                writer.writerow([safe_cell(row[c]) for c in timeline.COLUMNS])
+                flat = {**row, "data": json.dumps(row["data"], sort_keys=True, default=str)}
+                writer.writerow([safe_cell(flat[c]) for c in timeline.COLUMNS])
         else:
             shown = 0
             for row in rows:
