@@ -178,7 +178,8 @@ def plans(company: Any, customer: Any, deep_entry: Any) -> dict[str, str]:
 
     queries = {
         "first page": found.order_by("-recorded_at", "-id")[:51],
-        "deep page": found.filter(Q(recorded_at__lt=at) | Q(recorded_at=at, pk__lt=pk))
+        "deep page": found.filter(recorded_at__lte=at)
+        .filter(Q(recorded_at__lt=at) | Q(recorded_at=at, pk__lt=pk))
         .order_by("-recorded_at", "-id")[:51],
         "kind group": timeline.entries(company, customer=customer,
                                        filters=timeline.Filters(groups=("payments",)))

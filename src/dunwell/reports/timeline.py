@@ -181,7 +181,10 @@ def page(
     found = entries(company, customer=customer, item=item, filters=filters).select_related("item")
     if before:
         at, pk = decode_cursor(before)
-        newer = found.filter(Q(recorded_at__gt=at) | Q(recorded_at=at, pk__gt=pk))
+        # the first condition is implied by the second; it gives the index a range to seek
+        newer = found.filter(recorded_at__gte=at).filter(
+            Q(recorded_at__gt=at) | Q(recorded_at=at, pk__gt=pk)
+        )
         got = list(newer.order_by("recorded_at", "id")[: size + 1])
         more_newer = len(got) > size
         got = got[:size][::-1]
@@ -190,7 +193,9 @@ def page(
     else:
         if after:
             at, pk = decode_cursor(after)
-            found = found.filter(Q(recorded_at__lt=at) | Q(recorded_at=at, pk__lt=pk))
+            found = found.filter(recorded_at__lte=at).filter(
+                Q(recorded_at__lt=at) | Q(recorded_at=at, pk__lt=pk)
+            )
         got = list(found.order_by("-recorded_at", "-id")[: size + 1])
         has_older = len(got) > size
         got = got[:size]
@@ -260,7 +265,9 @@ def export_rows(
         part = found
         if cursor is not None:
             at, pk = cursor
-            part = part.filter(Q(recorded_at__lt=at) | Q(recorded_at=at, pk__lt=pk))
+            part = part.filter(recorded_at__lte=at).filter(
+                Q(recorded_at__lt=at) | Q(recorded_at=at, pk__lt=pk)
+            )
         got = list(part.order_by("-recorded_at", "-id")[:chunk])
         for e in got:
             yield _plain(e)
