@@ -73,7 +73,6 @@ def _history(
     form = HistoryFilterForm(request.GET)
     filters = form.filters()
     export = request.GET.get("format", "")
-    subject = item or customer
     if export in ("csv", "json"):
         rows = timeline.export_rows(request.company, customer=customer, item=item, filters=filters)
         # streamed: an export of a long history never sits in memory whole
@@ -90,7 +89,6 @@ def _history(
     context = {
         "customer": customer or (item.customer if item else None),
         "item": item,
-        "subject": subject,
         "form": form,
         "page": shown,
         "query": query.urlencode(),
