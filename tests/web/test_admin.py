@@ -163,6 +163,26 @@ def test_ledger_rows_cannot_be_added_changed_or_deleted(
     assert model._default_manager.count() == before
 
 
+def test_a_history_entry_is_not_changed_or_deleted_in_the_admin(
+    client: Client, world: World
+) -> None:
+    """The history's changelist offers no action at all; a POST of its forms changes nothing."""
+    as_user(client, world.root)
+    entry = Activity.objects.order_by("pk").first()
+    assert entry is not None
+    summary = entry.summary
+
+    listed = client.get(url(Activity, "changelist"))
+    form = client.get(url(Activity, "change", entry.pk))
+    posted = client.post(url(Activity, "change", entry.pk), {"summary": "rewritten"})
+    deleted = client.post(url(Activity, "delete", entry.pk), {"post": "yes"})
+
+    assert 'name="action"' not in listed.text
+    assert 'name="_save"' not in form.text and "deletelink" not in form.text
+    assert (posted.status_code, deleted.status_code) == (403, 403)
+    assert Activity.objects.get(pk=entry.pk).summary == summary
+
+
 def test_staff_who_are_not_superusers_are_sent_to_the_admin_login(
     client: Client, world: World
 ) -> None:

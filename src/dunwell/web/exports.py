@@ -1,4 +1,6 @@
-"""The aging report's per-customer rows as CSV or XLSX: plain decimal amounts, one row a line."""
+"""The aging report's per-customer rows as CSV or XLSX: plain decimal amounts, one row a line.
+
+CSV text cells that start like a formula are neutralised (`reports.cells.safe_cell`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from openpyxl import Workbook
 
 from dunwell.core.money import Money
 from dunwell.reports.aging import AgingReport
+from dunwell.reports.cells import safe_cell
 
 
 def _amount(minor: int, currency: str) -> Decimal:
@@ -34,7 +37,7 @@ def aging_table(report: AgingReport) -> list[list[object]]:
 
 def as_csv(table: list[list[object]]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(table)
+    csv.writer(buffer).writerows([safe_cell(cell) for cell in line] for line in table)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -1,8 +1,13 @@
 """The account's history: every interaction is a row that is never edited or deleted (invariant 5).
 
-A database trigger refuses UPDATE and DELETE on this table (migration 0002); only a recorded
-redaction of personal data may blank `summary` and `data` (a later feature), and only the test
-database may bypass it so that test teardown can flush. Writers live in
+The rule is kept twice. In code, `Activity.save()` of a stored row, `Activity.delete()` and the
+manager's `update()`, `delete()` and `bulk_update()` raise `AppendOnlyError` before any SQL
+is sent; inserts (`save()` of a new row, `create`, `bulk_create`, `core.bulk.insert_instances`
+used by `record_many`) work. In the database, a trigger refuses UPDATE, DELETE and TRUNCATE
+(migration 0002) for whatever goes around the ORM; only the test database may bypass it so that
+test teardown can flush. A mistake is answered by a CORRECTION entry (`record_correction`).
+There is no path to change a row: the redaction of personal data (GDPR, a later feature) will
+need one, explicit and recorded, and none exists until then. Writers live in
 `ledger/services/activity.py`, one function per kind.
 
 Kinds are numbered in ranges so that later features add theirs without renumbering:
@@ -12,10 +17,38 @@ Kinds are numbered in ranges so that later features add theirs without renumberi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
+
+RULE = "the history is append-only: add a correcting entry"
+
+
+class AppendOnlyError(DunwellError):
+    """Raised by any attempt to change or delete a history entry through the ORM."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(ErrorCode.APPEND_ONLY, f"{RULE} ({what} refused)")
+
+
+class ActivityQuerySet(models.QuerySet["Activity"]):
+    """Reads and inserts; every bulk change is refused before it reaches the database."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("QuerySet.update")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("QuerySet.delete")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AppendOnlyError("bulk_update")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("update_or_create")
 
 
 class ActivityKind(models.IntegerChoices):
@@ -113,6 +146,8 @@ class Activity(models.Model):
         max_length=120, null=True, blank=True, help_text="idempotency key"
     )
 
+    objects = ActivityQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["company", "key"], name="activity_key_unique")
@@ -120,9 +155,25 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["company", "customer", "recorded_at"]),
             models.Index(fields=["item", "recorded_at"]),
+            # The timeline marks corrected entries: a customer's corrections, found without
+            # reading its other entries. Partial, so the million rows of an import add nothing;
+            # `kind` in the key makes SQLite's planner prefer it (three equalities to two).
+            models.Index(
+                fields=["company", "customer", "kind"],
+                condition=models.Q(kind=799),
+                name="activity_corrections",
+            ),
         ]
         ordering = ["recorded_at", "id"]
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
         return f"{self.on} {self.get_kind_display()}: {self.summary}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError("saving a stored entry")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("delete")

@@ -10,8 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import transaction
 
 from dunwell.core.bulk import insert_instances
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Customer, OpenItem, Payment
 
@@ -104,3 +106,30 @@ def record_many(entries: list[Activity]) -> None:
     if any(e.key is not None for e in entries):
         raise ValueError("record_many takes entries without keys")
     insert_instances(entries)
+
+
+@transaction.atomic
+def record_correction(*, entry: Activity, text: str, actor: User | None, at: datetime) -> Activity:
+    """A CORRECTION of `entry` on the same customer and item (the entry itself never changes).
+
+    `data["corrects"]` names the corrected entry, so that the timeline shows the two together.
+    """
+    text = text.strip()
+    if not text:
+        raise DunwellError(ErrorCode.INVALID, "text: say what was wrong and what is right",
+                           field="text")  # fmt: skip
+    if entry.pk is None:
+        raise DunwellError(ErrorCode.NOT_FOUND, "entry: only a stored entry can be corrected",
+                           field="entry")  # fmt: skip
+    return record(
+        company=entry.company,
+        kind=ActivityKind.CORRECTION,
+        on=entry.on,  # it concerns the business date of what it corrects; `at` is when it was said
+        at=at,
+        actor=actor,
+        customer=entry.customer,
+        item=entry.item,
+        payment=entry.payment,
+        summary=f"Correction of entry {entry.pk} ({entry.get_kind_display()}): {text}",
+        data={"corrects": entry.pk, "text": text},
+    )

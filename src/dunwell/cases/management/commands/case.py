@@ -12,11 +12,11 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import calls, disputes, placements, plans, promises
+from dunwell.cases.cli import calls, disputes, history, placements, plans, promises
 from dunwell.cases.cli.base import REGISTERED, Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes, promises, calls, plans, placements)
+TOPICS = (disputes, promises, calls, plans, placements, history)
 
 
 def actions() -> dict[str, Action]:

@@ -1,0 +1,182 @@
+"""The full history pages of a customer and an invoice: scoping, filters, pager, exports,
+corrections by a collector."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from dunwell.ledger.models import Activity, ActivityKind
+from dunwell.ledger.services import activity
+from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def note(cast: Cast, summary: str, at: datetime = T0, **extra: object) -> Activity:  # noqa: F811
+    return activity.record(company=cast.a, kind=extra.pop("kind", ActivityKind.NOTE_ADDED),  # type: ignore[arg-type]
+                           on=at.date(), at=at, customer=cast.customer_a, summary=summary,
+                           **extra)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_the_customer_page_links_its_full_history(client: Client, cast: Cast) -> None:  # noqa: F811
+    as_user(client, cast.viewer_a)
+
+    html = page(client, f"/customers/{cast.customer_a.pk}/")
+
+    assert f'href="/customers/{cast.customer_a.pk}/history/"' in html
+    assert f'href="/items/{cast.invoice_a.pk}/history/"' in page(
+        client, f"/items/{cast.invoice_a.pk}/"
+    )
+
+
+def test_the_history_is_the_companys_own(client: Client, cast: Cast) -> None:  # noqa: F811
+    note(cast, "Called Petra")
+    as_user(client, cast.user_b)
+
+    page(client, f"/customers/{cast.customer_a.pk}/history/", status=404)
+    page(client, f"/items/{cast.invoice_a.pk}/history/", status=404)
+    page(client, f"/customers/{cast.customer_a.pk}/history/?format=csv", status=404)
+
+
+def test_a_viewer_reads_the_history_but_may_not_correct(client: Client, cast: Cast) -> None:  # noqa: F811
+    entry = note(cast, "Called Petra, promised EUR 500")
+    as_user(client, cast.viewer_a)
+
+    html = page(client, f"/customers/{cast.customer_a.pk}/history/")
+    refused = client.post("/history/correct", {"entry": entry.pk, "text": "EUR 50"})
+
+    assert "Called Petra, promised EUR 500" in html
+    assert "Record the correction" not in html
+    assert refused.status_code == 403
+    assert not Activity.objects.filter(kind=ActivityKind.CORRECTION).exists()
+
+
+def test_a_collector_corrects_an_entry_and_both_show_linked(client: Client, cast: Cast) -> None:  # noqa: F811
+    entry = note(cast, "Called Petra, promised EUR 500")
+    as_user(client, cast.collector_a)
+    url = f"/customers/{cast.customer_a.pk}/history/"
+
+    posted = client.post(
+        "/history/correct", {"entry": str(entry.pk), "text": "It was EUR 50", "next": url}
+    )
+    html = page(client, url)
+
+    correction = Activity.objects.get(kind=ActivityKind.CORRECTION)
+    assert posted.status_code == 302 and posted["Location"] == f"{url}#entry-{correction.pk}"
+    assert correction.data == {"corrects": entry.pk, "text": "It was EUR 50"}
+    assert correction.actor_label == "colly"
+    assert f'<a href="#entry-{entry.pk}">corrects entry {entry.pk}</a>' in html
+    assert f'corrected by</span> <a href="#entry-{correction.pk}">' in html
+    assert Activity.objects.get(pk=entry.pk).summary == "Called Petra, promised EUR 500"
+
+
+def test_another_companys_entry_cannot_be_corrected(client: Client, cast: Cast) -> None:  # noqa: F811
+    entry = note(cast, "Called Petra")
+    as_user(client, cast.user_b)
+
+    assert client.post("/history/correct", {"entry": entry.pk, "text": "x"}).status_code == 404
+    assert not Activity.objects.filter(kind=ActivityKind.CORRECTION).exists()
+
+
+def test_a_correction_without_text_is_refused_with_a_message(client: Client, cast: Cast) -> None:  # noqa: F811
+    entry = note(cast, "Called Petra")
+    as_user(client, cast.collector_a)
+    url = f"/customers/{cast.customer_a.pk}/history/"
+
+    posted = client.post("/history/correct", {"entry": entry.pk, "text": " ", "next": url},
+                         follow=True)  # fmt: skip
+
+    assert "text: say what was wrong and what is right" in posted.content.decode()
+    assert not Activity.objects.filter(kind=ActivityKind.CORRECTION).exists()
+
+
+def test_pages_go_older_and_newer_by_cursor(client: Client, cast: Cast) -> None:  # noqa: F811
+    for n in range(60):
+        note(cast, f"entry number {n:02d}", at=T0 + timedelta(minutes=n // 3))
+    as_user(client, cast.viewer_a)
+    url = f"/customers/{cast.customer_a.pk}/history/?kind=calls"
+
+    first = client.get(url)
+    older_link = first.context["page"].next_cursor
+    second = client.get(f"{url}&after={older_link}")
+    back = client.get(f"{url}&before={second.context['page'].previous_cursor}")
+
+    def shown(response) -> list[str]:  # type: ignore[no-untyped-def]
+        return [r.entry.summary for r in response.context["page"].rows]
+
+    assert shown(first) == [f"entry number {n:02d}" for n in range(59, 9, -1)]
+    assert shown(second) == [f"entry number {n:02d}" for n in range(9, -1, -1)]
+    assert shown(back) == shown(first)
+    assert "Older" in first.content.decode() and "Newer" in second.content.decode()
+    assert client.get(f"{url}&after=garbage").status_code == 400
+
+
+def test_filters_narrow_the_page(client: Client, cast: Cast) -> None:  # noqa: F811
+    note(cast, "Called Petra", kind=ActivityKind.CALL_LOGGED, label="colly")
+    note(cast, "Reminder fee", at=T0 + timedelta(days=4), kind=ActivityKind.FEE_CHARGED)
+    as_user(client, cast.viewer_a)
+    base = f"/customers/{cast.customer_a.pk}/history/"
+
+    assert "Reminder fee" not in page(client, base + "?kind=calls")
+    assert "Called Petra" not in page(client, base + "?on_from=2026-03-05")
+    assert "Reminder fee" not in page(client, base + "?by=colly")
+    assert "Reminder fee" in page(client, base + "?q=FEE")
+    assert "The last date is before the first." in page(
+        client, base + "?on_from=2026-03-05&on_to=2026-03-01"
+    )
+
+
+def test_a_reminder_expands_to_the_text_as_sent(client: Client, cast: Cast) -> None:  # noqa: F811
+    note(cast, "First reminder (email to ap@acme.example)", kind=ActivityKind.REMINDER_SENT,
+         data={"message": 7, "subject": "First reminder", "body": "Dear Petra,\nplease pay."})  # fmt: skip
+    as_user(client, cast.viewer_a)
+
+    html = page(client, f"/customers/{cast.customer_a.pk}/history/")
+
+    assert "The text as sent" in html
+    assert '<pre class="letter">Dear Petra,\nplease pay.</pre>' in html
+    assert 'href="/dunning/messages/7/"' in html
+
+
+def test_csv_export_streams_every_match_and_neutralises_formulas(
+    client: Client,
+    cast: Cast,  # noqa: F811 - the fixture of test_pages
+) -> None:
+    for n in range(3):
+        note(cast, f"note {n}", at=T0 + timedelta(minutes=n))
+    note(cast, "=HYPERLINK(\"http://evil\")", at=T0 + timedelta(hours=1), label="-colly",
+         kind=ActivityKind.CALL_LOGGED)  # fmt: skip
+    as_user(client, cast.viewer_a)
+
+    response = client.get(f"/customers/{cast.customer_a.pk}/history/?kind=calls&format=csv")
+
+    assert response.streaming
+    assert response["Content-Disposition"] == 'attachment; filename="history-C-100.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["summary"] for r in rows] == ["'=HYPERLINK(\"http://evil\")", "note 2", "note 1",
+                                            "note 0"]  # fmt: skip
+    assert rows[0]["by"] == "'-colly"
+    assert rows[0]["kind"] == "Call" and rows[0]["customer"] == "C-100"
+
+
+def test_json_export_of_an_invoice(client: Client, cast: Cast) -> None:  # noqa: F811
+    activity.record(company=cast.a, kind=ActivityKind.PAYMENT_RECEIVED, on=T0.date(), at=T0,
+                    customer=cast.customer_a, item=cast.invoice_a, summary="Paid 100.00",
+                    amount_minor=10000, currency="EUR", data={"ref": "X1"})  # fmt: skip
+    note(cast, "not on the invoice")
+    as_user(client, cast.viewer_a)
+
+    response = client.get(f"/items/{cast.invoice_a.pk}/history/?format=json")
+
+    rows = json.loads(b"".join(response.streaming_content))
+    assert [(r["summary"], r["amount"], r["invoice"], r["data"]) for r in rows] == [
+        ("Paid 100.00", "100.00", "acme-INV-1", {"ref": "X1"})
+    ]
