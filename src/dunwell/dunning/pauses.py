@@ -1,7 +1,8 @@
 """Why an account or an item is not dunned on a day: the small interface the run asks.
 
 Each source gives the pauses in force on a business date: the manual holds of this app, the open
-disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), and
+disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), the
+customer's insolvency proceedings (the whole account, from the opening until closed), and
 whatever else registers (`register`), without the run knowing what they are.
 """
 
@@ -13,7 +14,7 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
-from dunwell.cases.models import DisputedItem, DisputeReason
+from dunwell.cases.models import DisputedItem, DisputeReason, Insolvency, InsolvencyKind
 from dunwell.core.models import Company
 from dunwell.dunning.models import Hold
 
@@ -52,7 +53,21 @@ def disputes(company: Company, on: date) -> Iterable[Pause]:
         yield Pause(customer_id, item_id, on, f"dispute {dispute_id} open ({label})", amount)
 
 
-SOURCES: list[Source] = [holds, disputes]
+def insolvencies(company: Company, on: date) -> Iterable[Pause]:
+    """Accounts in insolvency proceedings on `on`: opened by then and not closed before."""
+    current = Insolvency.objects.filter(company=company, opened_on__lte=on).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gt=on)
+    )
+    for customer_id, insolvency_id, kind, opened_on in current.values_list(
+        "customer_id", "pk", "kind", "opened_on"
+    ):
+        label = InsolvencyKind(kind).label.lower()
+        yield Pause(customer_id, None, on,
+                    f"{label} {insolvency_id} since {opened_on.isoformat()}: claim filed "
+                    "instead of dunning")  # fmt: skip
+
+
+SOURCES: list[Source] = [holds, disputes, insolvencies]
 
 
 def register(source: Source) -> None:

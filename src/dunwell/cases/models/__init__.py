@@ -13,6 +13,12 @@ from dunwell.cases.models.disputes import (
     Resolution,
 )
 from dunwell.cases.models.escalations import Escalation, EscalationSource
+from dunwell.cases.models.insolvency import (
+    ClaimLine,
+    Insolvency,
+    InsolvencyKind,
+    InsolvencyState,
+)
 from dunwell.cases.models.plans import (
     InstalmentState,
     PaymentPlan,
@@ -21,9 +27,13 @@ from dunwell.cases.models.plans import (
     PlanState,
 )
 from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseState, PromiseToPay
+from dunwell.cases.models.replies import CustomerReply
 from dunwell.cases.models.tasks import Task, TaskKind, TaskState
+from dunwell.cases.models.writeoffs import WriteOffRequest, WriteOffState
 
 __all__ = [
+    "ClaimLine",
+    "CustomerReply",
     "Dispute",
     "DisputeReason",
     "DisputeState",
@@ -31,6 +41,9 @@ __all__ = [
     "Escalation",
     "EscalationSource",
     "InstalmentState",
+    "Insolvency",
+    "InsolvencyKind",
+    "InsolvencyState",
     "PaymentPlan",
     "PlanInstalment",
     "PlanItem",
@@ -43,4 +56,6 @@ __all__ = [
     "Task",
     "TaskKind",
     "TaskState",
+    "WriteOffRequest",
+    "WriteOffState",
 ]

@@ -10,16 +10,16 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import disputes
+from dunwell.cases.cli import REGISTERED, disputes, insolvency, replies, writeoffs
 from dunwell.cases.cli.base import Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes,)
+TOPICS = (disputes, insolvency, writeoffs, replies)
 
 
 def actions() -> dict[str, Action]:
     found: dict[str, Action] = {}
-    for topic in TOPICS:
+    for topic in (*TOPICS, *REGISTERED):
         found.update(topic.ACTIONS)
     return found
 
