@@ -24,10 +24,11 @@ def withdraw_unsent(
     at: datetime,
 ) -> int:  # fmt: skip
     """Cancel the customer's unsent messages; returns how many."""
+    withdrawn = Message.objects.filter(
+        company=company, customer=customer, status__in=UNSENT
+    ).update(status=MessageStatus.CANCELLED, error=f"withdrawn: {reason}"[:500])
     for decision in Decision.objects.filter(
         company=company, customer=customer, outcome=Outcome.APPROVAL
     ).order_by("pk"):
-        reject(decision=decision, actor=actor, on=on, at=at, reason=reason)
-    return Message.objects.filter(
-        company=company, customer=customer, status__in=UNSENT
-    ).update(status=MessageStatus.CANCELLED, error=f"withdrawn: {reason}"[:500])
+        reject(decision=decision, actor=actor, on=on, at=at, reason=f"withdrawn: {reason}")
+    return withdrawn
