@@ -47,7 +47,9 @@ def account():
     f.contact(customer, "ap@bauer.example")
     one = f.invoice(company, customer, "INV-1", 10_000_00, date(2026, 8, 15),
                     due_on=date(2026, 9, 14))  # fmt: skip
-    two = f.invoice(company, customer, "INV-2", 500_00, date(2026, 9, 20), due_on=date(2026, 10, 20))
+    two = f.invoice(
+        company, customer, "INV-2", 500_00, date(2026, 9, 20), due_on=date(2026, 10, 20)
+    )
     paid = f.payment(company, customer, "P1", 2_000_00, date(2026, 10, 1))
     allocate_payment(company=company, payment=paid, item=one, amount_minor=2_000_00, actor=None,
                      at=AT)  # fmt: skip
@@ -111,6 +113,7 @@ def test_dunning_skips_the_whole_account_while_proceedings_are_open(account):
     f.contact(other, "ap@other.example")
     f.invoice(company, other, "INV-9", 300_00, date(2026, 9, 1), due_on=date(2026, 10, 1))
     insolvency, _ = opened(account)
+
     def outcomes(on):
         groups = run_dunning(company=company, on=on, at=AT).groups
         return {g.account_number: (g.outcome, g.reason) for g in groups}
@@ -189,7 +192,7 @@ def test_the_claim_statement_as_csv_and_pdf(account, tmp_path):
     out = tmp_path / "claim.pdf"
     call_command("case", "claim", str(insolvency.pk), "--out", str(out))
     assert out.read_bytes().startswith(b"%PDF")
-    with pytest.raises(CommandError, match="--out 'claim.txt': expected a file name ending"):
+    with pytest.raises(CommandError, match=r"--out 'claim\.txt': expected a file name ending"):
         call_command("case", "claim", str(insolvency.pk), "--out", "claim.txt")
 
 

@@ -72,7 +72,10 @@ def test_a_forwarded_reply_is_read_matched_to_the_customer_and_logged(account):
         "INV-1 is wrong: we agreed 9.50, not 10.00. / Please send a credit note."
     )
     again = log_reply(company=company, raw=reply_eml(), actor=None, on=ON, at=AT)
-    assert again.pk == reply.pk and Activity.objects.filter(kind=ActivityKind.REPLY_RECEIVED).count() == 1
+    assert (
+        again.pk == reply.pk
+        and Activity.objects.filter(kind=ActivityKind.REPLY_RECEIVED).count() == 1
+    )
 
 
 def test_the_text_of_an_html_only_reply_is_kept():
@@ -121,5 +124,5 @@ def test_the_case_command_logs_lists_and_disputes_as_json(account, capsys, tmp_p
                  "--reason", "price", "--format", "json")  # fmt: skip
     assert json.loads(capsys.readouterr().out)["dispute"] is not None
     assert CustomerReply.objects.get().dispute.items.get().amount_minor == 200_00
-    with pytest.raises(CommandError, match="--file: no file 'missing.eml'"):
+    with pytest.raises(CommandError, match=r"--file: no file 'missing\.eml'"):
         call_command("case", "reply", "--file", "missing.eml")

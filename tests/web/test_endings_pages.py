@@ -30,7 +30,10 @@ def test_a_collector_asks_for_a_write_off_on_the_item_page(client: Client, cast:
     assert "Above €500.00 a write-off waits for a second person" in html
     response = client.post(f"/items/{cast.invoice_a.pk}/write-off",
                            {"amount": "600.00", "reason": "goodwill"}, follow=True)  # fmt: skip
-    assert "write-off of EUR 600.00 awaits a second person&#x27;s approval" in response.content.decode()
+    assert (
+        "write-off of EUR 600.00 awaits a second person&#x27;s approval"
+        in response.content.decode()
+    )
     assert WriteOffRequest.objects.get().state == WriteOffState.PENDING
     html = page(as_user(client, cast.viewer_a), f"/items/{cast.invoice_a.pk}/")
     assert "Above €500.00" not in html
@@ -74,8 +77,10 @@ def test_write_off_approvals_are_scoped_and_need_a_credit_manager(client: Client
     assert client.post(f"/write-offs/{request.pk}/decide", {"action": "approve"}).status_code == 404
 
 
-def test_a_reply_is_pasted_on_the_customer_page_and_turned_into_a_dispute(client: Client,
-                                                                          cast: Cast):  # noqa: F811
+def test_a_reply_is_pasted_on_the_customer_page_and_turned_into_a_dispute(
+    client: Client,
+    cast: Cast,  # noqa: F811
+):
     url = f"/customers/{cast.customer_a.pk}/"
     as_user(client, cast.collector_a)
     raw = ("From: Petra <petra@acme-buyer.example>\nSubject: Re: reminder\n"

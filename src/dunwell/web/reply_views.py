@@ -50,7 +50,9 @@ def reply_dispute(request: CompanyRequest, reply_id: int) -> HttpResponse:
     items = list(items_for(request.company).filter(customer=reply.customer_id, pk__in=wanted))
     try:
         if not items:
-            raise DunwellError(ErrorCode.INVALID, "choose the invoices the reply disputes", field="item")
+            raise DunwellError(
+                ErrorCode.INVALID, "choose the invoices the reply disputes", field="item"
+            )
         dispute = reply_to_dispute(reply=reply, items=[(item, None) for item in items],
                                    reason=request.POST.get("reason", ""), actor=request.user,  # type: ignore[arg-type]
                                    on=clock.today(request.company), at=clock.now())  # fmt: skip

@@ -28,11 +28,17 @@ urlpatterns = [
     path("dunning/runs/", dunning_views.runs, name="dunning_runs"),
     path("dunning/runs/<int:run_id>/", dunning_views.run, name="dunning_run"),
     path("dunning/policies/", dunning_views.policies, name="dunning_policies"),
-    path("items/<int:item_id>/write-off", writeoff_views.request_write_off_view,
-         name="request_write_off"),
+    path(
+        "items/<int:item_id>/write-off",
+        writeoff_views.request_write_off_view,
+        name="request_write_off",
+    ),
     path("write-offs/", writeoff_views.write_offs, name="write_offs"),
-    path("write-offs/<int:request_id>/decide", writeoff_views.decide_write_off,
-         name="decide_write_off"),
+    path(
+        "write-offs/<int:request_id>/decide",
+        writeoff_views.decide_write_off,
+        name="decide_write_off",
+    ),
     path("customers/<int:customer_id>/replies", reply_views.log_reply_view, name="log_reply"),
     path("replies/<int:reply_id>/dispute", reply_views.reply_dispute, name="reply_dispute"),
 ]

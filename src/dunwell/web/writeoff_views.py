@@ -36,7 +36,9 @@ def request_write_off_view(request: CompanyRequest, item_id: int) -> HttpRespons
     else:
         money = Money.from_minor(made.amount_minor, made.currency)
         if made.state == WriteOffState.PENDING:
-            flash.success(request, f"{item}: write-off of {money} awaits a second person's approval")
+            flash.success(
+                request, f"{item}: write-off of {money} awaits a second person's approval"
+            )
         else:
             flash.success(request, f"{item}: {money} written off")
     return redirect("web:item", item_id=item.pk)

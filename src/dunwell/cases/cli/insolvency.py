@@ -35,11 +35,15 @@ def insolvency_row(insolvency: Insolvency) -> dict[str, Any]:
         "dividend": None if dividend is None else amount(dividend, insolvency.dividend_currency),
         "dividend_currency": insolvency.dividend_currency or None,
         "claim": [
-            {"currency": t.currency, "principal": amount(t.principal_minor, t.currency),
-             "interest": amount(t.interest_minor, t.currency),
-             "costs": amount(t.costs_minor, t.currency), "total": amount(t.total_minor, t.currency)}
+            {
+                "currency": t.currency,
+                "principal": amount(t.principal_minor, t.currency),
+                "interest": amount(t.interest_minor, t.currency),
+                "costs": amount(t.costs_minor, t.currency),
+                "total": amount(t.total_minor, t.currency),
+            }
             for t in claim_totals(insolvency)
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -125,10 +129,12 @@ def _claim(context: Context) -> None:
 
 
 ACTIONS = {
-    "insolvencies": Action("insolvency proceedings not closed (or --all)", _listing_arguments,
-                           _list),  # fmt: skip
+    "insolvencies": Action(
+        "insolvency proceedings not closed (or --all)", _listing_arguments, _list
+    ),
     "file-claim": Action("the claim was filed with the administrator", _one_arguments, _file),
-    "close-insolvency": Action("the proceedings ended (with the dividend)", _close_arguments,
-                               _close),  # fmt: skip
+    "close-insolvency": Action(
+        "the proceedings ended (with the dividend)", _close_arguments, _close
+    ),
     "claim": Action("the claim statement as PDF or CSV", _claim_arguments, _claim),
 }

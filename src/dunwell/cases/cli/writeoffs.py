@@ -120,11 +120,14 @@ def _show(context: Context, request: WriteOffRequest) -> None:
 
 
 ACTIONS = {
-    "write-off": Action("write off an item (above the threshold: asks for approval)",
-                        _request_arguments, _request),  # fmt: skip
+    "write-off": Action(
+        "write off an item (above the threshold: asks for approval)", _request_arguments, _request
+    ),
     "write-offs": Action("write-offs awaiting approval (or --all)", _list_arguments, _list),
-    "approve-write-off": Action("approve a write-off (a second person)", _decide_arguments,
-                                _approve),  # fmt: skip
-    "reject-write-off": Action("turn a write-off down, with the reason", _reject_arguments,
-                               _reject),  # fmt: skip
+    "approve-write-off": Action(
+        "approve a write-off (a second person)", _decide_arguments, _approve
+    ),
+    "reject-write-off": Action(
+        "turn a write-off down, with the reason", _reject_arguments, _reject
+    ),
 }

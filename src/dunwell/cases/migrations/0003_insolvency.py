@@ -6,124 +6,326 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_foundation'),
-        ('core', '0001_initial'),
-        ('ledger', '0010_case_activity_kinds'),
+        ("cases", "0002_foundation"),
+        ("core", "0001_initial"),
+        ("ledger", "0010_case_activity_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Insolvency',
+            name="Insolvency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('insolvency', 'Insolvency'), ('administration', 'Administration'), ('liquidation', 'Liquidation'), ('restructuring', 'Restructuring')], max_length=20)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('filed', 'Claim filed'), ('closed', 'Closed')], max_length=10)),
-                ('opened_on', models.DateField(help_text='the day the proceedings were opened')),
-                ('case_reference', models.CharField(blank=True, max_length=100)),
-                ('court', models.CharField(blank=True, max_length=200)),
-                ('administrator_name', models.CharField(blank=True, max_length=200)),
-                ('administrator_contact', models.CharField(blank=True, max_length=300)),
-                ('claims_deadline', models.DateField(blank=True, help_text='claims filed by', null=True)),
-                ('filed_on', models.DateField(blank=True, null=True)),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('dividend_minor', models.BigIntegerField(blank=True, help_text='received on closing', null=True)),
-                ('dividend_currency', models.CharField(blank=True, max_length=3)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='insolvencies', to='ledger.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("insolvency", "Insolvency"),
+                            ("administration", "Administration"),
+                            ("liquidation", "Liquidation"),
+                            ("restructuring", "Restructuring"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "Open"), ("filed", "Claim filed"), ("closed", "Closed")],
+                        max_length=10,
+                    ),
+                ),
+                ("opened_on", models.DateField(help_text="the day the proceedings were opened")),
+                ("case_reference", models.CharField(blank=True, max_length=100)),
+                ("court", models.CharField(blank=True, max_length=200)),
+                ("administrator_name", models.CharField(blank=True, max_length=200)),
+                ("administrator_contact", models.CharField(blank=True, max_length=300)),
+                (
+                    "claims_deadline",
+                    models.DateField(blank=True, help_text="claims filed by", null=True),
+                ),
+                ("filed_on", models.DateField(blank=True, null=True)),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                (
+                    "dividend_minor",
+                    models.BigIntegerField(blank=True, help_text="received on closing", null=True),
+                ),
+                ("dividend_currency", models.CharField(blank=True, max_length=3)),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="insolvencies",
+                        to="ledger.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_on', '-pk'],
+                "ordering": ["-opened_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimLine',
+            name="ClaimLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3)),
-                ('principal_minor', models.BigIntegerField(help_text='open on the opening date')),
-                ('interest_minor', models.BigIntegerField(help_text='accrued to the opening date')),
-                ('costs_minor', models.BigIntegerField(help_text='fees and costs')),
-                ('basis', models.CharField(blank=True, help_text='how the interest accrued', max_length=200)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.openitem')),
-                ('insolvency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='cases.insolvency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("principal_minor", models.BigIntegerField(help_text="open on the opening date")),
+                ("interest_minor", models.BigIntegerField(help_text="accrued to the opening date")),
+                ("costs_minor", models.BigIntegerField(help_text="fees and costs")),
+                (
+                    "basis",
+                    models.CharField(
+                        blank=True, help_text="how the interest accrued", max_length=200
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.openitem",
+                    ),
+                ),
+                (
+                    "insolvency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="cases.insolvency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['currency', 'item__due_on', 'item__number'],
+                "ordering": ["currency", "item__due_on", "item__number"],
             },
         ),
         migrations.CreateModel(
-            name='WriteOffRequest',
+            name="WriteOffRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_minor', models.BigIntegerField(help_text="in the item's currency")),
-                ('currency', models.CharField(max_length=3)),
-                ('base_minor', models.BigIntegerField(help_text="in the company's base currency")),
-                ('fx_rate', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
-                ('fx_on', models.DateField(blank=True, null=True)),
-                ('reason', models.CharField(max_length=200)),
-                ('state', models.CharField(choices=[('pending', 'Awaiting approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('executed', 'Written off')], max_length=10)),
-                ('requested_on', models.DateField()),
-                ('requested_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=300)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.openitem')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('write_off', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.writeoff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_minor", models.BigIntegerField(help_text="in the item's currency")),
+                ("currency", models.CharField(max_length=3)),
+                ("base_minor", models.BigIntegerField(help_text="in the company's base currency")),
+                (
+                    "fx_rate",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True),
+                ),
+                ("fx_on", models.DateField(blank=True, null=True)),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("executed", "Written off"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("requested_on", models.DateField()),
+                ("requested_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.CharField(blank=True, max_length=300)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.openitem",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "write_off",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.writeoff",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-pk'],
+                "ordering": ["-requested_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerReply',
+            name="CustomerReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField()),
-                ('from_address', models.CharField(blank=True, max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('body', models.TextField(blank=True, help_text='the text, from text/plain or the HTML')),
-                ('raw', models.TextField(blank=True, help_text='the message as pasted or forwarded')),
-                ('message_id', models.CharField(blank=True, max_length=300)),
-                ('in_reply_to', models.CharField(blank=True, max_length=300)),
-                ('logged_at', models.DateTimeField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='ledger.customer')),
-                ('dispute', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.dispute')),
-                ('logged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('promise', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.promisetopay')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("from_address", models.CharField(blank=True, max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                (
+                    "body",
+                    models.TextField(blank=True, help_text="the text, from text/plain or the HTML"),
+                ),
+                (
+                    "raw",
+                    models.TextField(blank=True, help_text="the message as pasted or forwarded"),
+                ),
+                ("message_id", models.CharField(blank=True, max_length=300)),
+                ("in_reply_to", models.CharField(blank=True, max_length=300)),
+                ("logged_at", models.DateTimeField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replies",
+                        to="ledger.customer",
+                    ),
+                ),
+                (
+                    "dispute",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.dispute",
+                    ),
+                ),
+                (
+                    "logged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "promise",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.promisetopay",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-pk'],
-                'indexes': [models.Index(fields=['customer', 'received_at'], name='cases_custo_custome_574c32_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('message_id', ''), _negated=True), fields=('company', 'message_id'), name='reply_logged_once')],
+                "ordering": ["-received_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "received_at"], name="cases_custo_custome_574c32_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("message_id", ""), _negated=True),
+                        fields=("company", "message_id"),
+                        name="reply_logged_once",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='insolvency',
-            index=models.Index(fields=['company', 'state'], name='cases_insol_company_4abccb_idx'),
+            model_name="insolvency",
+            index=models.Index(fields=["company", "state"], name="cases_insol_company_4abccb_idx"),
         ),
         migrations.AddConstraint(
-            model_name='insolvency',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'closed'), _negated=True), fields=('customer',), name='one_open_insolvency_a_customer'),
+            model_name="insolvency",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "closed"), _negated=True),
+                fields=("customer",),
+                name="one_open_insolvency_a_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimline',
-            constraint=models.UniqueConstraint(fields=('insolvency', 'item'), name='claimed_once'),
+            model_name="claimline",
+            constraint=models.UniqueConstraint(fields=("insolvency", "item"), name="claimed_once"),
         ),
         migrations.AddIndex(
-            model_name='writeoffrequest',
-            index=models.Index(fields=['company', 'state'], name='cases_write_company_1f44a7_idx'),
+            model_name="writeoffrequest",
+            index=models.Index(fields=["company", "state"], name="cases_write_company_1f44a7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='writeoffrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='write_off_request_positive'),
+            model_name="writeoffrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_minor__gt", 0)), name="write_off_request_positive"
+            ),
         ),
     ]

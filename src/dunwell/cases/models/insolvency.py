@@ -76,9 +76,7 @@ class ClaimLine(models.Model):
     basis = models.CharField(max_length=200, blank=True, help_text="how the interest accrued")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["insolvency", "item"], name="claimed_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["insolvency", "item"], name="claimed_once")]
         ordering = ["currency", "item__due_on", "item__number"]
 
     @property

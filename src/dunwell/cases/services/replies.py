@@ -10,6 +10,7 @@ found by the sender's address among the company's contacts.
 from __future__ import annotations
 
 import email
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from email import policy
@@ -28,7 +29,7 @@ from dunwell.ledger.lock_objects import lock
 from dunwell.ledger.models import ActivityKind, Contact, Customer, OpenItem
 from dunwell.ledger.services import activity
 
-HEADERS = ("from:", "subject:", "date:", "message-id:", "received:", "mime-version:", "to:")
+HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
 FIRST_LINES = 3
 
 
@@ -38,7 +39,7 @@ class Parsed:
         self.sent_at: datetime | None = None
         self.body = raw.strip()
         if _looks_like_mail(raw):
-            self._read(email.message_from_string(raw, policy=policy.default))  # type: ignore[arg-type]
+            self._read(email.message_from_string(raw, policy=policy.default))
 
     def _read(self, message: EmailMessage) -> None:
         inner = _attached_reply(message)
@@ -53,16 +54,21 @@ class Parsed:
 
 
 def _looks_like_mail(raw: str) -> bool:
-    head = raw.lstrip().split("\n\n", 1)[0].lower()
-    return any(line.startswith(HEADERS) for line in head.splitlines()[:1]) and "from:" in head
+    """Headers first (any `Name: value` line), a From header among them."""
+    head = raw.lstrip().replace("\r\n", "\n").split("\n\n", 1)[0]
+    lines = head.splitlines()
+    return bool(lines and HEADER.match(lines[0])) and any(
+        line.lower().startswith("from:") for line in lines
+    )
 
 
 def _attached_reply(message: EmailMessage) -> EmailMessage | None:
     for part in message.walk():
         if part.get_content_type() == "message/rfc822":
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
-                return payload[0]  # type: ignore[no-any-return]
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, EmailMessage):
+                return inner
     return None
 
 

@@ -46,12 +46,17 @@ def request_write_off(
     if not reason.strip():
         raise DunwellError(ErrorCode.INVALID, "a write-off needs a reason", field="reason")
     amount = item.open_minor if amount_minor is None else amount_minor
-    waiting = WriteOffRequest.objects.filter(item=item, state=WriteOffState.PENDING).aggregate(
-        s=Sum("amount_minor")
-    )["s"] or 0
+    waiting = (
+        WriteOffRequest.objects.filter(item=item, state=WriteOffState.PENDING).aggregate(
+            s=Sum("amount_minor")
+        )["s"]
+        or 0
+    )
     if not 0 < amount <= item.open_minor - waiting:
         free = Money.from_minor(max(item.open_minor - waiting, 0), item.currency)
-        pending = f" ({Money.from_minor(waiting, item.currency)} awaits approval)" if waiting else ""
+        pending = (
+            f" ({Money.from_minor(waiting, item.currency)} awaits approval)" if waiting else ""
+        )
         raise DunwellError(ErrorCode.INVALID, f"{item}: a write-off is more than zero and at most "
                            f"the {free} open{pending}", field="amount")  # fmt: skip
     base = company.base_currency

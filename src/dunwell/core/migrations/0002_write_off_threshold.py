@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='write_off_approval_minor',
-            field=models.BigIntegerField(default=50000, help_text="write-offs above this (in the base currency) need a second person's approval"),
+            model_name="company",
+            name="write_off_approval_minor",
+            field=models.BigIntegerField(
+                default=50000,
+                help_text="write-offs above this (in the base currency) need a second person's approval",
+            ),
         ),
     ]

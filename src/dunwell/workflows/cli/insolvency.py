@@ -44,6 +44,7 @@ def _open(context: Context) -> None:
 
 
 ACTIONS = {
-    "insolvency": Action("record insolvency proceedings: the claim, dunning stopped",
-                         _open_arguments, _open),  # fmt: skip
+    "insolvency": Action(
+        "record insolvency proceedings: the claim, dunning stopped", _open_arguments, _open
+    ),
 }
