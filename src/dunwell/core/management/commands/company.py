@@ -19,6 +19,7 @@ from django.db.models import Count
 from dunwell.core.errors import DunwellError
 from dunwell.core.management.base import DunwellCommand
 from dunwell.core.models import Company, GoverningLaw, Membership, Role
+from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.core.services.companies import (
     CompanyInput,
     access_company,
@@ -27,7 +28,6 @@ from dunwell.core.services.companies import (
     grant_access,
     set_write_off_threshold,
 )
-from dunwell.core.money import Money, MoneyError, parse_amount
 
 # The option a user typed for each field a service names in its errors.
 OPTIONS = {
@@ -80,7 +80,9 @@ class Command(DunwellCommand):
     needs_company = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{create,list,grant,set}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{create,list,grant,set}"
+        )
         create = actions.add_parser("create", help="create a company")
         create.add_argument("--name", required=True, help="legal name, e.g. 'Acme GmbH'")
         create.add_argument("--country", required=True, help="ISO 3166-1 code, e.g. DE")
