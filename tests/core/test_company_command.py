@@ -61,7 +61,21 @@ def test_create_stores_the_checked_company_and_prints_it_as_json() -> None:
         "bic": "COBADEFFXXX",
         "holidays": "DE-BY",
         "law": "DE",
+        "write_off_approval": "500.00",
     }
+
+
+def test_set_changes_the_write_off_approval_threshold() -> None:
+    run("create", "--name", "Acme GmbH", "--country", "DE", "--currency", "EUR",
+        "--timezone", "Europe/Berlin")  # fmt: skip
+    assert run("set", "--company", "acme-gmbh", "--write-off-approval", "1,250.50") == (
+        "acme-gmbh: write-offs above EUR 1250.50 need a second person\n"
+    )
+    assert Company.objects.get().write_off_approval_minor == 1_250_50
+    with pytest.raises(CommandError, match="--write-off-approval 'lots': "):
+        run("set", "--company", "acme-gmbh", "--write-off-approval", "lots")
+    with pytest.raises(CommandError, match="--write-off-approval: the write-off threshold cannot"):
+        run("set", "--company", "acme-gmbh", "--write-off-approval", "-1.00")
 
 
 def test_create_takes_the_time_zone_and_law_of_a_country_with_one_of_each() -> None:

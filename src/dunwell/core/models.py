@@ -43,6 +43,10 @@ class Company(models.Model):
     )  # fmt: skip
     governing_law = models.CharField(max_length=10, choices=GoverningLaw.choices, default="EU")
     default_language = models.CharField(max_length=8, default="en")
+    write_off_approval_minor = models.BigIntegerField(
+        default=500_00,
+        help_text="write-offs above this (in the base currency) need a second person's approval",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

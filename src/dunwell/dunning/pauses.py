@@ -4,7 +4,8 @@ Each source gives the pauses in force on a business date: the manual holds of th
 disputes of `cases` (each for the amount disputed: the rest of an invoice is still dunned), the
 open promises to pay (their items, or the whole account, until the promised date plus grace), the
 items of a current payment plan, items placed with an agency or a lawyer while the placement is
-open, and whatever else registers (`register`), without the run knowing what they are.
+open, the customer's insolvency proceedings (the whole account, from the opening until closed),
+and whatever else registers (`register`), without the run knowing what they are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from django.db.models import Q
 from dunwell.cases.models import (
     DisputedItem,
     DisputeReason,
+    Insolvency,
+    InsolvencyKind,
     InstalmentState,
     PlacementItem,
     PlanInstalment,
@@ -107,7 +110,21 @@ def promises(company: Company, on: date) -> Iterable[Pause]:
             yield Pause(customer_id, None, until, reason)
 
 
-SOURCES: list[Source] = [holds, disputes, promises, placements]
+def insolvencies(company: Company, on: date) -> Iterable[Pause]:
+    """Accounts in insolvency proceedings on `on`: opened by then and not closed before."""
+    current = Insolvency.objects.filter(company=company, opened_on__lte=on).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gt=on)
+    )
+    for customer_id, insolvency_id, kind, opened_on in current.values_list(
+        "customer_id", "pk", "kind", "opened_on"
+    ):
+        label = InsolvencyKind(kind).label.lower()
+        yield Pause(customer_id, None, on,
+                    f"{label} {insolvency_id} since {opened_on.isoformat()}: claim filed "
+                    "instead of dunning")  # fmt: skip
+
+
+SOURCES: list[Source] = [holds, disputes, insolvencies, promises, placements]
 
 
 def register(source: Source) -> None:

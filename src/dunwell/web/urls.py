@@ -8,7 +8,9 @@ from dunwell.web import (
     placement_views,
     plan_views,
     promise_views,
+    reply_views,
     views,
+    writeoff_views,
 )
 
 app_name = "web"
@@ -75,4 +77,17 @@ urlpatterns = [
     path("plans/<int:plan_id>/", plan_views.plan, name="plan"),
     path("plans/<int:plan_id>/agreement.pdf", plan_views.agreement_pdf, name="plan_agreement"),
     path("customers/<int:customer_id>/plans/agree", plan_views.agree, name="plan_agree"),
+    path(
+        "items/<int:item_id>/write-off",
+        writeoff_views.request_write_off_view,
+        name="request_write_off",
+    ),
+    path("write-offs/", writeoff_views.write_offs, name="write_offs"),
+    path(
+        "write-offs/<int:request_id>/decide",
+        writeoff_views.decide_write_off,
+        name="decide_write_off",
+    ),
+    path("customers/<int:customer_id>/replies", reply_views.log_reply_view, name="log_reply"),
+    path("replies/<int:reply_id>/dispute", reply_views.reply_dispute, name="reply_dispute"),
 ]

@@ -15,6 +15,12 @@ from dunwell.cases.models.disputes import (
     Resolution,
 )
 from dunwell.cases.models.escalations import Escalation, EscalationSource
+from dunwell.cases.models.insolvency import (
+    ClaimLine,
+    Insolvency,
+    InsolvencyKind,
+    InsolvencyState,
+)
 from dunwell.cases.models.placements import (
     OPEN_STATES,
     Agency,
@@ -33,7 +39,9 @@ from dunwell.cases.models.plans import (
     PlanState,
 )
 from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseState, PromiseToPay
+from dunwell.cases.models.replies import CustomerReply
 from dunwell.cases.models.tasks import Task, TaskKind, TaskState
+from dunwell.cases.models.writeoffs import WriteOffRequest, WriteOffState
 
 __all__ = [
     "OPEN_STATES",
@@ -42,6 +50,8 @@ __all__ = [
     "CallDirection",
     "CallLog",
     "CallOutcome",
+    "ClaimLine",
+    "CustomerReply",
     "Dispute",
     "DisputeAttachment",
     "DisputeReason",
@@ -49,6 +59,9 @@ __all__ = [
     "DisputedItem",
     "Escalation",
     "EscalationSource",
+    "Insolvency",
+    "InsolvencyKind",
+    "InsolvencyState",
     "InstalmentState",
     "PaymentPlan",
     "Placement",
@@ -67,4 +80,6 @@ __all__ = [
     "Task",
     "TaskKind",
     "TaskState",
+    "WriteOffRequest",
+    "WriteOffState",
 ]

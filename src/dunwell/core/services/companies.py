@@ -254,3 +254,13 @@ def grant_access(*, company: Company, user: User, role: str) -> tuple[Membership
     membership.role = checked
     membership.save(update_fields=["role"])
     return membership, "changed"
+
+
+@transaction.atomic
+def set_write_off_threshold(*, company: Company, amount_minor: int) -> Company:
+    """Write-offs above `amount_minor` (in the base currency) need a second person's approval."""
+    if amount_minor < 0:
+        raise _invalid("write_off_approval", "the write-off threshold cannot be negative")
+    company.write_off_approval_minor = amount_minor
+    company.save(update_fields=["write_off_approval_minor"])
+    return company

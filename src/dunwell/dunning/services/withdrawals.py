@@ -17,6 +17,7 @@ from datetime import date, datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Decision, Message, MessageStatus, Outcome
 from dunwell.dunning.rules.steps import listed
 from dunwell.dunning.services.approvals import reject
@@ -75,3 +76,24 @@ def withdraw_pending(
             data={"decision": decision.pk, "messages": sorted(m.pk for m in mine)},
         )  # fmt: skip
     return sorted(done)
+
+
+UNSENT = (MessageStatus.AWAITING_APPROVAL, MessageStatus.PENDING)
+
+
+@transaction.atomic
+def withdraw_unsent(
+    *, company: Company, customer: Customer, reason: str, actor: User | None, on: date,
+    at: datetime,
+) -> int:  # fmt: skip
+    """Withdraw everything dunning prepared for the customer and has not sent, calls and tasks
+    too (an insolvency stops all dunning); decisions awaiting approval are rejected, so their
+    items go back to the step they had reached. Returns how many messages."""
+    withdrawn = Message.objects.filter(
+        company=company, customer=customer, status__in=UNSENT
+    ).update(status=MessageStatus.WITHDRAWN, error=f"withdrawn: {reason}"[:500])
+    for decision in Decision.objects.filter(
+        company=company, customer=customer, outcome=Outcome.APPROVAL
+    ).order_by("pk"):
+        reject(decision=decision, actor=actor, on=on, at=at, reason=f"withdrawn: {reason}")
+    return withdrawn

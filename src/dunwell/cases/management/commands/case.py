@@ -12,11 +12,21 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dunwell.cases.cli import calls, disputes, history, placements, plans, promises
+from dunwell.cases.cli import (
+    calls,
+    disputes,
+    history,
+    insolvency,
+    placements,
+    plans,
+    promises,
+    replies,
+    writeoffs,
+)
 from dunwell.cases.cli.base import REGISTERED, Action, Context
 from dunwell.core.management.base import DunwellCommand
 
-TOPICS = (disputes, promises, calls, plans, placements, history)
+TOPICS = (disputes, promises, calls, plans, placements, insolvency, writeoffs, replies, history)
 
 
 def actions() -> dict[str, Action]:

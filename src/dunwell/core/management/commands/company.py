@@ -19,12 +19,14 @@ from django.db.models import Count
 from dunwell.core.errors import DunwellError
 from dunwell.core.management.base import DunwellCommand
 from dunwell.core.models import Company, GoverningLaw, Membership, Role
+from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.core.services.companies import (
     CompanyInput,
     access_company,
     create_company,
     create_user,
     grant_access,
+    set_write_off_threshold,
 )
 
 # The option a user typed for each field a service names in its errors.
@@ -41,6 +43,7 @@ OPTIONS = {
     "company": "--company",
     "user": "--user",
     "role": "--role",
+    "write_off_approval": "--write-off-approval",
 }
 
 
@@ -63,6 +66,9 @@ def company_row(company: Company, members: list[tuple[str, str]] | None = None) 
             p for p in (company.holiday_country, company.holiday_subdivision) if p
         ),
         "law": company.governing_law,
+        "write_off_approval": str(
+            Money.from_minor(company.write_off_approval_minor, company.base_currency).amount
+        ),
     }
     if members is not None:
         row["members"] = [{"user": user, "role": role} for user, role in members]
@@ -74,7 +80,9 @@ class Command(DunwellCommand):
     needs_company = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{create,list,grant}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{create,list,grant,set}"
+        )
         create = actions.add_parser("create", help="create a company")
         create.add_argument("--name", required=True, help="legal name, e.g. 'Acme GmbH'")
         create.add_argument("--country", required=True, help="ISO 3166-1 code, e.g. DE")
@@ -112,9 +120,23 @@ class Command(DunwellCommand):
             "(default: ask for it)",
         )
         self.add_format(grant)
+        settings = actions.add_parser("set", help="change a company's settings")
+        settings.add_argument("--company", required=True, help="the company's code or id")
+        settings.add_argument(
+            "--write-off-approval",
+            required=True,
+            metavar="AMOUNT",
+            help="write-offs above this (in the base currency) need a second person's approval",
+        )
+        self.add_format(settings)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        handler = {"create": self.create, "list": self.list_companies, "grant": self.grant}
+        handler = {
+            "create": self.create,
+            "list": self.list_companies,
+            "grant": self.grant,
+            "set": self.set_settings,
+        }
         try:
             handler[options["action"]](options)
         except DunwellError as exc:
@@ -175,6 +197,22 @@ class Command(DunwellCommand):
                 f"{c.pk:>4}  {c.code:20} {c.legal_name[:32]:32} {c.country:7} "
                 f"{c.base_currency:8} {c.time_zone:20} {c.member_count}"
             )
+
+    # -- set --------------------------------------------------------------------------------------
+
+    def set_settings(self, options: dict[str, Any]) -> None:
+        company = access_company(options["company"])
+        text = options["write_off_approval"]
+        try:
+            amount = Money(parse_amount(text), company.base_currency).minor
+        except MoneyError as error:
+            raise CommandError(f"--write-off-approval {text!r}: {error}") from None
+        company = set_write_off_threshold(company=company, amount_minor=amount)
+        if options["format"] == "json":
+            self.emit_json(company_row(company))
+            return
+        limit = Money.from_minor(company.write_off_approval_minor, company.base_currency)
+        self.stdout.write(f"{company.code}: write-offs above {limit} need a second person")
 
     # -- grant ------------------------------------------------------------------------------------
 
