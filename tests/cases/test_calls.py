@@ -87,6 +87,24 @@ def test_a_promise_call_names_what_was_promised_and_needs_the_details(desk):
         log(desk, "will_pay", promise=spec)
 
 
+def test_a_promise_call_records_the_promise_that_pauses_dunning_in_the_same_transaction(desk):
+    _, customer, _, invoice, colly = desk
+    spec = PromiseSpec(amount_minor=500_00, currency="EUR", promised_on=date(2026, 12, 4),
+                       promised_by="Anna Weber", items=(invoice,))  # fmt: skip
+    call = log(desk, "promise", promise=spec)
+    promise = call.promise
+    assert (promise.amount_minor, promise.promised_on, promise.promised_by, promise.channel) == (
+        500_00, date(2026, 12, 4), "Anna Weber", "phone",
+    )  # fmt: skip
+    assert [p.item_id for p in promise.promised.all()] == [invoice.pk]
+    assert promise.created_by == colly and promise.customer == customer
+    with pytest.raises(DunwellError, match="promised_on 2026-11-01 is before "):  # nothing kept
+        log(desk, "promise", promise=PromiseSpec(amount_minor=1_00, currency="EUR",
+                                                 promised_on=date(2026, 11, 1)))  # fmt: skip
+    assert customer.promises.count() == 1
+    assert Activity.objects.filter(kind=ActivityKind.CALL_LOGGED).count() == 1
+
+
 def test_no_answer_is_tried_again_in_two_business_days_of_the_companys_calendar(desk):
     company, *_ = desk
     call = log(desk, "no_answer")

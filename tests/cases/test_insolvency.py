@@ -144,7 +144,7 @@ def test_opening_places_a_credit_hold_and_withdraws_the_unsent_messages(account)
     insolvency, withdrawn = opened(account)
     assert withdrawn == Message.objects.filter(customer=customer).count() > 0
     assert set(Message.objects.filter(customer=customer).values_list("status", flat=True)) == {
-        MessageStatus.CANCELLED
+        MessageStatus.WITHDRAWN
     }
     message = Message.objects.get(customer=customer)
     assert message.decision.outcome == Outcome.REJECTED

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from dunwell.cases.models import CustomerReply, DisputeState
-from dunwell.cases.services.replies import html_text, log_reply, reply_to_dispute
+from dunwell.cases.services.replies import html_text, log_reply, reply_to_dispute, reply_to_promise
 from dunwell.core.errors import DunwellError
 from dunwell.ledger.models import Activity, ActivityKind
 from tests import factories as f
@@ -109,6 +109,23 @@ def test_a_reply_becomes_a_dispute_in_one_step(account):
     with pytest.raises(DunwellError, match=f"reply {reply.pk} is already dispute {dispute.pk}"):
         reply_to_dispute(reply=reply, items=[(item, None)], reason="price", actor=None, on=ON,
                          at=AT)  # fmt: skip
+
+
+def test_a_reply_becomes_a_promise_in_one_step(account):
+    company, customer, item = account
+    reply = log_reply(company=company, raw=reply_eml(), actor=None, on=ON, at=AT)
+    promise = reply_to_promise(reply=reply, amount_minor=250_00, currency="EUR",
+                               promised_on=date(2026, 11, 20), items=[item], actor=None, on=ON,
+                               at=AT)  # fmt: skip
+    reply.refresh_from_db()
+    assert reply.promise == promise and promise.customer == customer
+    assert (promise.amount_minor, promise.channel, promise.promised_by) == (
+        250_00, "email", reply.from_address,
+    )  # fmt: skip
+    assert promise.note == "from the reply of 2026-11-06 (Re: Reminder INV-1)"
+    with pytest.raises(DunwellError, match=f"reply {reply.pk} is already promise {promise.pk}"):
+        reply_to_promise(reply=reply, amount_minor=1_00, currency="EUR",
+                         promised_on=date(2026, 11, 20), actor=None, on=ON, at=AT)  # fmt: skip
 
 
 def test_the_case_command_logs_lists_and_disputes_as_json(account, capsys, tmp_path):

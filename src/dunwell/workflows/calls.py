@@ -1,11 +1,9 @@
 """Logging a call from the collector's desk: in one transaction the call joins the case history
 (`cases.services.calls`), the dunning step's call task it answers is done
 (`dunning.services.followups`), and what the customer said is acted on: a dispute is opened on
-the invoices named. A refusal anywhere leaves nothing behind.
-
-A promise to pay is taken with its details (`PromiseSpec`); they go into the call's history entry.
-Recording the promise itself (`cases.services.promises.make_promise`) is wired in when that
-service is merged.
+the invoices named, or the promise to pay is recorded (`workflows.promises.open_promise`: dunning
+pauses and the reminders it made pointless are withdrawn). A refusal anywhere leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from dunwell.core.money import Money
 from dunwell.dunning.models import Channel, Message
 from dunwell.dunning.services.followups import complete_task
 from dunwell.ledger.models import Contact, Customer, OpenItem
+from dunwell.workflows.promises import open_promise
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,18 @@ def log_call(
     if dispute is not None:
         opened = open_dispute(company=company, customer=customer, items=dispute.items,
                               reason=dispute.reason, note=note, actor=actor, on=on, at=at)  # fmt: skip
+    promised = None
+    if promise is not None:
+        who = promise.promised_by or (contact.name if contact else "") or "by phone"
+        promised = open_promise(
+            company=company, customer=customer, amount_minor=promise.amount_minor,
+            currency=promise.currency, promised_on=promise.promised_on, promised_by=who,
+            channel="phone", items=promise.items, note=note, actor=actor, on=on, at=at,
+        )  # fmt: skip
     call = calls.log_call(
         company=company, customer=customer, outcome=outcome, contact=contact, phone=phone,
         direction=direction, note=note, next_action_on=next_action_on, message_id=message_id,
-        dispute=opened, outcome_detail=_promised(promise) if promise else "", actor=actor, on=on,
+        dispute=opened, promise=promised, outcome_detail=_promised(promise) if promise else "", actor=actor, on=on,
         at=at,
     )  # fmt: skip
     if message_id is not None:

@@ -21,8 +21,9 @@ from html.parser import HTMLParser
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from dunwell.cases.models import CustomerReply, Dispute
+from dunwell.cases.models import CustomerReply, Dispute, PromiseToPay
 from dunwell.cases.services.disputes import open_dispute
+from dunwell.cases.services.promises import make_promise
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.ledger.lock_objects import lock
@@ -203,3 +204,32 @@ def reply_to_dispute(
     reply.dispute = dispute
     reply.save(update_fields=["dispute"])
     return dispute
+
+
+@transaction.atomic
+def reply_to_promise(
+    *,
+    reply: CustomerReply,
+    amount_minor: int,
+    currency: str,
+    promised_on: date,
+    items: Sequence[OpenItem] = (),
+    promised_by: str = "",
+    actor: User | None,
+    on: date,
+    at: datetime,
+) -> PromiseToPay:
+    """Record the promise a reply makes ("we will pay on Friday") and link it."""
+    reply = lock(CustomerReply, [reply.pk])[reply.pk]
+    if reply.promise_id is not None:
+        raise DunwellError(ErrorCode.CONFLICT, f"{reply} is already promise {reply.promise_id}")
+    promise = make_promise(
+        company=reply.company, customer=reply.customer, amount_minor=amount_minor,
+        currency=currency, promised_on=promised_on,
+        promised_by=promised_by or reply.from_address or "by email", channel="email",
+        items=items, note=f"from the reply of {reply.received_at.date().isoformat()}"
+        + (f" ({reply.subject})" if reply.subject else ""), actor=actor, on=on, at=at,
+    )  # fmt: skip
+    reply.promise = promise
+    reply.save(update_fields=["promise"])
+    return promise
