@@ -38,6 +38,7 @@ UPDATABLE = (
     "credit_limit_minor",
     "tags",
     "billed_to_parent",
+    "owner",  # the collector: assigned from the worklist
 )
 
 
