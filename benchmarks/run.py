@@ -1,6 +1,6 @@
 """`make bench`: every benchmark of the performance targets, on one database.
 
-    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|dunning|delivery|statements]
+    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|dunning|delivery|statements|worklist]
 
 Without --database-url it uses SQLite files under --workdir; `make bench` runs it once so and
 once more on a throw-away PostgreSQL (scripts/with-postgres sets DATABASE_URL). Each benchmark
@@ -23,7 +23,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: SQLite files in --workdir")
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=0, help="0: each benchmark's default")
-    parser.add_argument("--only", choices=("import", "aging", "dunning", "delivery", "statements"))
+    parser.add_argument(
+        "--only", choices=("import", "aging", "dunning", "delivery", "statements", "worklist")
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/dunwell-bench"))
     args = parser.parse_args()
 
@@ -37,6 +39,7 @@ def main() -> None:
         "dunning": url or f"sqlite:///{args.workdir}/dunning.sqlite3",
         "delivery": url or f"sqlite:///{args.workdir}/delivery.sqlite3",
         "statements": url or f"sqlite:///{args.workdir}/statements.sqlite3",
+        "worklist": url or f"sqlite:///{args.workdir}/worklist.sqlite3",
     }
     for name, database_url in plans.items():
         if args.only and name != args.only:
@@ -45,13 +48,16 @@ def main() -> None:
             command = [sys.executable, "-m", "benchmarks.delivery_bench"]
             command += ["--database-url", database_url]
             command += ["--statements"] if name == "statements" else []
+        elif name == "worklist":
+            command = [sys.executable, "-m", "benchmarks.worklist", "--database-url", database_url]
+            command += ["--invoices", str(args.invoices)]
         else:
             command = [sys.executable, "-m", f"benchmarks.{name}_bench"]
             command += ["--database-url", database_url, "--invoices", str(args.invoices)]
         command += ["--json", str(RESULTS / f"{vendor}-{name}.json")]
         if args.runs:
             command += ["--runs", str(args.runs)]
-        if name in ("import", "dunning"):
+        if name in ("import", "dunning", "worklist"):
             command += ["--workdir", str(args.workdir)]
         print(f"\n== {name} on {vendor}: {' '.join(command[2:])}", flush=True)
         subprocess.run(command, check=True)

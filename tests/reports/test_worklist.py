@@ -120,7 +120,7 @@ def test_accounts_are_ordered_by_score_then_amount_with_their_reasons_and_action
 
 
 def test_filters_narrow_the_list(acme):
-    company, colly, _ = acme
+    company, _, _ = acme
     refresh_worklist(company=company, on=ON, at=AT)
     assert [n for n, _ in listed(company, min_overdue_minor=1_000_00)] == ["C001", "C002"]
     assert [n for n, _ in listed(company, currency="usd")] == ["C002"]
@@ -183,7 +183,12 @@ def test_the_command_prints_a_collectors_page_as_json(acme, capsys, monkeypatch)
     refresh_worklist(company=company, on=ON, at=AT)
     call_command("worklist", "--collector", "colly", "--format", "json")
     out = json.loads(capsys.readouterr().out)
-    assert (out["accounts"], out["page"], out["has_next"], out["as_of"]) == (3, 1, False, "2026-12-01")
+    assert (out["accounts"], out["page"], out["has_next"], out["as_of"]) == (
+        3,
+        1,
+        False,
+        "2026-12-01",
+    )
     assert out["rows"][0] == {
         "account_number": "C001", "customer": "Bauer KG", "collector": "colly",
         "overdue": "12400.00", "currency": "EUR", "oldest_days": 67, "score": 59,

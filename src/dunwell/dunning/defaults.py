@@ -317,4 +317,11 @@ Mit freundlichen Grüßen
     ),
 }
 
-DEADLINE_DAYS = {"statement": 0, "courtesy": 0, "friendly": 7, "firm": 7, "final": 10, "before_action": 14}
+DEADLINE_DAYS = {
+    "statement": 0,
+    "courtesy": 0,
+    "friendly": 7,
+    "firm": 7,
+    "final": 10,
+    "before_action": 14,
+}

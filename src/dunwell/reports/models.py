@@ -27,7 +27,9 @@ class WorklistRow(models.Model):
     account_number = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
     segment = models.CharField(max_length=40, blank=True)
-    currencies = models.CharField(max_length=60, blank=True, help_text="of the overdue, e.g. EUR,USD")
+    currencies = models.CharField(
+        max_length=60, blank=True, help_text="of the overdue, e.g. EUR,USD"
+    )
     as_of = models.DateField()
     refreshed_at = models.DateTimeField()
     score = models.PositiveSmallIntegerField()

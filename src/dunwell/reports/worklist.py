@@ -32,7 +32,6 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from dunwell.cases.models import (
     DisputedItem,
     DisputeState,
-    PaymentPlan,
     PlanInstalment,
     PlanState,
     PromiseState,
@@ -92,7 +91,9 @@ def _ids_clause(column: str, ids: Sequence[int] | None) -> tuple[str, list[Any]]
     return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _overdue(company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]) -> None:
+def _overdue(
+    company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]
+) -> None:
     days = _days("due_on")
     where, params = _ids_clause("customer_id", ids)
     # Built from this module's constants; the values are parameters.
@@ -114,11 +115,15 @@ def _overdue(company: Company, on: date, ids: Sequence[int] | None, facts: dict[
             f.oldest_days = max(f.oldest_days, int(oldest))
 
 
-def _scoped(query: QuerySet[Any, Any], ids: Sequence[int] | None, field: str = "customer_id") -> QuerySet[Any, Any]:
+def _scoped(
+    query: QuerySet[Any, Any], ids: Sequence[int] | None, field: str = "customer_id"
+) -> QuerySet[Any, Any]:
     return query if ids is None else query.filter(**{f"{field}__in": ids})
 
 
-def _promises(company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]) -> None:
+def _promises(
+    company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]
+) -> None:
     decided = _scoped(
         PromiseToPay.objects.filter(
             company=company, state__in=(PromiseState.BROKEN, PromiseState.PARTLY_KEPT),
@@ -133,7 +138,11 @@ def _promises(company: Company, on: date, ids: Sequence[int] | None, facts: dict
         f = facts[row["customer_id"]]
         f.broken, f.partly_kept, f.broken_on = row["broken"], row["partly"], row["last"]
     pending = _scoped(PromiseToPay.objects.filter(company=company, state=PromiseState.OPEN), ids)
-    for customer_id, first in pending.values("customer_id").annotate(first=Min("promised_on")).values_list("customer_id", "first"):
+    for customer_id, first in (
+        pending.values("customer_id")
+        .annotate(first=Min("promised_on"))
+        .values_list("customer_id", "first")
+    ):
         facts[customer_id].promise_due_on = first
 
 
@@ -143,7 +152,9 @@ def _disputes(company: Company, ids: Sequence[int] | None, facts: dict[int, _Fac
         ids, "dispute__customer_id",
     )  # fmt: skip
     for row in rows.values("dispute__customer_id", "item__currency").annotate(
-        amount=Sum("amount_minor"), disputes=Count("dispute_id", distinct=True), first=Min("dispute_id")
+        amount=Sum("amount_minor"),
+        disputes=Count("dispute_id", distinct=True),
+        first=Min("dispute_id"),
     ):
         f = facts[row["dispute__customer_id"]]
         f.disputed[row["item__currency"]] = row["amount"]
@@ -158,20 +169,30 @@ def _tasks(company: Company, on: date, ids: Sequence[int] | None, facts: dict[in
                                status=MessageStatus.PENDING, business_date__lte=on), ids,
     )  # fmt: skip
     for query in (tasks, calls):
-        for customer_id, count in query.values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n"):
+        for customer_id, count in (
+            query.values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
+        ):
             facts[customer_id].tasks_due += count
 
 
-def _pauses(company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]) -> None:
+def _pauses(
+    company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]
+) -> None:
     holds = _scoped(Hold.objects.filter(company=company, item__isnull=True,
                                         released_on__isnull=True, until__gte=on), ids)  # fmt: skip
-    for customer_id, until in holds.values("customer_id").annotate(u=Max("until")).values_list("customer_id", "u"):
+    for customer_id, until in (
+        holds.values("customer_id").annotate(u=Max("until")).values_list("customer_id", "u")
+    ):
         facts[customer_id].paused_until, facts[customer_id].paused_by = until, "a dunning hold"
     plans = _scoped(
         PlanInstalment.objects.filter(plan__company=company, plan__state=PlanState.ACTIVE),
         ids, "plan__customer_id",
     )  # fmt: skip
-    for customer_id, until in plans.values("plan__customer_id").annotate(u=Max("due_on")).values_list("plan__customer_id", "u"):
+    for customer_id, until in (
+        plans.values("plan__customer_id")
+        .annotate(u=Max("due_on"))
+        .values_list("plan__customer_id", "u")
+    ):
         f = facts[customer_id]
         if f.paused_until is None or until > f.paused_until:
             f.paused_until, f.paused_by = until, "a payment plan"
@@ -213,7 +234,9 @@ class _Rates:
                 continue
             if currency not in self._rates:
                 self._rates[currency] = rate_on(currency, self.base, self.on)[0]
-            total += convert(Money.from_minor(minor, currency), self._rates[currency], self.base).minor
+            total += convert(
+                Money.from_minor(minor, currency), self._rates[currency], self.base
+            ).minor
         return total
 
 
@@ -261,10 +284,18 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _rows(company: Company, on: date, at: datetime, facts: dict[int, _Facts]) -> Iterator[tuple[Any, ...]]:
+def _rows(
+    company: Company, on: date, at: datetime, facts: dict[int, _Facts]
+) -> Iterator[tuple[Any, ...]]:
     rates = _Rates(company.base_currency, on)
-    customers = Customer.objects.filter(company=company, pk__in=list(facts)) if len(facts) < CHUNK else Customer.objects.filter(company=company)
-    for cid, number, name, owner_id, segment in customers.values_list("pk", "account_number", "legal_name", "owner_id", "segment").iterator(chunk_size=5000):
+    customers = (
+        Customer.objects.filter(company=company, pk__in=list(facts))
+        if len(facts) < CHUNK
+        else Customer.objects.filter(company=company)
+    )
+    for cid, number, name, owner_id, segment in customers.values_list(
+        "pk", "account_number", "legal_name", "owner_id", "segment"
+    ).iterator(chunk_size=5000):
         f = facts.get(cid)
         if f is None:
             continue
@@ -365,7 +396,11 @@ def parse_after(text: str) -> tuple[int, int] | None:
 
 
 def worklist_page(
-    company: Company, filters: Filters, *, page: int = 1, after: tuple[int, int] | None = None,
+    company: Company,
+    filters: Filters,
+    *,
+    page: int = 1,
+    after: tuple[int, int] | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
     """A page in priority order (rank descending, then customer): after a keyset cursor when

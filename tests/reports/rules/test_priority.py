@@ -1,16 +1,24 @@
 """The priority score: the module docstring's worked example, its bounds, the words and the action."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dunwell.core.money import exponent
 from dunwell.reports.rules.priority import (
+    AMOUNT_CAP,
+    AMOUNT_WEIGHT,
+    DISPUTE_CAP,
+    DISPUTE_WEIGHT,
     RANK_SCALE,
     Account,
     Action,
+    _log_points,
     explanation,
+    log_points,
     next_action,
     priority,
     rank,
@@ -40,7 +48,11 @@ def test_the_explanation_names_the_reasons_in_words():
 
 def test_an_account_with_nothing_overdue_scores_zero_and_needs_nothing():
     result = priority(Account(on=ON, base_currency="EUR"))
-    assert (result.score, result.explanation, result.action) == (0, "nothing overdue", Action.NOTHING)
+    assert (result.score, result.explanation, result.action) == (
+        0,
+        "nothing overdue",
+        Action.NOTHING,
+    )
 
 
 def test_everything_at_its_cap_scores_100():
@@ -117,3 +129,10 @@ def test_a_paused_account_ranks_after_any_account_that_is_not(active, paused):
 def test_a_higher_score_ranks_first_whatever_the_amounts(account):
     result = priority(account)
     assert rank(result, account.overdue_minor) // RANK_SCALE % 101 == result.score
+
+
+@given(st.integers(0, 10**12), st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_the_looked_up_points_are_the_formulas(minor, currency):
+    amount = Decimal(minor).scaleb(-exponent(currency))
+    for weight, cap in ((AMOUNT_WEIGHT, AMOUNT_CAP), (DISPUTE_WEIGHT, DISPUTE_CAP)):
+        assert _log_points(amount, weight, cap) == log_points(amount, weight, cap)

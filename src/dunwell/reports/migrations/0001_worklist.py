@@ -6,45 +6,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('ledger', '0010_case_activity_kinds'),
+        ("core", "0001_initial"),
+        ("ledger", "0010_case_activity_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorklistRow',
+            name="WorklistRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_number', models.CharField(max_length=40)),
-                ('name', models.CharField(max_length=200)),
-                ('segment', models.CharField(blank=True, max_length=40)),
-                ('currencies', models.CharField(blank=True, help_text='of the overdue, e.g. EUR,USD', max_length=60)),
-                ('as_of', models.DateField()),
-                ('refreshed_at', models.DateTimeField()),
-                ('score', models.PositiveSmallIntegerField()),
-                ('rank', models.BigIntegerField()),
-                ('overdue_minor', models.BigIntegerField(help_text="in the company's base currency")),
-                ('oldest_days', models.IntegerField(default=0)),
-                ('broken_promises', models.PositiveSmallIntegerField(default=0)),
-                ('disputed_minor', models.BigIntegerField(default=0, help_text='open disputes, base currency')),
-                ('tasks_due', models.PositiveSmallIntegerField(default=0)),
-                ('paused_until', models.DateField(blank=True, null=True)),
-                ('components', models.JSONField(default=dict, help_text='points per component of the score')),
-                ('explanation', models.CharField(max_length=400)),
-                ('action', models.CharField(max_length=20)),
-                ('action_text', models.CharField(max_length=120)),
-                ('dispute_id', models.BigIntegerField(blank=True, help_text='the one to resolve', null=True)),
-                ('company', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.company')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ledger.customer')),
-                ('owner', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("account_number", models.CharField(max_length=40)),
+                ("name", models.CharField(max_length=200)),
+                ("segment", models.CharField(blank=True, max_length=40)),
+                (
+                    "currencies",
+                    models.CharField(
+                        blank=True, help_text="of the overdue, e.g. EUR,USD", max_length=60
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("refreshed_at", models.DateTimeField()),
+                ("score", models.PositiveSmallIntegerField()),
+                ("rank", models.BigIntegerField()),
+                (
+                    "overdue_minor",
+                    models.BigIntegerField(help_text="in the company's base currency"),
+                ),
+                ("oldest_days", models.IntegerField(default=0)),
+                ("broken_promises", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "disputed_minor",
+                    models.BigIntegerField(default=0, help_text="open disputes, base currency"),
+                ),
+                ("tasks_due", models.PositiveSmallIntegerField(default=0)),
+                ("paused_until", models.DateField(blank=True, null=True)),
+                (
+                    "components",
+                    models.JSONField(default=dict, help_text="points per component of the score"),
+                ),
+                ("explanation", models.CharField(max_length=400)),
+                ("action", models.CharField(max_length=20)),
+                ("action_text", models.CharField(max_length=120)),
+                (
+                    "dispute_id",
+                    models.BigIntegerField(blank=True, help_text="the one to resolve", null=True),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="ledger.customer",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['company', 'owner', '-rank', 'customer'], name='worklist_owner_rank'), models.Index(fields=['company', '-rank', 'customer'], name='worklist_company_rank')],
+                "indexes": [
+                    models.Index(
+                        fields=["company", "owner", "-rank", "customer"], name="worklist_owner_rank"
+                    ),
+                    models.Index(
+                        fields=["company", "-rank", "customer"], name="worklist_company_rank"
+                    ),
+                ],
             },
         ),
     ]

@@ -1,6 +1,6 @@
 """`dunwell worklist`: a collector's accounts in priority order, a page of 50 at a time, with why
-and the next best action; `--refresh` recomputes the company's worklist first (run it after the
-night's dunning run, e.g. from cron)."""
+and the next best action; `--refresh` recomputes the company's worklist first, as of `--as-of` (default today; run it
+after the night's dunning run, e.g. from cron)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class Command(DunwellCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
+        self.add_as_of(parser)
         parser.add_argument("--collector", help="username; 'unassigned'; left out: everyone's")
         parser.add_argument("--page", type=int, default=1, help="page of 50 (default 1)")
         parser.add_argument("--refresh", action="store_true", help="recompute the worklist first")
@@ -46,7 +47,8 @@ class Command(DunwellCommand):
         if options["page"] < 1:
             raise CommandError(f"--page {options['page']}: expected a page number from 1")
         if options["refresh"]:
-            count = refresh_worklist(company=company, on=self.today(company), at=self.now())
+            on = options["as_of"] or self.today(company)
+            count = refresh_worklist(company=company, on=on, at=self.now())
             if options["format"] != "json":
                 self.stdout.write(f"worklist of {company.code} refreshed: {count} accounts")
         collector = options["collector"]
@@ -69,9 +71,13 @@ class Command(DunwellCommand):
 
     def _table(self, page: Page, rows: list[dict[str, Any]], name: str) -> None:
         day = page.as_of.isoformat() if page.as_of else "never computed"
-        table = Table(title=f"{name}: worklist as of {day}, page {page.number}, {page.total} accounts")
+        table = Table(
+            title=f"{name}: worklist as of {day}, page {page.number}, {page.total} accounts"
+        )
         for column in ("account", "customer", "overdue", "oldest", "score", "why", "next action"):
-            table.add_column(column, justify="right" if column in ("overdue", "oldest", "score") else "left")
+            table.add_column(
+                column, justify="right" if column in ("overdue", "oldest", "score") else "left"
+            )
         for r in rows:
             table.add_row(r["account_number"], r["customer"], f"{r['currency']} {r['overdue']}",
                           str(r["oldest_days"]), str(r["score"]), r["why"], r["next_action"])  # fmt: skip
