@@ -1,6 +1,6 @@
 """`make bench`: every benchmark of the performance targets, on one database.
 
-    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|dunning|delivery|statements|timeline]
+    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|dunning|delivery|statements|timeline|worklist]
 
 Without --database-url it uses SQLite files under --workdir; `make bench` runs it once so and
 once more on a throw-away PostgreSQL (scripts/with-postgres sets DATABASE_URL). Each benchmark
@@ -24,7 +24,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=0, help="0: each benchmark's default")
     parser.add_argument(
-        "--only", choices=("import", "aging", "dunning", "delivery", "statements", "timeline")
+        "--only",
+        choices=("import", "aging", "dunning", "delivery", "statements", "timeline", "worklist"),
     )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/dunwell-bench"))
     args = parser.parse_args()
@@ -40,6 +41,7 @@ def main() -> None:
         "delivery": url or f"sqlite:///{args.workdir}/delivery.sqlite3",
         "statements": url or f"sqlite:///{args.workdir}/statements.sqlite3",
         "timeline": url or f"sqlite:///{args.workdir}/timeline.sqlite3",
+        "worklist": url or f"sqlite:///{args.workdir}/worklist.sqlite3",
     }
     for name, database_url in plans.items():
         if args.only and name != args.only:
@@ -51,13 +53,16 @@ def main() -> None:
         elif name == "timeline":  # --invoices sizes the history table: as many entries
             command = [sys.executable, "-m", "benchmarks.timeline"]
             command += ["--database-url", database_url, "--entries", str(args.invoices)]
+        elif name == "worklist":
+            command = [sys.executable, "-m", "benchmarks.worklist", "--database-url", database_url]
+            command += ["--invoices", str(args.invoices)]
         else:
             command = [sys.executable, "-m", f"benchmarks.{name}_bench"]
             command += ["--database-url", database_url, "--invoices", str(args.invoices)]
         command += ["--json", str(RESULTS / f"{vendor}-{name}.json")]
         if args.runs:
             command += ["--runs", str(args.runs)]
-        if name in ("import", "dunning"):
+        if name in ("import", "dunning", "worklist"):
             command += ["--workdir", str(args.workdir)]
         print(f"\n== {name} on {vendor}: {' '.join(command[2:])}", flush=True)
         subprocess.run(command, check=True)

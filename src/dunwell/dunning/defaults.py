@@ -277,6 +277,51 @@ Mit freundlichen Grüßen
 {{ company.name }}
 """,
     ),
+    ("statement", "en"): (
+        "Statement of account: {{ customer.name }}, {{ total }} open",
+        """Dear {{ contact_name|default:"Sir or Madam" }},
+
+as requested, please find attached your statement of account as of {{ business_date }}. These items are open:
+
+"""
+        + _TABLE_EN
+        + """
+Total: {{ total }}
+
+"""
+        + _PAY_EN
+        + """
+
+Kind regards
+{{ company.name }}
+""",
+    ),
+    ("statement", "de"): (
+        "Kontoauszug: {{ customer.name }}, {{ total }} offen",
+        """Sehr geehrte{% if contact_name %}(r) {{ contact_name }}{% else %} Damen und Herren{% endif %},
+
+anbei erhalten Sie Ihren Kontoauszug zum {{ business_date }}. Offen sind diese Posten:
+
+"""
+        + _TABLE_DE
+        + """
+Summe: {{ total }}
+
+"""
+        + _PAY_DE
+        + """
+
+Mit freundlichen Grüßen
+{{ company.name }}
+""",
+    ),
 }
 
-DEADLINE_DAYS = {"courtesy": 0, "friendly": 7, "firm": 7, "final": 10, "before_action": 14}
+DEADLINE_DAYS = {
+    "statement": 0,
+    "courtesy": 0,
+    "friendly": 7,
+    "firm": 7,
+    "final": 10,
+    "before_action": 14,
+}

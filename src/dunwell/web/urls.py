@@ -10,6 +10,7 @@ from dunwell.web import (
     promise_views,
     reply_views,
     views,
+    worklist_views,
     writeoff_views,
 )
 
@@ -56,6 +57,9 @@ urlpatterns = [
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),
     path("import/", views.import_file, name="import"),
+    path("worklist/", worklist_views.worklist, name="worklist"),
+    path("worklist/actions", worklist_views.bulk, name="worklist_bulk"),
+    path("worklist/refresh", worklist_views.refresh, name="worklist_refresh"),
     path("dunning/", dunning_views.outbox, name="dunning_outbox"),
     path("dunning/messages/<int:message_id>/", dunning_views.message, name="dunning_message"),
     path(

@@ -37,6 +37,7 @@ from dunwell.core.dates import holiday_calendar, is_business_day
 from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Message, MessageStatus, StatementCopy, Step
 from dunwell.dunning.rendering import Renderer, RenderError
+from dunwell.dunning.services.statement_requests import STATEMENT_TEMPLATE
 from dunwell.dunning.services.statements import statement_copies
 from dunwell.ledger.models import ActivityKind, Contact
 from dunwell.ledger.services import activity
@@ -163,14 +164,18 @@ def _statements(ids: list[int], at: datetime) -> dict[tuple[int, date], Statemen
     """The statements the pass's emails carry (their steps say whether), laid out before the
     first is sent, all at once, so that the layout keeps every worker process busy."""
     rows = Message.objects.filter(pk__in=ids).values_list(
-        "customer_id", "business_date", "policy_id", "step"
+        "customer_id", "business_date", "policy_id", "step", "template"
     )
     attaching = set(
         Step.objects.filter(
-            policy_id__in={policy for _, _, policy, _ in rows}, attach_statement=True
+            policy_id__in={policy for _, _, policy, _, _ in rows}, attach_statement=True
         ).values_list("policy_id", "sequence")
     )
-    wanted = {(customer, on) for customer, on, policy, step in rows if (policy, step) in attaching}
+    wanted = {  # a statement sent on request always carries it
+        (customer, on)
+        for customer, on, policy, step, template in rows
+        if (policy, step) in attaching or template == STATEMENT_TEMPLATE
+    }
     return statement_copies(wanted, at=at) if wanted else {}
 
 

@@ -39,6 +39,9 @@ UPDATABLE = (
     "tags",
     "billed_to_parent",
 )
+# Changed by a person through `update_customer` only (the collector's worklist assigns the
+# owner), never by an import or the admin's form, which work from UPDATABLE.
+ASSIGNABLE = ("owner",)
 
 
 def clean_time_zone(name: str) -> str:
@@ -210,7 +213,7 @@ def update_customer(
     changed = [
         name
         for name, value in changes.items()
-        if name in UPDATABLE and getattr(customer, name) != value
+        if (name in UPDATABLE or name in ASSIGNABLE) and getattr(customer, name) != value
     ]
     if not changed:
         return []
