@@ -287,6 +287,8 @@ COLUMNS = (
 def _rows(
     company: Company, on: date, at: datetime, facts: dict[int, _Facts]
 ) -> Iterator[tuple[Any, ...]]:
+    """The rows to store. They read the database (customers, FX rates), so the caller lists
+    them before the bulk insert: on PostgreSQL a COPY holds the connection until it ends."""
     rates = _Rates(company.base_currency, on)
     customers = (
         Customer.objects.filter(company=company, pk__in=list(facts))
@@ -328,12 +330,12 @@ def refresh_worklist(
     if customer_ids is None:
         facts = gather(company, on)
         WorklistRow.objects.filter(company=company).delete()
-        return insert_rows(WorklistRow, COLUMNS, _rows(company, on, at, facts))
+        return insert_rows(WorklistRow, COLUMNS, list(_rows(company, on, at, facts)))
     count = 0
     for chunk in _chunks(customer_ids):
         facts = gather(company, on, chunk)
         WorklistRow.objects.filter(company=company, customer_id__in=chunk).delete()
-        count += insert_rows(WorklistRow, COLUMNS, _rows(company, on, at, facts))
+        count += insert_rows(WorklistRow, COLUMNS, list(_rows(company, on, at, facts)))
     return count
 
 
