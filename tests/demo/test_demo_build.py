@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
 
+from dunwell.cases.models import CallLog, PaymentPlan, Placement, PromiseToPay
 from dunwell.core.models import Company, Membership
 from dunwell.demo.build import COMPANY_CODE, DemoStats, build_demo
 from dunwell.dunning.models import Message
@@ -24,30 +25,37 @@ from dunwell.ledger.models import (
     Payment,
 )
 from dunwell.ledger.queries import drift
+from dunwell.reports.models import WorklistRow
 
 pytestmark = pytest.mark.django_db
 
 AS_OF = date(2026, 11, 23)
 AT = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 # Recorded from a build with seed 1 (change them only when the generator changes on purpose).
-EXPECTED_ITEMS = 516  # invoices and credit notes
-EXPECTED_TOTAL = 518_652_627
-EXPECTED_PAID = 373_844_651
-EXPECTED_PAYMENT_ALLOCATIONS = 334
+EXPECTED_ITEMS = 517  # invoices and credit notes, and the payment plan's interest
+EXPECTED_TOTAL = 518_793_977
+EXPECTED_PAID = 376_620_069
+EXPECTED_PAYMENT_ALLOCATIONS = 338
 
 
 def small_demo() -> DemoStats:
     return build_demo(seed=1, customers=12, months=6, as_of=AS_OF, at=AT)
 
 
-def test_small_demo_has_every_kind_of_record_and_consistent_balances() -> None:
+def test_small_demo_has_every_kind_of_record_and_consistent_balances() -> None:  # noqa: PLR0915 - one build, every fact of it
     stats = small_demo()
     company = stats.company
     assert company.code == COMPANY_CODE
     assert stats.customers == Customer.objects.filter(company=company).count() == 12
     assert stats.invoices == OpenItem.objects.filter(company=company, kind="invoice").count() > 0
-    assert stats.payments == Payment.objects.filter(company=company).count() > 0
-    assert stats.allocations == Allocation.objects.filter(company=company).count() > 0
+    # the generated history's payments, and those of the month's case work (promises kept, an
+    # instalment, the agency's recovery)
+    made = stats.cycle.cases.payments
+    assert stats.payments + made == Payment.objects.filter(company=company).count() > 0
+    generated = Allocation.objects.filter(company=company).exclude(
+        payment__external_id__startswith="BANK-CASE-"
+    )
+    assert stats.allocations == generated.count() > 0
     assert stats.credit_notes >= 0
     assert Activity.objects.filter(company=company).count() == stats.activities > 0
     assert drift(company) == []
@@ -108,6 +116,18 @@ def test_small_demo_has_every_kind_of_record_and_consistent_balances() -> None:
     done = Activity.objects.filter(company=company, kind=ActivityKind.TASK_DONE)
     assert done.count() == cycle.calls_made > 0
     assert all(d.summary.startswith("Call (step ") and d.actor for d in done)
+
+    # the case work of the month, through the workflows: every call made is logged with its
+    # outcome, a payment plan runs with its first instalment paid, one account is placed
+    cases = cycle.cases
+    assert CallLog.objects.filter(company=company).count() == cases.calls_logged == cycle.calls_made
+    plan = PaymentPlan.objects.get(company=company)
+    assert plan.state == "active" and plan.instalments.count() == 6
+    assert plan.instalments.get(sequence=1).state == "paid"
+    placement = Placement.objects.get(company=company)
+    assert placement.agency.name == "Inkasso Nord GmbH" and placement.recoveries.count() == 1
+    assert PromiseToPay.objects.filter(company=company).count() == cases.promises > 0
+    assert WorklistRow.objects.filter(company=company).exists()
 
 
 def test_the_same_seed_builds_the_same_demo() -> None:

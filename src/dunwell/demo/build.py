@@ -56,6 +56,7 @@ from dunwell.ledger.models import (
 from dunwell.ledger.models.customer import PreferredChannel
 from dunwell.ledger.services.balances import refresh_company
 from dunwell.ledger.services.documents import payment_reference_for
+from dunwell.reports.worklist import refresh_worklist
 from dunwell.terms.models import PaymentTerm
 from dunwell.terms.rules import due_dates
 from dunwell.terms.rules.due_dates import Basis, Terms
@@ -1126,7 +1127,9 @@ def build_demo(  # noqa: PLR0915 - the phases in order, each a few lines
 
         say("computing balances")
         refresh_company(company)
-        cycle = collections_month(company, as_of, users["credit"], say)
+        cycle = collections_month(company, as_of, users, say)
+        say("the collectors' worklists")
+        refresh_worklist(company=company, on=as_of, at=at)
         stats = _stats(company, as_of, custs, created, plan)
         stats.cycle = cycle
     stats.seconds = time.perf_counter() - started

@@ -129,6 +129,13 @@ class Command(BaseCommand):
             f"made), {cycle.approved:,} "
             f"approved, {cycle.waiting:,} awaiting approval",
         )
+        cases = cycle.cases
+        table.add_row(
+            "cases worked in the month",
+            f"{cases.calls_logged:,} calls logged, {cases.promises:,} promises to pay, "
+            f"{cases.disputes:,} disputes, {cases.plans:,} payment plan, {cases.placements:,} "
+            f"placement with an agency, {cases.payments:,} payments applied",
+        )
         table.add_row("build seconds", f"{seconds:.1f}")
         self.console.print(table)
         self.login_lines()
