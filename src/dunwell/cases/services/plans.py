@@ -221,11 +221,14 @@ def cancel_plan(*, plan: PaymentPlan, reason: str, actor: User | None, on: date,
 def track_payments(
     *, company: Company, customer_ids: Sequence[int], on: date, at: datetime, actor: User | None
 ) -> None:
-    """Allocations to these customers' items were written in this transaction."""
+    """Allocations to these customers' items were written in this transaction. The plans are
+    locked first: a payment applied at the same moment to another covered item waits, then
+    counts this one too (on PostgreSQL each statement sees what committed before it)."""
     active = PaymentPlan.objects.filter(
         company=company, customer_id__in=customer_ids, state=PlanState.ACTIVE
     )
-    _track(list(active.select_related("customer", "company")), on, at, actor)
+    locked = active.select_for_update(of=("self",)).select_related("customer", "company")
+    _track(list(locked.order_by("pk")), on, at, actor)
 
 
 def _paid(plans: Sequence[PaymentPlan]) -> dict[int, list[tuple[date, int]]]:
