@@ -1,9 +1,11 @@
 """Opening a promise withdraws, in the same transaction, the reminders not yet sent that demand
 only what it covers."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 
 from dunwell.cases.models import PromiseToPay
 from dunwell.dunning.models import Decision, ItemStep, Message, MessageStatus
@@ -84,3 +86,17 @@ def test_a_failed_withdrawal_leaves_no_promise(monkeypatch):
     assert not PromiseToPay.objects.exists()
     assert not Activity.objects.filter(kind=ActivityKind.PROMISE_MADE).exists()
     assert Message.objects.get().status == MessageStatus.PENDING
+
+
+def test_the_case_command_records_a_promise_through_the_workflow_and_withdraws_the_reminder(
+    capsys,
+):
+    world()
+    [email] = Message.objects.filter(status=MessageStatus.PENDING)
+    call_command("case", "promise", "--customer", "C001", "--amount", "1600.00", "--date",
+                 "2099-01-15", "--promised-by", "Petra Bauer", "--channel", "phone",
+                 "--invoice", "INV-1", "--invoice", "INV-2", "--format", "json")  # fmt: skip
+    made = json.loads(capsys.readouterr().out)
+    email.refresh_from_db()
+    assert email.status == "withdrawn"
+    assert email.error == f"withdrawn: promise {made['id']}: EUR 1600.00 by 2099-01-15"

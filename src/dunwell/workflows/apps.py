@@ -11,6 +11,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         # imported here: they import models, which are not loaded before ready()
         from dunwell.cases.cli.base import register_topic  # noqa: PLC0415
-        from dunwell.workflows.cli import calls  # noqa: PLC0415
+        from dunwell.workflows.cli import calls, commitments  # noqa: PLC0415
 
         register_topic(calls)
+        register_topic(commitments)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentTypeError
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,17 @@ def _schedule(given: list[str] | None, currency: str) -> list[tuple[Any, int]] |
     return rows
 
 
-def _agree(context: Context) -> None:
+def agree_with(agreer: Callable[..., PaymentPlan]) -> Callable[[Context], None]:
+    """`case plan` agreeing through `agreer`: the cases service here; the workflows app puts
+    `workflows.plans.agree_plan` in its place, which also holds back pending reminders."""
+
+    def run(context: Context) -> None:
+        _agree(context, agreer)
+
+    return run
+
+
+def _agree(context: Context, agreer: Callable[..., PaymentPlan]) -> None:
     options = context.options
     customer = context.customer(options["customer"])
     items = [context.item(customer, number) for number in options["invoice"]]
@@ -88,9 +99,7 @@ def _agree(context: Context) -> None:
         raise CommandError(
             f"--interest {options['interest']!r}: expected a percent like 5"
         ) from None
-    # The cases layer cannot call a workflow: pending reminders are held back by the web form's
-    # use-case (`workflows.plans.agree_plan`), not here.
-    plan = agree_plan(
+    plan = agreer(
         company=context.company, customer=customer, items=items,
         instalments=options["instalments"], first_due_on=options["first"],
         every_months=options["every_months"], every_days=options["every_days"],
@@ -196,7 +205,7 @@ def plan_row(plan: PaymentPlan) -> dict[str, Any]:
 
 ACTIONS = {
     "plans": Action("the active payment plans (or --all)", _listing_arguments, _list),
-    "plan": Action("agree a payment plan for invoices", _agree_arguments, _agree),
+    "plan": Action("agree a payment plan for invoices", _agree_arguments, agree_with(agree_plan)),
     "plan-show": Action("a payment plan and its instalments", _id_arguments, _show),
     "cancel-plan": Action("end a payment plan by hand", _cancel_arguments, _cancel),
     "plan-letter": Action("the agreement letter as PDF", _letter_arguments, _letter),
