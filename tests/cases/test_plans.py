@@ -255,8 +255,8 @@ def test_agreeing_holds_back_pending_reminders_for_the_covered_invoices_only(acc
     message.refresh_from_db()
     assert done.held_back == [message.pk]
     assert (message.status, message.error) == (
-        MessageStatus.CANCELLED,
-        f"held back: payment plan {done.plan.pk} agreed",
+        MessageStatus.WITHDRAWN,
+        f"withdrawn: payment plan {done.plan.pk} agreed",
     )
 
 
