@@ -146,6 +146,17 @@ def test_a_reminder_expands_to_the_text_as_sent(client: Client, cast: Cast) -> N
     assert 'href="/dunning/messages/7/"' in html
 
 
+def test_html_in_an_entry_and_in_a_text_as_sent_is_shown_inert(client: Client, cast: Cast) -> None:  # noqa: F811
+    note(cast, '<script>alert("x")</script> & <b>bold</b>', kind=ActivityKind.REMINDER_SENT,
+         amount_minor=123456, currency="EUR",
+         data={"message": 7, "subject": "<i>Re</i>", "body": "<img src=x onerror=y>"})  # fmt: skip
+    html = page(as_user(client, cast.viewer_a), f"/customers/{cast.customer_a.pk}/history/")
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<strong>&lt;i&gt;Re&lt;/i&gt;</strong>" in html and "&lt;img src=x" in html
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert '<td class="num">€1,234.56</td>' in html and '<td class="date">2026-03-02</td>' in html
+
+
 def test_csv_export_streams_every_match_and_neutralises_formulas(
     client: Client,
     cast: Cast,  # noqa: F811 - the fixture of test_pages

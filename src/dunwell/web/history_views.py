@@ -17,12 +17,18 @@ from django.contrib import messages as flash
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError
+from dunwell.core.formatting import format_money
 from dunwell.core.models import Role
+from dunwell.core.templatetags.formatting import active_locale
 from dunwell.ledger.models import Activity, Customer, OpenItem
 from dunwell.ledger.services.activity import record_correction
 from dunwell.reports import timeline
@@ -91,11 +97,56 @@ def _history(
         "item": item,
         "form": form,
         "page": shown,
+        "rows_html": _lines(shown.rows, show_items=item is None),
         "query": query.urlencode(),
         "can_correct": has_role(request.role, Role.COLLECTOR),
         "here": request.get_full_path(),
     }
     return render(request, "web/history.html", context)
+
+
+def _lines(rows: list[timeline.Row], *, show_items: bool) -> SafeString:
+    """The table's rows as HTML, written here rather than by the template engine: its lookups,
+    `date` filters and tags cost 12 ms of a page of 50 entries, which must answer in 20 ms.
+    Every value goes through `format_html`, so it is escaped as the template would."""
+    locale = active_locale()
+    links: dict[int, str] = {}
+    html = []
+    for row in rows:
+        a = row.entry
+        summary = format_html("{}", a.summary)
+        if show_items and a.item is not None:
+            item = a.item
+            if item.pk not in links:
+                links[item.pk] = reverse("web:item", args=[item.pk])
+            summary += format_html(' · <a href="{}">{}</a>', links[item.pk], item.number)
+        if row.corrects:
+            summary += format_html('<br><a href="#entry-{}">{}</a>', row.corrects,
+                                   gettext("corrects entry %(id)s") % {"id": row.corrects})  # fmt: skip
+        if row.corrected_by:
+            summary += format_html(
+                '<br><span class="status-failed">{}</span>', gettext("corrected by")
+            )
+            summary += format_html_join("", ' <a href="#entry-{0}">{0}</a>',
+                                        ((c,) for c in row.corrected_by))  # fmt: skip
+        if row.body:
+            message = (format_html(' · <a href="{}">{} {}</a>',
+                                   reverse("web:dunning_message", args=[row.message_id]),
+                                   gettext("message"), row.message_id)
+                       if row.message_id else "")  # fmt: skip
+            summary += format_html('<details><summary>{}{}</summary><p><strong>{}</strong></p>'
+                                   '<pre class="letter">{}</pre></details>', gettext("The text as sent"),
+                                   message, row.subject, row.body)  # fmt: skip
+        amount = (format_money(a.amount_minor, a.currency, locale)
+                  if a.amount_minor is not None and a.currency else "")  # fmt: skip
+        html.append(format_html(
+            '<tr id="entry-{0}"><td class="mono">{0}</td><td class="date">{1}</td>'
+            '<td class="date">{2}</td><td>{3}</td><td>{4}</td><td class="num">{5}</td>'
+            "<td>{6}</td></tr>", a.pk, a.on.isoformat(),
+            timezone.localtime(a.recorded_at).strftime("%Y-%m-%d %H:%M"), row.kind_label,
+            summary, amount, a.actor_label,
+        ))  # fmt: skip
+    return mark_safe("\n".join(html))
 
 
 def _filename(customer: Customer | None, item: OpenItem | None, export: str) -> str:
