@@ -1,7 +1,7 @@
 """`dunwell worker`: the daily cycle is enqueued once the company's morning has come on a business
 day, run through the task queue (django-tasks-db), and not again once done."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -11,6 +11,7 @@ from dunwell.core import clock
 from dunwell.dunning.management.commands.worker import due_cycles
 from dunwell.dunning.models import Message, Run
 from dunwell.dunning.services.policies import ensure_default_policy
+from dunwell.reports.models import WorklistRow
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker commits as it goes
@@ -50,3 +51,7 @@ def test_one_round_runs_the_day_and_delivers_and_the_next_round_adds_nothing(
     call_command("worker", "--once")
     assert "enqueued" not in capsys.readouterr().out
     assert len(mail.outbox) == 1 and Message.objects.count() == 1
+    # the worklists were rebuilt after the run (reports registers it): the account is on it
+    [row] = WorklistRow.objects.filter(company=berlin)
+    assert (row.account_number, row.as_of, row.overdue_minor) == ("C001", date(2026, 11, 23),
+                                                                  100_00)  # fmt: skip

@@ -6,7 +6,8 @@ is idempotent, so a task that runs twice, or after a crash, changes nothing more
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from django_tasks import task
@@ -17,15 +18,26 @@ from dunwell.core.models import Company
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.run import run_dunning
 
+# What the layers above dunning do once a company's run of the day is done (the worklists of
+# `reports`, which this app may not import): they register here when their app is ready.
+AFTER_RUN: list[Callable[[Company, date, datetime], object]] = []
+
+
+def after_run(step: Callable[[Company, date, datetime], object]) -> None:
+    if step not in AFTER_RUN:
+        AFTER_RUN.append(step)
+
 
 @task()
 def daily_cycle(company_code: str, on: str) -> dict[str, Any]:
     """The promises and plans due that day decided, the dunning run of one company and business
-    date, then delivery of its emails."""
+    date, what registered to follow it (the worklists), then delivery of its emails."""
     company = Company.objects.get(code=company_code)
     day = date.fromisoformat(on)
     tracking.daily(company=company, on=day, at=clock.now())
     report = run_dunning(company=company, on=day, at=clock.now(), detail=False)
+    for step in AFTER_RUN:
+        step(company, day, clock.now())
     delivered = deliver_emails(at=clock.now(), company=company)
     return {"run": report.as_dict(brief=True), "delivery": delivered.as_dict()}
 

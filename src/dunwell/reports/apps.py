@@ -12,3 +12,8 @@ class ReportsConfig(AppConfig):
         from dunwell.reports import case_file_cli  # noqa: PLC0415 - models are ready now
 
         register_topic(case_file_cli)
+        # the worklists are rebuilt after each company's daily dunning run (`dunwell worker`)
+        from dunwell.dunning.tasks import after_run  # noqa: PLC0415 - models are ready now
+        from dunwell.reports.worklist import refresh_after_run  # noqa: PLC0415
+
+        after_run(refresh_after_run)

@@ -339,6 +339,11 @@ def refresh_worklist(
     return count
 
 
+def refresh_after_run(company: Company, on: date, at: datetime) -> None:
+    """The daily cycle's step (`dunning.tasks.after_run`): every worklist as of the run's day."""
+    refresh_worklist(company=company, on=on, at=at)
+
+
 # -- the read side ---------------------------------------------------------------------------
 
 
