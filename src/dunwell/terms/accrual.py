@@ -1,7 +1,7 @@
 """How late-payment interest accrues on one debt of a company: the contract's rate when the
 debt's payment terms set one, else the statute of the company's governing law (never for a
-consumer), else none. The same choice `dunning.services.charges` makes when it books interest;
-here for the read side of the layers below dunning (an insolvency claim in `cases`)."""
+consumer), else none. One choice for every layer: `dunning.services.charges` books interest by
+it, and an insolvency claim in `cases` (below dunning) computes it the same way."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ Compute = Callable[[int, date, date, Sequence[interest.Reduction]], interest.Int
 
 @dataclass(frozen=True)
 class Basis:
-    """What the interest of a debt runs under (`label`), and the computation:
-    (amount, due on, until, reductions) to the interest."""
+    """What the interest of a debt runs under (`label`, for people; `code`, what a booked charge
+    names: the statute's code or the contract's rate), and the computation: (amount, due on,
+    until, reductions) to the interest."""
 
     label: str
     compute: Compute
+    code: str = ""
 
 
 class Accrual:
@@ -50,7 +52,8 @@ class Accrual:
                     grace_days=grace, reductions=reductions, day_count=day_count,
                 )  # fmt: skip
 
-            return Basis(f"contract: {percent.normalize():f} % a year, {day_count.value}", contract)
+            label = f"contract: {percent.normalize():f} % a year, {day_count.value}"
+            return Basis(label, contract, label)
         law = self.law
         if law is None or consumer:
             return None
@@ -61,7 +64,7 @@ class Accrual:
                                                until=until, rates=self.rates(),
                                                reductions=reductions)  # fmt: skip
 
-        return Basis(law.name, statute)
+        return Basis(law.name, statute, law.code)
 
     def rates(self) -> interest.Rates:
         if self._rates is None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -29,8 +28,8 @@ from dunwell.dunning.rules.steps import listed
 from dunwell.ledger.models import Allocation, Customer, CustomerKind, ItemKind, OpenItem, WriteOff
 from dunwell.ledger.services.allocations import write_off
 from dunwell.ledger.services.documents import ItemInput, issue_item
+from dunwell.terms.accrual import Accrual
 from dunwell.terms.rules import interest
-from dunwell.terms.services import applicable_term, reference_rates
 
 FEE_DUE_DAYS = 14
 
@@ -189,48 +188,23 @@ def settle_interest(
     return booked
 
 
-class _Accrual:
-    """How interest accrues on an invoice: the contract's rate on its payment terms (invoice,
-    else customer, else the company's default), else the company's statute; read once per
+class _Accrual(Accrual):
+    """How interest accrues on an invoice (`terms.accrual`: the contract's rate on its payment
+    terms, invoice, else customer, else the company's default; else the statute), read once per
     call of the services above."""
-
-    def __init__(self, company: Company) -> None:
-        self.law = interest.STATUTES.get(company.governing_law)
-        self.default = applicable_term(company, None)
-        self._rates: interest.Rates | None = None
 
     def of(self, invoice: OpenItem, customer: Customer) -> tuple[str, Accrue] | None:
         """(what the charge names, a function of (until, reductions) to the interest)."""
-        term = invoice.payment_term or customer.payment_term or self.default
-        if term is not None and term.interest_percent is not None:
-            percent = Decimal(term.interest_percent)
-            day_count = interest.DayCount(term.interest_day_count)
-
-            def contract(until: date, reductions: list[interest.Reduction]) -> int:
-                return interest.contractual_interest(
-                    annual_percent=percent, amount_minor=invoice.amount_minor,
-                    due_on=invoice.due_on, until=until, grace_days=term.interest_grace_days,
-                    reductions=reductions, day_count=day_count,
-                ).interest_minor  # fmt: skip
-
-            return f"contract: {percent.normalize():f} % a year, {day_count.value}", contract
-        law = self.law
-        if law is None or customer.kind == CustomerKind.CONSUMER:
+        basis = self.basis(invoice.payment_term, customer.payment_term,
+                           consumer=customer.kind == CustomerKind.CONSUMER)  # fmt: skip
+        if basis is None:
             return None
-        rates = self.rates()
 
-        def statute(until: date, reductions: list[interest.Reduction]) -> int:
-            return interest.statutory_interest(
-                law, amount_minor=invoice.amount_minor, due_on=invoice.due_on, until=until,
-                rates=rates, reductions=reductions,
-            ).interest_minor  # fmt: skip
+        def accrue(until: date, reductions: list[interest.Reduction]) -> int:
+            return basis.compute(invoice.amount_minor, invoice.due_on, until,
+                                 reductions).interest_minor  # fmt: skip
 
-        return law.code, statute
-
-    def rates(self) -> interest.Rates:
-        if self._rates is None:
-            self._rates = reference_rates()
-        return self._rates
+        return basis.code, accrue
 
 
 Accrue = Callable[[date, list[interest.Reduction]], int]
