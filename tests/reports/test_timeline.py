@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Customer, OpenItem
@@ -150,3 +151,33 @@ def test_export_rows_carry_everything_in_chunks(world) -> None:
         "C001",
     )
     assert last["kind"] == "Note" and last["group"] == "calls"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_the_text_filter_walks_the_timeline_index_newest_first_on_postgresql(world) -> None:
+    """Without statistics on UPPER(summary) the planner reads every entry of the customer and
+    sorts them; with them (ledger 0012) it stops at the page's last match."""
+    from dunwell.core.bulk import insert_rows
+
+    company, customer, _ = world
+    other = Customer.objects.create(company=company, account_number="C002", legal_name="Other",
+                                    currency="EUR", country="DE")  # fmt: skip
+    columns = ("company_id", "customer_id", "kind", "on", "recorded_at", "actor_label", "summary",
+               "currency", "data")  # fmt: skip
+    rows = ((company.pk, customer.pk if n % 5 == 0 else other.pk, 732, T0.date(),
+             T0 + timedelta(seconds=n), "colly", f"Note {n}" + (" reminder" if n % 7 == 0 else ""),
+             "", {}) for n in range(30_000))  # fmt: skip
+    insert_rows(Activity, columns, rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE ledger_activity")
+    found = timeline.entries(company, customer=customer, filters=Filters(text="reminder"))
+    sql, params = found.order_by("-recorded_at", "-id")[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan Backward" in plan and "Bitmap" not in plan, plan
+    page = timeline.page(company, customer=customer, filters=Filters(text="reminder"))
+    assert [r.entry.summary for r in page.rows[:2]] == [
+        "Note 29995 reminder",
+        "Note 29960 reminder",
+    ]
