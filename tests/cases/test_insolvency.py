@@ -149,6 +149,11 @@ def test_opening_places_a_credit_hold_and_withdraws_the_unsent_messages(account)
     message = Message.objects.get(customer=customer)
     assert message.decision.outcome == Outcome.REJECTED
     assert message.error == f"withdrawn: insolvency {insolvency.pk} opened 2026-11-02"
+    entry = Activity.objects.get(customer=customer, kind=ActivityKind.REMINDER_WITHDRAWN)
+    assert (entry.summary, entry.data) == (
+        f"1 unsent message(s) withdrawn: insolvency {insolvency.pk} opened 2026-11-02",
+        {"messages": [message.pk]},
+    )
     hold = CreditHold.objects.get(customer=customer, released_on__isnull=True)
     assert (hold.source, hold.reason) == ("insolvency", f"insolvency {insolvency.pk} opened "
                                                         "2026-11-02")  # fmt: skip

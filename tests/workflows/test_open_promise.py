@@ -50,7 +50,7 @@ def test_a_promise_for_everything_a_pending_reminder_demands_withdraws_it():
         "withdrawn",
         f"withdrawn: promise {promise.pk}: EUR 1600.00 by 2026-12-04",
     )
-    note = Activity.objects.get(kind=ActivityKind.NOTE_ADDED)
+    note = Activity.objects.get(kind=ActivityKind.REMINDER_WITHDRAWN)
     assert note.summary == (f"email of 2026-11-23 (step 2) withdrawn: promise {promise.pk}: "
                             "EUR 1600.00 by 2026-12-04")  # fmt: skip
 
@@ -59,7 +59,7 @@ def test_a_reminder_that_also_demands_an_invoice_not_promised_stays():
     company, customer, one, _ = world()
     promised(company, customer, [one], amount=1_200_00)
     assert Message.objects.get().status == MessageStatus.PENDING
-    assert not Activity.objects.filter(kind=ActivityKind.NOTE_ADDED).exists()
+    assert not Activity.objects.filter(kind=ActivityKind.REMINDER_WITHDRAWN).exists()
 
 
 def test_a_step_awaiting_approval_is_rejected_and_its_invoices_go_back_a_step():

@@ -53,7 +53,7 @@ def _kinds(*ranges: range | int) -> frozenset[int]:
 GROUPS: dict[str, Group] = {
     g.key: g
     for g in (
-        Group("messages", "Messages and letters", _kinds(K.REMINDER_SENT, K.REPLY_RECEIVED)),
+        Group("messages", "Messages and letters", _kinds(K.REMINDER_SENT, K.REMINDER_WITHDRAWN, K.REPLY_RECEIVED)),
         Group("calls", "Calls, notes and tasks",
               _kinds(K.CALL_LOGGED, K.NOTE_ADDED, K.TASK_DONE, K.TASK_CREATED, K.TASK_CLOSED,
                      K.ESCALATED)),

@@ -69,7 +69,7 @@ def withdraw_pending(
         done += [m.pk for m in mine]
         channels = " and ".join(sorted({m.get_channel_display().lower() for m in mine}))
         activity.record(
-            company=customer.company, kind=ActivityKind.NOTE_ADDED, on=on, at=at, actor=actor,
+            company=customer.company, kind=ActivityKind.REMINDER_WITHDRAWN, on=on, at=at, actor=actor,
             customer=customer,
             summary=f"{channels} of {mine[0].business_date.isoformat()} (step {decision.step}) "
             f"withdrawn: {reason}",
@@ -89,11 +89,19 @@ def withdraw_unsent(
     """Withdraw everything dunning prepared for the customer and has not sent, calls and tasks
     too (an insolvency stops all dunning); decisions awaiting approval are rejected, so their
     items go back to the step they had reached. Returns how many messages."""
-    withdrawn = Message.objects.filter(
-        company=company, customer=customer, status__in=UNSENT
-    ).update(status=MessageStatus.WITHDRAWN, error=f"withdrawn: {reason}"[:500])
+    unsent = Message.objects.filter(company=company, customer=customer, status__in=UNSENT)
+    ids = sorted(unsent.values_list("pk", flat=True))
+    withdrawn = unsent.filter(pk__in=ids).update(
+        status=MessageStatus.WITHDRAWN, error=f"withdrawn: {reason}"[:500]
+    )
     for decision in Decision.objects.filter(
         company=company, customer=customer, outcome=Outcome.APPROVAL
     ).order_by("pk"):
         reject(decision=decision, actor=actor, on=on, at=at, reason=f"withdrawn: {reason}")
+    if withdrawn:
+        activity.record(
+            company=company, kind=ActivityKind.REMINDER_WITHDRAWN, on=on, at=at, actor=actor,
+            customer=customer, summary=f"{withdrawn} unsent message(s) withdrawn: {reason}",
+            data={"messages": ids},
+        )  # fmt: skip
     return withdrawn

@@ -75,6 +75,7 @@ class ActivityKind(models.IntegerChoices):
     CREDIT_HOLD_RELEASED = 504, "Credit hold released"
     REMINDER_SENT = 601, "Reminder sent"
     TASK_DONE = 602, "Follow-up task done"
+    REMINDER_WITHDRAWN = 603, "Reminder withdrawn"
     DISPUTE_OPENED = 701, "Dispute opened"
     DISPUTE_UPDATED = 702, "Dispute under investigation"
     DISPUTE_RESOLVED = 703, "Dispute resolved"
