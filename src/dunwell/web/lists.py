@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import F, Q, QuerySet, Sum, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from dunwell.cases.models import Insolvency, InsolvencyState
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer
 from dunwell.ledger.queries import customers_for
@@ -27,11 +28,15 @@ def customer_rows(
     order: tuple[str, ...] = ("legal_name", "account_number"),
 ) -> QuerySet[Customer]:
     same_currency = Q(items__currency=F("currency"))
+    proceedings = Insolvency.objects.filter(customer=OuterRef("pk")).exclude(
+        state=InsolvencyState.CLOSED
+    )
     rows = customers_for(company).annotate(
         open_minor=Coalesce(Sum("items__open_minor", filter=same_currency), Value(0)),
         overdue_minor=Coalesce(
             Sum("items__open_minor", filter=same_currency & Q(items__due_on__lt=today)), Value(0)
         ),
+        in_insolvency=Exists(proceedings),
     )
     if q:
         rows = rows.filter(Q(legal_name__icontains=q) | Q(account_number__icontains=q))
