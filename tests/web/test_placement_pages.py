@@ -4,7 +4,9 @@ see the placements only; another company's user gets 404 for all of it."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
 from datetime import UTC, datetime
 
@@ -108,3 +110,48 @@ def test_another_companys_user_gets_404_for_placements_and_the_case_file(
     assert "choose an agency or a lawyer" in response.content.decode()
     assert not Placement.objects.filter(customer=cast.customer_b).exists()
     assert not Activity.objects.filter(kind=ActivityKind.CASE_FILE_EXPORTED).exists()
+
+
+def recovery_key(shown: str, placement: Placement) -> str:
+    """The idempotency key in the page's "Record recovery" form of `placement`."""
+    form = shown.split(f'action="/placements/{placement.pk}/"')[1].split("</form>", 1)[0]
+    [key] = re.findall(r'<input type="hidden" name="key" value="([0-9a-f]{32})">', form)
+    return key
+
+
+def test_the_recovery_form_sent_twice_books_once_and_says_so(client: Client, cast: Cast, agency):  # noqa: F811
+    placement = placed(cast, agency)
+    url = f"/customers/{cast.customer_a.pk}/"
+    key = recovery_key(page(as_user(client, cast.manager_a), url), placement)
+    form = {"action": "recovered", "amount": "333.33", "note": "first instalment", "key": key}
+    first = client.post(f"/placements/{placement.pk}/", form, follow=True).content.decode()
+    assert (f"placement {placement.pk} with Inkasso Nord: recovered EUR 333.33, commission "
+            "EUR 50.00") in first  # fmt: skip
+    again = html.unescape(client.post(f"/placements/{placement.pk}/", form, follow=True)
+                          .content.decode())  # fmt: skip
+    today = timezone.localdate().isoformat()
+    assert (f"sent twice: Inkasso Nord's recovery of EUR 333.33 on {today} is recorded once, "
+            "nothing was booked again") in again  # fmt: skip
+    assert [(r.amount_minor, r.commission_minor) for r in placement.recoveries.all()] == [
+        (333_33, 50_00)
+    ]  # fmt: skip
+    entries = Activity.objects.filter(kind=ActivityKind.PLACEMENT_RECOVERED, item__isnull=True)
+    assert [e.summary for e in entries] == [
+        "Inkasso Nord recovered EUR 333.33 (commission EUR 50.00): first instalment"
+    ]
+    fresh = recovery_key(again, placement)  # the page after gives the next form a new key
+    assert fresh != key
+    client.post(f"/placements/{placement.pk}/", {**form, "key": fresh, "amount": "0.01"})
+    assert sorted(placement.recoveries.values_list("amount_minor", flat=True)) == [1, 333_33]
+    assert "€333.34" in page(client, url)  # recovered in all
+
+
+def test_a_refused_recovery_leaves_its_key_unused(client: Client, cast: Cast, agency):  # noqa: F811
+    placement = placed(cast, agency)
+    key = recovery_key(page(as_user(client, cast.manager_a), f"/customers/{cast.customer_a.pk}/"),
+                       placement)  # fmt: skip
+    form = {"action": "recovered", "amount": "12.345", "key": key}
+    response = client.post(f"/placements/{placement.pk}/", form, follow=True)
+    assert "EUR 12.345 has more decimals than EUR allows" in response.content.decode()
+    client.post(f"/placements/{placement.pk}/", {**form, "amount": "12.34"})
+    assert list(placement.recoveries.values_list("amount_minor", "key")) == [(12_34, key)]
