@@ -9,12 +9,13 @@ import io
 import re
 import zipfile
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dunwell.cases.models import Placement, PlacementState
+from dunwell.cases.models import Agency, Placement, PlacementState
 from dunwell.cases.services.placements import create_agency, place_account
 from dunwell.ledger.models import Activity, ActivityKind
 from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
@@ -155,3 +156,90 @@ def test_a_refused_recovery_leaves_its_key_unused(client: Client, cast: Cast, ag
     assert "EUR 12.345 has more decimals than EUR allows" in response.content.decode()
     client.post(f"/placements/{placement.pk}/", {**form, "amount": "12.34"})
     assert list(placement.recoveries.values_list("amount_minor", "key")) == [(12_34, key)]
+
+
+def test_a_credit_manager_adds_a_lawyer_from_the_customer_page_and_places_with_it(
+    client: Client,
+    cast: Cast,  # noqa: F811
+):
+    url = f"/customers/{cast.customer_a.pk}/"
+    shown = page(as_user(client, cast.manager_a), url)
+    assert "No agency or lawyer yet: add one to place the account with." in shown
+    assert '<details class="case-form" open>' in shown and 'action="/agencies/new"' in shown
+    form = {"name": " Kanzlei Roth ", "kind": "lawyer", "commission": "12.5",
+            "email": "akte@roth.example", "phone": "+49 30 1234", "address": "Unter den Linden 1, Berlin",
+            "next": url}  # fmt: skip
+    response = client.post("/agencies/new", form, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    shown = response.content.decode()
+    assert "Kanzlei Roth added (Lawyer, 12.5 % commission)" in shown
+    assert "Kanzlei Roth (Lawyer, 12.5 %)" in shown and "Place everything open" in shown
+    lawyer = Agency.objects.get(company=cast.a)
+    assert (lawyer.name, lawyer.kind, lawyer.commission_percent, lawyer.email, lawyer.phone,
+            lawyer.address, lawyer.active) == ("Kanzlei Roth", "lawyer", Decimal("12.5"),
+                                               "akte@roth.example", "+49 30 1234",
+                                               "Unter den Linden 1, Berlin", True)  # fmt: skip
+    client.post(f"{url}place", {"agency": lawyer.pk})
+    assert Placement.objects.get().commission_percent == Decimal("12.5")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"commission": "abc"}, "commission &#x27;abc&#x27;: expected a percentage from 0 to 100"),
+        ({"commission": "100.5"}, "commission &#x27;100.5&#x27;: expected a percentage from 0"),
+        ({"commission": ""}, "Commission (%): This field is required."),
+        ({"name": "Inkasso Nord"}, "there is an agency &#x27;Inkasso Nord&#x27; already"),
+        ({"name": " "}, "Name: This field is required."),
+        ({"email": "roth.example"}, "Email: Enter a valid email address."),
+        ({"kind": "bailiff"}, "Kind: Select a valid choice. bailiff is not one of the available"),
+    ],
+)
+def test_a_bad_agency_is_refused_naming_the_field_and_nothing_is_added(
+    client: Client,
+    cast: Cast,  # noqa: F811
+    agency,
+    fields: dict[str, str],
+    message: str,
+):
+    form = {"name": "Kanzlei Roth", "kind": "lawyer", "commission": "20", **fields}
+    response = as_user(client, cast.manager_a).post("/agencies/new", form, follow=True)
+    assert response.redirect_chain == [("/agencies/", 302)]
+    assert f"Agency not added: {message}" in response.content.decode()
+    assert list(Agency.objects.values_list("name", flat=True)) == ["Inkasso Nord"]
+
+
+def test_the_agencies_page_lists_active_and_inactive_ones_with_their_open_placements(
+    client: Client,
+    cast: Cast,  # noqa: F811
+    agency,
+):
+    placed(cast, agency)
+    old = create_agency(company=cast.a, name="Alt Inkasso", commission_percent="9.75",
+                        at=datetime.now(UTC))  # fmt: skip
+    Agency.objects.filter(pk=old.pk).update(active=False)
+    create_agency(company=cast.b, name="Bolt's Lawyer", commission_percent="10", kind="lawyer",
+                  at=datetime.now(UTC))  # fmt: skip
+    shown = page(as_user(client, cast.collector_a), "/agencies/")
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>.*?<td class=\"num\">(.*?)</td>.*?"
+                      r"<span class=\"tag[^\"]*\">(\w+)</span></td>\s*<td class=\"num\">(\d+)</td>",
+                      shown, re.S)  # fmt: skip
+    assert rows == [
+        ("Inkasso Nord", "15 %", "active", "1"),
+        ("Alt Inkasso", "9.75 %", "inactive", "0"),
+    ]
+    assert "Bolt" not in shown  # another company's
+    assert 'action="/agencies/new"' not in shown  # a collector may look, not add
+    assert client.post("/agencies/new", {"name": "X", "kind": "agency",
+                                          "commission": "5"}).status_code == 403  # fmt: skip
+    placement_section = page(client, f"/customers/{cast.customer_a.pk}/")
+    assert "Add an agency or a lawyer" not in placement_section
+
+
+def test_an_agency_form_goes_back_only_to_a_page_of_this_site(client: Client, cast: Cast):  # noqa: F811
+    form = {"name": "Kanzlei Roth", "kind": "lawyer", "commission": "20",
+            "next": "https://evil.example/"}  # fmt: skip
+    response = as_user(client, cast.manager_a).post("/agencies/new", form, follow=True)
+    assert response.redirect_chain == [("/agencies/", 302)]
+    as_user(client, cast.user_b)
+    assert "Kanzlei Roth" not in page(client, "/agencies/")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dunwell.cases.models import (
     OPEN_STATES,
     Agency,
+    AgencyKind,
     Placement,
     PlacementOutcome,
     PlacementState,
@@ -62,6 +63,7 @@ def section(request: CompanyRequest, customer: Customer) -> dict[str, Any]:
         "has_open": any(p.is_open for p in placements),
         "moves": [PlacementState.ACKNOWLEDGED, PlacementState.IN_PROGRESS],
         "outcomes": PlacementOutcome.choices,
+        "kinds": AgencyKind.choices,
     }  # fmt: skip
 
 
