@@ -239,3 +239,38 @@ def test_the_case_command_places_recovers_and_closes_as_json(account, capsys, to
         call_command("case", "place", "--customer", "C001", "--agency", "999")
     with pytest.raises(CommandError, match="no placement 999 in acme"):
         call_command("case", "recall", "999", "--reason", "x")
+
+
+def test_a_recovery_sent_twice_with_its_key_is_booked_once(account):
+    placement = placed(account)
+    record_recovery(placement=placement, amount_minor=200_00, on=MONDAY, at=AT, actor=None,
+                    key="report-17")  # fmt: skip
+    with pytest.raises(DunwellError) as again:
+        record_recovery(placement=placement, amount_minor=200_00, on=MONDAY, at=AT, actor=None,
+                        key=" report-17 ")  # fmt: skip
+    assert (again.value.code, again.value.context["field"]) == ("duplicate", "key")
+    assert again.value.message == ("sent twice: Inkasso Nord's recovery of EUR 200.00 on "
+                                   "2026-11-23 is recorded once, nothing was booked again")  # fmt: skip
+    assert placement.recoveries.count() == 1
+    assert Activity.objects.filter(kind=ActivityKind.PLACEMENT_RECOVERED,
+                                   item__isnull=True).count() == 1  # fmt: skip
+    record_recovery(placement=placement, amount_minor=200_00, on=MONDAY, at=AT, actor=None,
+                    key="report-18")  # fmt: skip
+    record_recovery(placement=placement, amount_minor=1_00, on=MONDAY, at=AT, actor=None)
+    record_recovery(placement=placement, amount_minor=1_00, on=MONDAY, at=AT, actor=None)
+    assert totals([placement.pk])[placement.pk] == (402_00, 60_30)  # no key: each one counts
+    with pytest.raises(DunwellError, match="at most 64 characters"):
+        record_recovery(placement=placement, amount_minor=1_00, on=MONDAY, at=AT, actor=None,
+                        key="k" * 65)  # fmt: skip
+
+
+def test_the_case_command_retried_with_its_key_records_the_recovery_once(account, capsys, today):
+    pk = str(placed(account).pk)
+    for attempt in range(2):
+        call_command("case", "recovered", pk, "--amount", "500.00", "--key", "nord-2026-0042",
+                     "--format", "json")  # fmt: skip
+        out, err = capsys.readouterr()
+        assert json.loads(out)["recovered"] == "500.00"
+        assert ("sent twice: Inkasso Nord's recovery of EUR 500.00 on 2026-11-23 is recorded once"
+                in err) == (attempt == 1)  # fmt: skip
+    assert Placement.objects.get(pk=pk).recoveries.count() == 1

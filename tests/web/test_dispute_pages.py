@@ -3,13 +3,16 @@ worked on their own page (notes, attachments, investigation, resolution), scoped
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from dunwell.cases.models import Dispute, DisputeAttachment, DisputeState
+from dunwell.cases.models import Dispute, DisputeAttachment, DisputedItem, DisputeState
 from dunwell.cases.services import disputes
-from dunwell.ledger.models import Activity, ActivityKind
+from dunwell.ledger.models import Activity, ActivityKind, OpenItem
 from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +29,8 @@ PDF = b"%PDF-1.4\n% a delivery note\n"
 def opened(client: Client, world: Cast, **fields: str) -> Dispute:
     as_user(client, world.collector_a)
     data = {"items": [str(world.invoice_a.pk)], "reason": "quantity", **fields}
+    if "amount" in data:
+        data[f"amount-{world.invoice_a.pk}"] = data.pop("amount")
     response = client.post(f"/customers/{world.customer_a.pk}/disputes/new", data)
     assert response.status_code == 302
     return Dispute.objects.get(company=world.a)
@@ -35,7 +40,7 @@ def test_a_collector_opens_a_dispute_for_part_of_an_invoice_from_the_customer_pa
     client: Client, world: Cast
 ):
     html = page(as_user(client, world.collector_a), f"/customers/{world.customer_a.pk}/")
-    assert "Open a dispute" in html and "acme-INV-1 · €1,234.56" in html
+    assert "Open a dispute" in html and f'name="amount-{world.invoice_a.pk}"' in html
     dispute = opened(client, world, amount="200.00", note="two boxes short")
     [part] = dispute.items.all()
     assert (part.amount_minor, dispute.owner, dispute.state) == (200_00, world.collector_a, "open")
@@ -115,3 +120,110 @@ def test_an_attachment_over_ten_megabytes_is_refused_before_it_is_read():
         disputes.DunwellError, match=r"big.pdf is 10,485,761 bytes: at most 10,485,760"
     ):
         disputes.check_size("big.pdf", 10 * 1024 * 1024 + 1)
+
+
+def more_invoices(world: Cast, *amounts: int, currency: str = "EUR") -> list[OpenItem]:
+    """Further open invoices of customer A, due a day apart after acme-INV-1."""
+    today = timezone.localdate()
+    return OpenItem.objects.bulk_create(
+        OpenItem(company=world.a, customer=world.customer_a, number=f"acme-INV-{n}",
+                 issued_on=today - timedelta(days=60), due_on=today - timedelta(days=40 - n),
+                 currency=currency, amount_minor=amount, open_minor=amount)
+        for n, amount in enumerate(amounts, start=2)
+    )  # fmt: skip
+
+
+def post_dispute(client: Client, world: Cast, items: list[OpenItem], **amounts: str):
+    as_user(client, world.collector_a)
+    data = {"items": [str(i.pk) for i in items], "reason": "price", "note": "list price",
+            **{f"amount-{pk}": text for pk, text in amounts.items()}}  # fmt: skip
+    return client.post(f"/customers/{world.customer_a.pk}/disputes/new", data, follow=True)
+
+
+def test_a_dispute_covers_several_invoices_each_for_all_or_part_of_what_is_open(
+    client: Client, world: Cast
+):
+    second, third = more_invoices(world, 500_00, 75_10)
+    amounts = {str(world.invoice_a.pk): "200.05", str(second.pk): "", str(third.pk): "75.10"}
+    response = post_dispute(client, world, [world.invoice_a, second, third], **amounts)
+    dispute = Dispute.objects.get(company=world.a)
+    assert f"Dispute {dispute.pk} opened" in response.content.decode()
+    parts = {p.item.number: p.amount_minor for p in dispute.items.select_related("item")}
+    assert parts == {"acme-INV-1": 200_05, "acme-INV-2": 500_00, "acme-INV-3": 75_10}
+    entry = Activity.objects.get(kind=ActivityKind.DISPUTE_OPENED, item__isnull=True)
+    assert entry.summary == ("dispute opened (price): acme-INV-1 EUR 200.05, acme-INV-2 EUR "
+                             "500.00, acme-INV-3 EUR 75.10: list price")  # fmt: skip
+    on_items = Activity.objects.filter(kind=ActivityKind.DISPUTE_OPENED, item__isnull=False)
+    assert sorted((a.item.number, a.amount_minor) for a in on_items) == [
+        ("acme-INV-1", 200_05), ("acme-INV-2", 500_00), ("acme-INV-3", 75_10)
+    ]  # fmt: skip
+    html = page(client, f"/disputes/{dispute.pk}/")
+    assert "€200.05" in html and "€500.00" in html and "€75.10" in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "500.01",
+            "Invoice acme-INV-2: a disputed amount is more than zero and at most the "
+            "EUR 500.00 open",
+        ),
+        ("0", "Invoice acme-INV-2: a disputed amount is more than zero"),
+        ("-5", "Invoice acme-INV-2: a disputed amount is more than zero"),
+        (
+            "12.345",
+            "acme-INV-2, amount disputed &#x27;12.345&#x27;: EUR 12.345 has more decimals "
+            "than EUR allows",
+        ),
+        (
+            "12,3x",
+            "acme-INV-2, amount disputed &#x27;12,3x&#x27;: &#x27;12,3x&#x27; is not a number",
+        ),
+    ],
+)
+def test_a_bad_amount_names_its_invoice_and_opens_nothing(
+    client: Client, world: Cast, typed: str, message: str
+):
+    [second] = more_invoices(world, 500_00)
+    amounts = {str(world.invoice_a.pk): "100.00", str(second.pk): typed}
+    response = post_dispute(client, world, [world.invoice_a, second], **amounts)
+    assert "Dispute not opened: " + message in response.content.decode()
+    assert not Dispute.objects.exists() and not DisputedItem.objects.exists()
+    assert not Activity.objects.filter(kind=ActivityKind.DISPUTE_OPENED).exists()
+
+
+def test_an_amount_is_read_in_the_invoices_own_currency(client: Client, world: Cast):
+    [yen] = more_invoices(world, 250_000, currency="JPY")
+    response = post_dispute(client, world, [yen], **{str(yen.pk): "1500.5"})
+    assert "EUR" not in (text := response.content.decode().split("Dispute not opened: ")[1][:120])
+    assert "JPY 1500.5 has more decimals than JPY allows" in text
+    post_dispute(client, world, [yen], **{str(yen.pk): "1,500"})
+    [part] = Dispute.objects.get().items.all()
+    assert part.amount_minor == 1_500  # yen have no minor unit
+    assert Activity.objects.get(kind=ActivityKind.DISPUTE_OPENED, item__isnull=True).summary == (
+        "dispute opened (price): acme-INV-2 JPY 1500: list price"
+    )
+
+
+def test_an_amount_on_an_invoice_not_ticked_is_refused(client: Client, world: Cast):
+    [second] = more_invoices(world, 500_00)
+    response = post_dispute(client, world, [world.invoice_a], **{str(second.pk): "10.00"})
+    assert ("acme-INV-2: an amount is typed but the invoice is not ticked"
+            in response.content.decode())  # fmt: skip
+    assert not Dispute.objects.exists()
+
+
+def test_a_customer_with_150_open_invoices_gets_them_in_one_folded_table(
+    client: Client, world: Cast
+):
+    items = more_invoices(world, *range(1_00, 150_00, 1_00))  # 149 more: 150 open
+    html = page(as_user(client, world.collector_a), f"/customers/{world.customer_a.pk}/")
+    form = html.split("<summary>Open a dispute</summary>")[1].split("</details>")[0]
+    assert form.count('type="checkbox" name="items"') == 150
+    assert form.count('name="amount-') == 150 and "acme-INV-150" in form
+    post_dispute(client, world, [items[0], items[-1]], **{str(items[-1].pk): "0.99"})
+    parts = Dispute.objects.get().items.order_by("item__due_on")
+    assert [(p.item.number, p.amount_minor) for p in parts] == [
+        ("acme-INV-2", 1_00), ("acme-INV-150", 99)
+    ]  # fmt: skip

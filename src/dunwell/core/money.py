@@ -123,7 +123,9 @@ class Money:
         """Integer minor units; refuses an amount that is not already rounded to them."""
         scaled = self.amount.scaleb(exponent(self.currency))
         if scaled != scaled.to_integral_value():
-            raise MoneyError(f"{self} has more decimals than {self.currency} allows: round first")
+            # the amount as given: `str(self)` rounds, and "EUR 12.35 has more decimals" misleads
+            raise MoneyError(f"{self.currency} {self.amount} has more decimals than "
+                             f"{self.currency} allows: round first")  # fmt: skip
         return int(scaled)
 
     def rounded(self) -> Money:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages as flash
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -16,17 +17,29 @@ from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Role
 from dunwell.core.money import Money, MoneyError, parse_amount
-from dunwell.ledger.models import OpenItem
+from dunwell.ledger.models import Customer, OpenItem
 from dunwell.ledger.queries import items_for
 from dunwell.web.access import CompanyRequest, access_customer, company_view, has_role
+
+# The customer page lists this many open items in the dispute form, oldest due first: a customer
+# with 150 open invoices gets all of them; one with thousands, a page that still loads.
+LISTED = 500
+AMOUNT = "amount-"  # + item pk: the disputed amount of that invoice; empty, all that is open
 
 
 class DisputeForm(forms.Form):
     items = forms.ModelMultipleChoiceField(queryset=OpenItem.objects.none(), label=_("Invoices"))
-    amount = forms.CharField(required=False, label=_("Amount disputed (one invoice; empty: all)"))
     reason = forms.ChoiceField(choices=DisputeReason.choices, label=_("Reason"))
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           label=_("Note"))  # fmt: skip
     due_by = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label=_("Resolve by"))
+
+
+def disputable(request: CompanyRequest, customer: Customer) -> QuerySet[OpenItem]:
+    """The customer's items that a dispute may concern now: open, not void, not a credit note."""
+    return items_for(request.company).filter(
+        customer=customer, open_minor__gt=0, voided_on__isnull=True, kind__in=disputes.DISPUTABLE
+    )
 
 
 def access_dispute(request: CompanyRequest, dispute_id: int) -> Dispute:
@@ -37,46 +50,64 @@ def access_dispute(request: CompanyRequest, dispute_id: int) -> Dispute:
 @require_POST
 @company_view(min_role=Role.COLLECTOR)
 def open_dispute(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """A dispute about the invoices ticked, each for the amount typed on its row (or all of it)."""
     customer = access_customer(request, customer_id)
     form = DisputeForm(request.POST)
-    form.fields["items"].queryset = items_for(request.company).filter(  # type: ignore[attr-defined]
-        customer=customer, open_minor__gt=0
-    )
+    candidates = disputable(request, customer)
+    form.fields["items"].queryset = candidates  # type: ignore[attr-defined]
     if not form.is_valid():
         flash.error(request, _("Dispute not opened: %(errors)s") % {"errors": _errors(form)})
         return redirect("web:customer", customer_id=customer.pk)
-    chosen = list(form.cleaned_data["items"])
+    chosen = sorted(form.cleaned_data["items"], key=lambda item: (item.due_on, item.number))
     try:
-        amount = _amount(form.cleaned_data["amount"], chosen)
+        _refuse_stray_amounts(request.POST, candidates, {item.pk for item in chosen})
         dispute = disputes.open_dispute(
-            company=request.company, customer=customer, items=[(i, amount) for i in chosen],
+            company=request.company, customer=customer,
+            items=[(item, _amount(request.POST.get(f"{AMOUNT}{item.pk}", ""), item))
+                   for item in chosen],
             reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
             owner=request.user, due_by=form.cleaned_data["due_by"],  # type: ignore[arg-type]
             actor=request.user, on=clock.today(request.company), at=clock.now(),  # type: ignore[arg-type]
         )  # fmt: skip
     except DunwellError as error:
-        flash.error(request, error.message)
+        flash.error(request, _("Dispute not opened: %(errors)s") % {"errors": error.message})
         return redirect("web:customer", customer_id=customer.pk)
     flash.success(request, _("Dispute %(id)s opened") % {"id": dispute.pk})
     return redirect("web:dispute", dispute_id=dispute.pk)
 
 
-def _amount(text: str, chosen: list[OpenItem]) -> int | None:
+def _amount(text: str, item: OpenItem) -> int | None:
+    """The amount typed for `item`, in its currency (the service checks it against what is
+    open); None when left empty: all that is open."""
     if not text.strip():
         return None
-    if len(chosen) != 1:
-        raise DunwellError(
-            ErrorCode.INVALID, "an amount is for one invoice: choose one, or leave it empty"
-        )
     try:
-        return Money(parse_amount(text), chosen[0].currency).minor
+        return Money(parse_amount(text), item.currency).minor
     except MoneyError as error:
-        raise DunwellError(ErrorCode.INVALID, f"amount {text!r}: {error}") from None
+        raise DunwellError(ErrorCode.INVALID, f"{item.number}, amount disputed {text!r}: {error}",
+                           field="amount", item=item.pk) from None  # fmt: skip
+
+
+def _refuse_stray_amounts(
+    post: QueryDict, candidates: QuerySet[OpenItem], chosen: set[int]
+) -> None:
+    """An amount typed on a row that is not ticked is a slip: say so rather than guess."""
+    typed = {int(name[len(AMOUNT):]) for name in post
+             if name.startswith(AMOUNT) and name[len(AMOUNT):].isdigit()
+             and post.get(name, "").strip()}  # fmt: skip
+    stray = candidates.filter(pk__in=typed - chosen).order_by("due_on", "number")
+    numbers = list(stray.values_list("number", flat=True)[:5])
+    if numbers:
+        raise DunwellError(ErrorCode.INVALID, f"{', '.join(numbers)}: an amount is typed but the "
+                           "invoice is not ticked (tick it, or clear the amount)",
+                           field="items")  # fmt: skip
 
 
 def _errors(form: forms.Form) -> str:
     return "; ".join(
-        f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()
+        f"{form.fields[name].label if name in form.fields else name}: "
+        f"{' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
     )
 
 

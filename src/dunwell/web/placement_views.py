@@ -3,6 +3,7 @@ file download; the section's rows come from `section`, through the `case_placeme
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dunwell.cases.models import (
     OPEN_STATES,
     Agency,
+    AgencyKind,
     Placement,
     PlacementOutcome,
     PlacementState,
@@ -28,7 +30,7 @@ from dunwell.cases.services.placements import (
     update_placement_status,
 )
 from dunwell.core import clock
-from dunwell.core.errors import DunwellError
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Role
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import Customer
@@ -51,7 +53,9 @@ def section(request: CompanyRequest, customer: Customer) -> dict[str, Any]:
     return {
         "rows": [
             {"placement": p, "recovered": sums.get(p.pk, (0, 0))[0],
-             "commission": sums.get(p.pk, (0, 0))[1]}
+             "commission": sums.get(p.pk, (0, 0))[1],
+             # a fresh idempotency key per page: the recovery form sent twice books once
+             "recovery_key": uuid.uuid4().hex if can_act and p.is_open else ""}
             for p in placements
         ],
         "can_act": can_act,
@@ -59,6 +63,7 @@ def section(request: CompanyRequest, customer: Customer) -> dict[str, Any]:
         "has_open": any(p.is_open for p in placements),
         "moves": [PlacementState.ACKNOWLEDGED, PlacementState.IN_PROGRESS],
         "outcomes": PlacementOutcome.choices,
+        "kinds": AgencyKind.choices,
     }  # fmt: skip
 
 
@@ -120,8 +125,13 @@ def act(request: CompanyRequest, placement_id: int) -> HttpResponse:
     )
     try:
         done = _act(request, placement, request.POST.get("action", ""))
-    except (DunwellError, MoneyError, ValueError) as error:
-        flash.error(request, getattr(error, "message", str(error)))
+    except DunwellError as error:
+        if error.code == ErrorCode.DUPLICATE and error.context.get("field") == "key":
+            flash.warning(request, error.message)  # the first submission did it: no failure
+        else:
+            flash.error(request, error.message)
+    except (MoneyError, ValueError) as error:
+        flash.error(request, str(error))
     else:
         flash.success(request, f"placement {placement.pk} with {placement.agency.name}: {done}")
     return redirect("web:customer", customer_id=placement.customer_id)
@@ -139,7 +149,8 @@ def _act(request: CompanyRequest, placement: Placement, action: str) -> str:
         amount = Money(parse_amount(post.get("amount", "")), placement.currency).minor
         day = date.fromisoformat(post["on"]) if post.get("on") else on
         recovery = record_recovery(placement=placement, amount_minor=amount, on=day, at=at,
-                                   actor=user, note=post.get("note", ""))  # type: ignore[arg-type]  # fmt: skip
+                                   actor=user, note=post.get("note", ""),  # type: ignore[arg-type]
+                                   key=post.get("key") or None)  # fmt: skip
         return (f"recovered {Money.from_minor(recovery.amount_minor, placement.currency)}, "
                 f"commission {Money.from_minor(recovery.commission_minor, placement.currency)}")  # fmt: skip
     if action == "recall":

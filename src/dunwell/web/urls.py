@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dunwell.web import (
+    agency_views,
     call_views,
     dispute_views,
     dunning_views,
@@ -42,6 +43,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/case-file.zip", placement_views.case_file, name="case_file"),
     path("customers/<int:customer_id>/place", placement_views.place, name="placement_place"),
     path("placements/<int:placement_id>/", placement_views.act, name="placement_act"),
+    path("agencies/", agency_views.agencies, name="agencies"),
+    path("agencies/new", agency_views.add_agency, name="agency_add"),
     path(
         "customers/<int:customer_id>/insolvency",
         insolvency_views.open_proceedings,

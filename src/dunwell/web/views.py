@@ -44,6 +44,7 @@ from dunwell.web.access import (
     has_role,
 )
 from dunwell.web.charts import stacked_bar
+from dunwell.web.dispute_views import LISTED, disputable
 from dunwell.web.documents import pdf_response
 from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
 from dunwell.web.lists import customer_rows, segments_of
@@ -103,6 +104,10 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
         "can_hold": has_role(request.role, Role.CREDIT_MANAGER),
         "can_work": has_role(request.role, Role.COLLECTOR),
         "dispute_reasons": DisputeReason.choices,
+        "dispute_items": list(disputable(request, found).order_by("due_on", "number")[:LISTED])
+        if has_role(request.role, Role.COLLECTOR)
+        else [],
+        "dispute_items_listed": LISTED,
         "disputes": Dispute.objects.filter(customer=found)
         .exclude(state=DisputeState.RESOLVED)
         .select_related("owner")

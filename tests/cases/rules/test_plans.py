@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from dunwell.cases.rules.plans import (
     Instalment,
     PlanError,
+    ScheduleTotalError,
     State,
     custom_schedule,
     due_dates,
@@ -156,3 +157,19 @@ def test_what_is_paid_by_the_day_is_what_the_instalments_show(payments, on, grac
         seen_unpaid = seen_unpaid or standing.state is not State.PAID
         if standing.settled_on:
             assert standing.settled_on <= on
+
+
+def test_a_custom_schedule_names_the_row_and_the_field_at_fault():
+    rows = [(date(2026, 12, 15), 600_00), (date(2027, 1, 15), 400_00)]
+    cases = [
+        ([(date(2026, 11, 30), 600_00), rows[1]], (1, "first")),  # before the agreement
+        ([rows[0], (date(2026, 12, 15), 400_00)], (2, "due_on")),  # not after row 1
+        ([*rows, (date(2027, 2, 15), 0)], (3, "amount")),
+    ]
+    for schedule, (row, field) in cases:
+        with pytest.raises(PlanError) as raised:
+            custom_schedule(1_000_00, schedule, agreed_on=AGREED)
+        assert (raised.value.row, raised.value.field) == (row, field)
+    with pytest.raises(ScheduleTotalError) as short:
+        custom_schedule(1_000_00, rows[:1], agreed_on=AGREED, fee_minor=25_00)
+    assert (short.value.given_minor, short.value.needed.total_minor) == (600_00, 1_025_00)

@@ -28,6 +28,7 @@ from dunwell.cases.services.placements import (
     totals,
     update_placement_status,
 )
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import Payment
@@ -139,6 +140,8 @@ def _recovered_arguments(parser: CommandParser) -> None:
     )
     parser.add_argument("--payment", help="the ledger payment that brought it in (its external id)")
     parser.add_argument("--note", default="")
+    parser.add_argument("--key", help="idempotency key: the same key again records nothing more "
+                        "(a script's retry), e.g. the agency's report id")  # fmt: skip
 
 
 def _recovered(context: Context) -> None:
@@ -154,9 +157,14 @@ def _recovered(context: Context) -> None:
                                          external_id=options["payment"]).first()  # fmt: skip
         if payment is None:
             raise CommandError(f"--payment {options['payment']!r}: no such payment")
-    record_recovery(placement=placement, amount_minor=amount, on=options["on"] or context.on,
-                    at=context.at, actor=context.actor, payment=payment,
-                    note=options["note"])  # fmt: skip
+    try:
+        record_recovery(placement=placement, amount_minor=amount, on=options["on"] or context.on,
+                        at=context.at, actor=context.actor, payment=payment,
+                        note=options["note"], key=options["key"])  # fmt: skip
+    except DunwellError as error:
+        if error.code != ErrorCode.DUPLICATE or error.context.get("field") != "key":
+            raise
+        context.command.stderr.write(error.message)  # a retry: what it asked for is recorded
     _show(context, placement)
 
 

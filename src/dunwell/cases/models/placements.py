@@ -139,6 +139,10 @@ class PlacementRecovery(models.Model):
         help_text="the ledger payment that brought the money in, when known",
     )  # fmt: skip
     note = models.TextField(blank=True)
+    key = models.CharField(  # noqa: DJ001 - NULL keeps unkeyed rows out of the unique index
+        max_length=64, null=True, blank=True,
+        help_text="idempotency key: a form or script sent twice records the recovery once",
+    )  # fmt: skip
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -148,6 +152,11 @@ class PlacementRecovery(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_minor__gt=0), name="recovery_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["placement", "key"],
+                condition=models.Q(key__isnull=False),
+                name="one_recovery_a_key",
             ),
             models.UniqueConstraint(
                 fields=["payment"],

@@ -44,11 +44,13 @@ MAX_INSTALMENTS = 120
 
 
 class PlanError(ValueError):
-    """A schedule that cannot be agreed; `field` names the input at fault."""
+    """A schedule that cannot be agreed; `field` names the input at fault, and `row` the
+    instalment (1 for the first) when one is."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, row: int | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.row = row
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,16 @@ class Schedule:
     @property
     def total_minor(self) -> int:
         return self.principal_minor + self.interest_minor + self.fee_minor
+
+
+class ScheduleTotalError(PlanError):
+    """A custom schedule whose amounts add up to `given_minor`, not to the total `needed` (its
+    principal, interest and fee), so that a caller can state them in the plan's currency."""
+
+    def __init__(self, message: str, given_minor: int, needed: Schedule) -> None:
+        super().__init__(message, "schedule")
+        self.given_minor = given_minor
+        self.needed = needed
 
 
 def due_dates(first: date, count: int, *, every_months: int = 0, every_days: int = 0) -> list[date]:
@@ -113,12 +125,14 @@ def _check_dates(dates: Sequence[date], agreed_on: date) -> None:
             f"the first instalment {dates[0].isoformat()} is before the agreement "
             f"{agreed_on.isoformat()}",
             "first",
+            row=1,
         )
-    for before, after in pairwise(dates):
+    for row, (before, after) in enumerate(pairwise(dates), start=2):
         if after <= before:
             raise PlanError(
                 f"instalment dates must increase: {after.isoformat()} after {before.isoformat()}",
-                "schedule",
+                "due_on",
+                row=row,
             )
 
 
@@ -164,19 +178,21 @@ def custom_schedule(
         raise PlanError(f"at most {MAX_INSTALMENTS} instalments", "schedule")
     dates = [d for d, _ in rows]
     amounts = [a for _, a in rows]
-    if any(a <= 0 for a in amounts):
-        raise PlanError("every instalment must be more than zero", "schedule")
+    for row, amount in enumerate(amounts, start=1):
+        if amount <= 0:
+            raise PlanError("every instalment must be more than zero", "amount", row=row)
     _check_dates(dates, agreed_on)
     shares = split_minor(principal_minor, amounts)
     charged = interest(principal_minor, shares, dates, agreed_on, yearly_percent)
     schedule = Schedule(principal_minor, charged, fee_minor,
                         tuple(Instalment(d, a) for d, a in rows))  # fmt: skip
     if sum(amounts) != schedule.total_minor:
-        raise PlanError(
+        raise ScheduleTotalError(
             f"the instalments add up to {sum(amounts)} minor units; the plan's total is "
             f"{schedule.total_minor} (principal {principal_minor} + interest {charged} + fee "
             f"{fee_minor})",
-            "schedule",
+            sum(amounts),
+            schedule,
         )
     return schedule
 

@@ -39,6 +39,7 @@ from dunwell.ledger.queries import open_items
 from dunwell.ledger.services import activity
 
 PLACEABLE = (ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST)
+KEY_LENGTH = 64  # PlacementRecovery.key: a uuid4's 32 hex digits fit, with room for a prefix
 # The moves a placement makes while it is open; recall and close end it.
 FORWARD = {
     PlacementState.PLACED: (PlacementState.ACKNOWLEDGED, PlacementState.IN_PROGRESS),
@@ -227,10 +228,18 @@ def record_recovery(
     actor: User | None,
     payment: Payment | None = None,
     note: str = "",
+    key: str | None = None,
 ) -> PlacementRecovery:
     """The agency reports it collected `amount_minor` on `on` (the ledger learns of the money
-    through the payment that brings it in, which `payment` names when known)."""
+    through the payment that brings it in, which `payment` names when known).
+
+    `key` makes it idempotent: a form or a script that sends the same key again (a double
+    click, a retry after a timeout) books nothing and is told so, a DUPLICATE refusal on the
+    field "key" naming the recovery booked the first time."""
+    key = _key(key)
     current = _locked(placement)
+    if key is not None:
+        _refuse_repeat(current, key)
     if amount_minor <= 0:
         raise DunwellError(ErrorCode.INVALID, "a recovered amount is more than zero",
                            field="amount")  # fmt: skip
@@ -242,18 +251,45 @@ def record_recovery(
                            field="on")  # fmt: skip
     if payment is not None:
         _check_payment(current, payment, amount_minor)
-    recovery = PlacementRecovery.objects.create(
-        company=current.company, placement=current, amount_minor=amount_minor,
-        commission_minor=commission(amount_minor, current.commission_percent, current.currency),
-        recovered_on=on, payment=payment, note=note.strip(),
-        created_by=activity.stored_actor(actor), created_at=at,
-    )  # fmt: skip
+    try:
+        with transaction.atomic():  # the constraint decides, should the lock not have
+            recovery = PlacementRecovery.objects.create(
+                company=current.company, placement=current, amount_minor=amount_minor,
+                commission_minor=commission(amount_minor, current.commission_percent,
+                                            current.currency),
+                recovered_on=on, payment=payment, note=note.strip(), key=key,
+                created_by=activity.stored_actor(actor), created_at=at,
+            )  # fmt: skip
+    except IntegrityError:
+        if key is not None:
+            _refuse_repeat(current, key)
+        raise
     paid = f", payment {payment.external_id}" if payment is not None else ""
     _record(current, ActivityKind.PLACEMENT_RECOVERED, on, at, actor,
             f"{current.agency.name} recovered {_money(amount_minor, current.currency)} "
             f"(commission {_money(recovery.commission_minor, current.currency)}{paid})"
             + (f": {recovery.note}" if recovery.note else ""), amount_minor=amount_minor)  # fmt: skip
     return recovery
+
+
+def _key(key: str | None) -> str | None:
+    key = (key or "").strip()
+    if len(key) > KEY_LENGTH:
+        raise DunwellError(ErrorCode.INVALID, f"key {key[:20]!r}...: at most {KEY_LENGTH} "
+                           "characters", field="key")  # fmt: skip
+    return key or None
+
+
+def _refuse_repeat(placement: Placement, key: str) -> None:
+    booked = PlacementRecovery.objects.filter(placement=placement, key=key).first()
+    if booked is not None:
+        raise DunwellError(
+            ErrorCode.DUPLICATE,
+            f"sent twice: {placement.agency.name}'s recovery of "
+            f"{_money(booked.amount_minor, placement.currency)} on "
+            f"{booked.recovered_on.isoformat()} is recorded once, nothing was booked again",
+            field="key", recovery=booked.pk,
+        )  # fmt: skip
 
 
 def _check_payment(placement: Placement, payment: Payment, amount_minor: int) -> None:

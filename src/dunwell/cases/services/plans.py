@@ -90,7 +90,7 @@ def agree_plan(
     currency = covered[0].currency
     principal = sum(item.open_minor for item in covered)
     planned = _schedule(principal, instalments, every_months, every_days, first_due_on, schedule,
-                        interest_percent, fee_minor, on)  # fmt: skip
+                        interest_percent, fee_minor, on, currency)  # fmt: skip
     if not 0 <= grace_days <= 90:
         raise DunwellError(ErrorCode.INVALID, f"grace {grace_days} days: expected 0 to 90",
                            field="grace")  # fmt: skip
@@ -161,6 +161,7 @@ def _coverable(company: Company, customer: Customer, items: Sequence[OpenItem]) 
 def _schedule(
     principal: int, count: int | None, every_months: int, every_days: int, first: date | None,
     rows: Sequence[tuple[date, int]] | None, percent: Decimal | None, fee: int, on: date,
+    currency: str,
 ) -> rules.Schedule:  # fmt: skip
     try:
         if rows is not None:
@@ -176,8 +177,23 @@ def _schedule(
         return rules.equal_schedule(principal, count, first, agreed_on=on, every_months=months,
                                     every_days=every_days, yearly_percent=percent,
                                     fee_minor=fee)  # fmt: skip
+    except rules.ScheduleTotalError as error:
+        raise DunwellError(
+            ErrorCode.INVALID, _short_of(error, currency), field=error.field
+        ) from None
     except rules.PlanError as error:
-        raise DunwellError(ErrorCode.INVALID, str(error), field=error.field) from None
+        raise DunwellError(
+            ErrorCode.INVALID, str(error), field=error.field, row=error.row
+        ) from None
+
+
+def _short_of(error: rules.ScheduleTotalError, currency: str) -> str:
+    """What a custom schedule's amounts add up to, and the total they must, in money."""
+    needed = error.needed
+    return (f"the instalments add up to {_money(error.given_minor, currency)}; the plan's total "
+            f"is {_money(needed.total_minor, currency)} (principal "
+            f"{_money(needed.principal_minor, currency)} + interest "
+            f"{_money(needed.interest_minor, currency)} + fee {_money(needed.fee_minor, currency)})")  # fmt: skip
 
 
 def _charge(plan: PaymentPlan, oldest: OpenItem, kind: ItemKind, amount: int, due_on: date,

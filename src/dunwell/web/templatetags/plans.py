@@ -12,6 +12,7 @@ from dunwell.cases.models import InstalmentState, PaymentPlan, PlanInstalment
 from dunwell.core.models import Role
 from dunwell.ledger.models import Customer, ItemKind, OpenItem
 from dunwell.web.access import has_role
+from dunwell.web.plan_views import SCHEDULE_ROWS
 
 register = template.Library()
 
@@ -31,6 +32,7 @@ class Section:
     rows: list[PlanRow]
     can_agree: bool
     open_items: list[OpenItem]
+    schedule_rows: range = range(1, SCHEDULE_ROWS + 1)
 
 
 @register.simple_tag
