@@ -321,7 +321,7 @@ def test_the_case_command_agrees_shows_writes_the_letter_and_cancels_as_json(
     call_command("case", "cancel-plan", str(made["id"]), "--reason", "mistake", "--format", "json")
     assert json.loads(capsys.readouterr().out)["state"] == "cancelled"
     call_command("case", "plan", "--customer", "C001", "--invoice", "INV-3", "--schedule",
-                 "2026-12-15=150.00", "--schedule", "2027-01-15=50.00", "--format", "json")  # fmt: skip
+                 "2026-12-15=150.00", "--schedule", "2027-01-15=rest", "--format", "json")  # fmt: skip
     custom = json.loads(capsys.readouterr().out)
     assert [i["amount"] for i in custom["instalments"]] == ["150.00", "50.00"]
     with pytest.raises(CommandError, match="--schedule '2026-12-15': expected YYYY-MM-DD=AMOUNT"):

@@ -134,12 +134,30 @@ def test_equal_instalments_every_n_days(client: Client, cast: Cast):
                              f"{day(7)} (first EUR 411.52) for acme-INV-1")  # fmt: skip
 
 
+def test_a_custom_schedule_s_last_amount_left_blank_is_the_rest_with_its_interest(
+    client: Client, cast: Cast
+):
+    agree(client, cast, **{"row-1-due_on": day(31), "row-1-amount": "600.00",
+                           "row-2-due_on": day(62), "interest_percent": "12", "fee": "25.00"})  # fmt: skip
+    plan = PaymentPlan.objects.get()
+    # the same plan as above, reached at once: 1,234.56 + interest 19.26 + fee 25.00 - 600.00
+    assert [(i.due_on.isoformat(), i.amount_minor) for i in plan.instalments.order_by("sequence")] == [
+        (day(31), 600_00), (day(62), 678_82)
+    ]  # fmt: skip
+    assert (plan.interest_minor, plan.total_minor) == (19_26, 1_278_82)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
         (
-            {"row-1-due_on": day(10), "row-1-amount": "600.00", "row-2-due_on": day(40)},
-            "Schedule row 2, amount: needed with the due date",
+            {"row-1-due_on": day(10), "row-2-due_on": day(40), "row-2-amount": "600.00"},
+            "Schedule row 1, amount: only the last instalment's amount may be left out",
+        ),
+        (
+            {"row-1-due_on": day(10), "row-1-amount": "1234.56", "row-2-due_on": day(40)},
+            "Schedule row 2, amount: the instalments given already cover the plan's total: "
+            "nothing is left for the last",
         ),
         ({"row-1-amount": "600.00"}, "Schedule row 1, due date: needed with the amount"),
         (

@@ -108,7 +108,7 @@ def agree(request: CompanyRequest, customer_id: int) -> HttpResponse:
     data = form.cleaned_data
     items = list(data["invoices"])
     currency = items[0].currency
-    rows: list[tuple[int, date, int]] = []
+    rows: list[tuple[int, date, int | None]] = []
     try:
         if data["mode"] == CUSTOM:
             rows = _rows(request.POST, currency)
@@ -134,7 +134,7 @@ def _refused(request: CompanyRequest, customer: Customer, problems: str) -> Http
     return redirect("web:customer", customer_id=customer.pk)
 
 
-def _schedule(data: dict[str, Any], rows: list[tuple[int, date, int]]) -> dict[str, Any]:
+def _schedule(data: dict[str, Any], rows: list[tuple[int, date, int | None]]) -> dict[str, Any]:
     """The service's keywords for the schedule chosen."""
     if data["mode"] == CUSTOM:
         return {"schedule": [(on, amount) for _, on, amount in rows]}
@@ -143,7 +143,7 @@ def _schedule(data: dict[str, Any], rows: list[tuple[int, date, int]]) -> dict[s
             every: data["every"]}  # fmt: skip
 
 
-def _rows(post: QueryDict, currency: str) -> list[tuple[int, date, int]]:
+def _rows(post: QueryDict, currency: str) -> list[tuple[int, date, int | None]]:
     """(form row, due date, amount) of every custom schedule row filled in, in form order; a
     row with only one of the two, or either unreadable, is refused naming the row and field."""
     rows = []
@@ -154,14 +154,14 @@ def _rows(post: QueryDict, currency: str) -> list[tuple[int, date, int]]:
             continue
         if not day:
             raise _row_error(row, "due_on", gettext("needed with the amount"))
-        if not amount:
-            raise _row_error(row, "amount", gettext("needed with the due date"))
         try:
             on = date.fromisoformat(day)
         except ValueError:
             raise _row_error(row, "due_on", f"{day!r}: expected YYYY-MM-DD") from None
+        minor = None  # the last row's amount left blank: the rest (the rules refuse it elsewhere)
         try:
-            minor = Money(parse_amount(amount), currency).minor
+            if amount:
+                minor = Money(parse_amount(amount), currency).minor
         except MoneyError as error:
             raise _row_error(row, "amount", f"{amount!r}: {error}") from None
         rows.append((row, on, minor))
@@ -179,7 +179,7 @@ def _row_error(row: int, field: str, problem: str) -> DunwellError:
     return DunwellError(ErrorCode.INVALID, message, field=field, form_row=row)
 
 
-def _where(error: DunwellError, rows: list[tuple[int, date, int]]) -> str:
+def _where(error: DunwellError, rows: list[tuple[int, date, int | None]]) -> str:
     """The service's refusal, naming the form row and field of a custom schedule's instalment
     when it is about one (the form may have blank rows between those filled in)."""
     instalment = error.context.get("row")

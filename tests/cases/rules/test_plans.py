@@ -123,6 +123,38 @@ def test_interest_never_exceeds_the_whole_principal_for_the_whole_time(principal
     assert 0 <= charged <= ceiling + len(days)  # each period rounds by at most half a cent
 
 
+@given(principal=st.integers(100_00, 10**9), parts=st.lists(st.integers(1, 60), min_size=1,
+       max_size=12), gaps=st.lists(st.integers(1, 120), min_size=13, max_size=13),
+       percent=percents, fee=st.integers(0, 10**5))  # fmt: skip
+def test_a_last_amount_left_out_is_the_rest_and_the_schedule_adds_up(
+    principal, parts, gaps, percent, fee
+):
+    """The given amounts take parts/100 of the principal each (at most 60 % together, so some
+    is left); the last, left out, is whatever makes the schedule valid."""
+    given_amounts = [principal * p // (100 * len(parts)) or 1 for p in parts]
+    dates, day = [], AGREED
+    for gap in gaps[: len(parts) + 1]:
+        day += timedelta(days=gap)
+        dates.append(day)
+    rows = [*zip(dates, given_amounts, strict=False), (dates[-1], None)]
+    plan = custom_schedule(principal, rows, agreed_on=AGREED, yearly_percent=percent,
+                           fee_minor=fee)  # fmt: skip
+    amounts = [i.amount_minor for i in plan.instalments]
+    assert amounts[:-1] == given_amounts and amounts[-1] > 0
+    assert sum(amounts) == plan.total_minor == principal + plan.interest_minor + fee
+    # the same amounts, all given, make the same plan
+    again = custom_schedule(principal, list(zip(dates, amounts, strict=True)), agreed_on=AGREED,
+                            yearly_percent=percent, fee_minor=fee)  # fmt: skip
+    assert again == plan
+
+
+def test_only_the_last_amount_may_be_left_out():
+    rows = [(date(2026, 12, 15), None), (date(2027, 1, 15), 500_00)]
+    with pytest.raises(PlanError, match="only the last instalment's amount") as refused:
+        custom_schedule(1_000_00, rows, agreed_on=AGREED)
+    assert (refused.value.field, refused.value.row) == ("amount", 1)
+
+
 SCHEDULE = [Instalment(date(2027, 1, 15), 500_00), Instalment(date(2027, 2, 15), 500_00),
             Instalment(date(2027, 3, 15), 500_00)]  # fmt: skip
 

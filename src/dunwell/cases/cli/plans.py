@@ -47,7 +47,8 @@ def _agree_arguments(parser: CommandParser) -> None:
     parser.add_argument("--every-months", type=int, default=0, help="months apart (default 1)")
     parser.add_argument("--every-days", type=int, default=0, help="days apart")
     parser.add_argument("--schedule", action="append",
-                        help="YYYY-MM-DD=AMOUNT, repeat: custom instalments")  # fmt: skip
+                        help="YYYY-MM-DD=AMOUNT, repeat: custom instalments; the last may be "
+                             "YYYY-MM-DD=rest")  # fmt: skip
     parser.add_argument("--interest", help="yearly percent, simple, on the declining balance")
     parser.add_argument("--fee", help="fee for the plan, e.g. 25.00")
     parser.add_argument("--grace", type=int, default=5, help="days of grace (default 5)")
@@ -62,10 +63,10 @@ def _amount(text: str, currency: str, option: str) -> int:
         raise CommandError(f"{option} {text!r}: {error}") from None
 
 
-def _schedule(given: list[str] | None, currency: str) -> list[tuple[Any, int]] | None:
+def _schedule(given: list[str] | None, currency: str) -> list[tuple[Any, int | None]] | None:
     if not given:
         return None
-    rows = []
+    rows: list[tuple[Any, int | None]] = []
     for text in given:
         day, sep, amount = text.partition("=")
         if not sep:
@@ -74,7 +75,8 @@ def _schedule(given: list[str] | None, currency: str) -> list[tuple[Any, int]] |
             on = parse_iso_date(day)
         except ArgumentTypeError:
             raise CommandError(f"--schedule {text!r}: expected YYYY-MM-DD=AMOUNT") from None
-        rows.append((on, _amount(amount, currency, "--schedule")))
+        rest = amount.strip().lower() == "rest"  # the rules allow it on the last only
+        rows.append((on, None if rest else _amount(amount, currency, "--schedule")))
     return rows
 
 

@@ -22,6 +22,9 @@ cents to the first instalments: 100.00 in 3 is 33.34 + 33.33 + 33.33).
 
 A custom schedule's amounts are what the customer pays: they must add up to the total,
 principal + interest + fee (its interest computed as above from the shares its amounts imply).
+With interest the total depends on the amounts, so the last amount may be left out: it is then
+the rest, found by recomputing the interest with it until it no longer moves (the interest
+changes by far less than the amount that changes it; two or three rounds).
 
 Tracking: what was paid towards the plan is applied to the instalments in order; on a day each
 is paid, partly paid, due, or missed (not fully paid once its date plus the grace days is past).
@@ -163,29 +166,34 @@ def equal_schedule(
 
 def custom_schedule(
     principal_minor: int,
-    rows: Sequence[tuple[date, int]],
+    rows: Sequence[tuple[date, int | None]],
     *,
     agreed_on: date,
     yearly_percent: Decimal | None = None,
     fee_minor: int = 0,
 ) -> Schedule:
     """The given (date, amount) instalments, checked: increasing dates, positive amounts that add
-    up to principal + interest + fee."""
+    up to principal + interest + fee. The last amount may be None: the rest (see the module)."""
     _check_common(principal_minor, fee_minor, yearly_percent)
     if not rows:
         raise PlanError("a schedule needs at least one instalment", "schedule")
     if len(rows) > MAX_INSTALMENTS:
         raise PlanError(f"at most {MAX_INSTALMENTS} instalments", "schedule")
     dates = [d for d, _ in rows]
-    amounts = [a for _, a in rows]
-    for row, amount in enumerate(amounts, start=1):
-        if amount <= 0:
+    given = [a for _, a in rows]
+    for row, amount in enumerate(given, start=1):
+        if amount is None and row < len(given):
+            raise PlanError("only the last instalment's amount may be left out", "amount", row=row)
+        if amount is not None and amount <= 0:
             raise PlanError("every instalment must be more than zero", "amount", row=row)
     _check_dates(dates, agreed_on)
+    amounts = [a for a in given if a is not None]
+    if given[-1] is None:
+        amounts.append(_rest(principal_minor, amounts, dates, agreed_on, yearly_percent, fee_minor))
     shares = split_minor(principal_minor, amounts)
     charged = interest(principal_minor, shares, dates, agreed_on, yearly_percent)
     schedule = Schedule(principal_minor, charged, fee_minor,
-                        tuple(Instalment(d, a) for d, a in rows))  # fmt: skip
+                        tuple(Instalment(d, a) for d, a in zip(dates, amounts, strict=True)))  # fmt: skip
     if sum(amounts) != schedule.total_minor:
         raise ScheduleTotalError(
             f"the instalments add up to {sum(amounts)} minor units; the plan's total is "
@@ -195,6 +203,27 @@ def custom_schedule(
             schedule,
         )
     return schedule
+
+
+def _rest(
+    principal_minor: int, amounts: list[int], dates: list[date], agreed_on: date,
+    yearly_percent: Decimal | None, fee_minor: int,
+) -> int:  # fmt: skip
+    """The last instalment that makes the amounts add up to the total their shares imply."""
+    rest = principal_minor + fee_minor - sum(amounts)
+    for _ in range(10):
+        if rest <= 0:
+            raise PlanError(
+                "the instalments given already cover the plan's total: nothing is left for the "
+                "last", "amount", row=len(dates),
+            )  # fmt: skip
+        shares = split_minor(principal_minor, [*amounts, rest])
+        charged = interest(principal_minor, shares, dates, agreed_on, yearly_percent)
+        needed = principal_minor + charged + fee_minor - sum(amounts)
+        if needed == rest:
+            return rest
+        rest = needed
+    return rest  # no amount is its own rest (a cent flipping): the total check below says so
 
 
 class State(StrEnum):

@@ -74,7 +74,7 @@ def agree_plan(
     every_months: int = 0,
     every_days: int = 0,
     first_due_on: date | None = None,
-    schedule: Sequence[tuple[date, int]] | None = None,
+    schedule: Sequence[tuple[date, int | None]] | None = None,
     interest_percent: Decimal | None = None,
     fee_minor: int = 0,
     grace_days: int = 5,
@@ -160,7 +160,7 @@ def _coverable(company: Company, customer: Customer, items: Sequence[OpenItem]) 
 
 def _schedule(
     principal: int, count: int | None, every_months: int, every_days: int, first: date | None,
-    rows: Sequence[tuple[date, int]] | None, percent: Decimal | None, fee: int, on: date,
+    rows: Sequence[tuple[date, int | None]] | None, percent: Decimal | None, fee: int, on: date,
     currency: str,
 ) -> rules.Schedule:  # fmt: skip
     try:
