@@ -3,11 +3,11 @@
 from datetime import date, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from tests import factories as f
 from tests.factories import AT
 
-from dunwell.core.bulk import BackgroundInserter, insert_rows
+from dunwell.core.bulk import BackgroundInserter, analyze, insert_rows
 from dunwell.ledger.models import Activity, ActivityKind, OpenItem
 from dunwell.ledger.services import activity
 from dunwell.ledger.services.documents import ITEM_COLUMNS, ItemInput, item_row
@@ -90,3 +90,20 @@ def test_an_error_on_the_writer_thread_reaches_the_caller_and_nothing_is_kept():
     with pytest.raises(IntegrityError):
         write_twice()
     assert not OpenItem.objects.filter(company=company).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_analyze_gives_the_planner_the_size_of_a_table_just_loaded():
+    company = f.company()
+    customer = f.customer(company)
+    columns = ("company_id", "customer_id", "kind", "on", "recorded_at", "actor_label", "summary",
+               "currency", "data")  # fmt: skip
+    insert_rows(Activity, columns, ((company.pk, customer.pk, ActivityKind.NOTE_ADDED,
+                                     AT.date(), AT, "system", f"n{n}", "", {}) for n in range(5000)))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'ledger_activity'")
+        before = cursor.fetchone()[0]
+        analyze(Activity)
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'ledger_activity'")
+        after = cursor.fetchone()[0]
+    assert before < 1000 and after >= 5000  # the factories record an entry or two as well

@@ -12,6 +12,7 @@ them through the same code as the ORM path (see `ledger.services.documents`).
   more time parsing the JSON than inserting the rows.)
 
 `deferred_indexes` is the other half of a large load on SQLite: indexes built once at the end.
+`analyze` refreshes PostgreSQL's planner statistics after a load replaced much of a table.
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ def column_names(model: type[models.Model]) -> tuple[str, ...]:
     return tuple(
         f.attname for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)
     )
+
+
+def analyze(model: type[models.Model]) -> None:
+    """PostgreSQL: ANALYZE the model's table (a fixed sample: tens of ms), so that queries right
+    after a load that replaced much of it are planned on its new size rather than on its old
+    statistics, before autovacuum's next pass. SQLite: nothing (its planner keeps to the indexes
+    without statistics, and ANALYZE can make it leave them; `reports.aging`)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def insert_instances(instances: Sequence[models.Model]) -> int:

@@ -39,7 +39,7 @@ from dunwell.cases.models import (
     Task,
     TaskState,
 )
-from dunwell.core.bulk import insert_rows
+from dunwell.core.bulk import analyze, insert_rows
 from dunwell.core.models import Company
 from dunwell.core.money import Money, convert
 from dunwell.credit.models import CreditHold
@@ -330,7 +330,11 @@ def refresh_worklist(
     if customer_ids is None:
         facts = gather(company, on)
         WorklistRow.objects.filter(company=company).delete()
-        return insert_rows(WorklistRow, COLUMNS, list(_rows(company, on, at, facts)))
+        count = insert_rows(WorklistRow, COLUMNS, list(_rows(company, on, at, facts)))
+        # the company's pages right after: planned on the old statistics (say, an empty table)
+        # PostgreSQL sorted all 100,000 rows of a credit manager's page 1, 134 ms instead of 19
+        analyze(WorklistRow)
+        return count
     count = 0
     for chunk in _chunks(customer_ids):
         facts = gather(company, on, chunk)
