@@ -191,3 +191,23 @@ def test_json_export_of_an_invoice(client: Client, cast: Cast) -> None:  # noqa:
     assert [(r["summary"], r["amount"], r["invoice"], r["data"]) for r in rows] == [
         ("Paid 100.00", "100.00", "acme-INV-1", {"ref": "X1"})
     ]
+
+
+def test_a_page_s_queries_do_not_grow_with_its_rows(client: Client, cast: Cast) -> None:  # noqa: F811
+    """The page reads only the columns it shows: a row that needed another (a deferred field)
+    would cost a query each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    as_user(client, cast.collector_a)
+    url = f"/customers/{cast.customer_a.pk}/history/"
+    note(cast, "one", item=cast.invoice_a)
+    with CaptureQueriesContext(connection) as one:
+        page(client, url)
+    for n in range(30):
+        note(cast, f"entry {n}", at=T0 + timedelta(minutes=n), item=cast.invoice_a,
+             amount_minor=100 + n, currency="EUR")  # fmt: skip
+    with CaptureQueriesContext(connection) as many:
+        html = page(client, url)
+    assert html.count('<tr id="entry-') == 31 and "entry 29" in html and cast.invoice_a.number in html
+    assert len(many.captured_queries) == len(one.captured_queries)
