@@ -209,5 +209,7 @@ def test_a_page_s_queries_do_not_grow_with_its_rows(client: Client, cast: Cast) 
              amount_minor=100 + n, currency="EUR")  # fmt: skip
     with CaptureQueriesContext(connection) as many:
         html = page(client, url)
-    assert html.count('<tr id="entry-') == 31 and "entry 29" in html and cast.invoice_a.number in html
+    assert (
+        html.count('<tr id="entry-') == 31 and "entry 29" in html and cast.invoice_a.number in html
+    )
     assert len(many.captured_queries) == len(one.captured_queries)
