@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "dunwell.ledger",
     "dunwell.credit",
     "dunwell.cases",
+    "dunwell.cash",
     "dunwell.imports",
     "dunwell.dunning",
     "dunwell.workflows",  # no tables: its CLI topics join `dunwell case`

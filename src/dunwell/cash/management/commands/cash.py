@@ -1,0 +1,147 @@
+"""`dunwell cash import|accounts|account-add|lines`: bank statements in, and what they hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.db import IntegrityError
+
+from dunwell.cash.models import BankAccount, LineState, StatementLine
+from dunwell.cash.services.statements import ImportReport, import_statements
+from dunwell.core.management.base import DunwellCommand
+from dunwell.core.models import Company
+from dunwell.core.money import Money
+from dunwell.formats.bank import FORMATS
+from dunwell.formats.errors import FileRejected
+
+ACTIONS = ("import", "accounts", "account-add", "lines")
+
+
+class Command(DunwellCommand):
+    help = "Bank statements: import camt.053/054, MT940, OFX, BAI2 or CSV files; list accounts and lines."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True,
+                                        metavar="{" + ",".join(ACTIONS) + "}")  # fmt: skip
+        imported = actions.add_parser("import", help="read statement files and store their lines")
+        imported.add_argument("files", nargs="+", type=Path)
+        imported.add_argument("--file-format", choices=FORMATS,
+                              help="the files' format (default: recognised from the content)")  # fmt: skip
+        imported.add_argument("--dry-run", action="store_true",
+                              help="print the statements and entries read; store nothing")  # fmt: skip
+        actions.add_parser("accounts", help="the company's bank accounts")
+        added = actions.add_parser("account-add", help="add a bank account statements are filed to")
+        added.add_argument("--name", required=True)
+        added.add_argument("--iban", default="")
+        added.add_argument("--number", default="", help="an account number that is not an IBAN")
+        added.add_argument("--currency", required=True)
+        added.add_argument("--bic", default="")
+        lines = actions.add_parser("lines", help="statement lines, newest first")
+        lines.add_argument("--state", choices=LineState.values)
+        lines.add_argument("--limit", type=int, default=50)
+        for sub in actions.choices.values():
+            sub.add_argument("--company", help="company code (may be left out when only one)")
+            self.add_format(sub)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        company = self.company(options["company"])
+        action = options["action"]
+        if action == "import":
+            self._import(company, options)
+        elif action == "accounts":
+            rows = [_account(a) for a in BankAccount.objects.filter(company=company).order_by("pk")]
+            self._rows(options, rows, "no bank account yet: the first statement of the company's "
+                       "own IBAN makes one, or add one with `dunwell cash account-add`")  # fmt: skip
+        elif action == "account-add":
+            self._account_add(company, options)
+        else:
+            found = StatementLine.objects.filter(company=company).order_by("-value_on", "-pk")
+            if options["state"]:
+                found = found.filter(state=options["state"])
+            rows = [_line(line) for line in found[: max(options["limit"], 1)]]
+            self._rows(options, rows, "no statement lines")
+
+    def _import(self, company: Company, options: dict[str, Any]) -> None:
+        reports: list[ImportReport] = []
+        for path in options["files"]:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+            try:
+                reports.append(import_statements(
+                    company=company, data=data, file_name=path.name, at=self.now(),
+                    file_format=options["file_format"], dry_run=options["dry_run"],
+                ))  # fmt: skip
+            except FileRejected as rejected:
+                raise CommandError(
+                    "\n".join(str(e) for e in rejected.errors) + "\nnothing was imported"
+                ) from None
+        if options["format"] == "json":
+            dry = options["dry_run"]
+            self.emit_json([r.as_dict(with_lines=dry) for r in reports])
+            return
+        for report in reports:
+            self._summary(report)
+
+    def _summary(self, report: ImportReport) -> None:
+        if report.duplicate_file:
+            self.stdout.write(f"{report.file}: imported before (same content): nothing changed")
+            return
+        state = "dry run, nothing stored" if report.dry_run else "imported"
+        self.stdout.write(f"{report.file} ({report.format}): {state}")
+        for s in report.statements:
+            balance = {None: "no balances", True: "balances reconcile", False: "BALANCES DO NOT "
+                       "RECONCILE"}[s.reconciles]  # fmt: skip
+            filed = " (already filed: skipped)" if s.already_filed else ""
+            self.stdout.write(f"  statement {s.statement_id} of {s.account} {s.currency} "
+                              f"{s.opening_on or '?'}..{s.closing_on or '?'}: {s.entries} entries, "
+                              f"{s.lines_new} new line(s), {s.lines_known} known; {balance}{filed}")  # fmt: skip
+            if report.dry_run:
+                for line in s.lines:
+                    self.stdout.write(f"    {line['value_on']}  {line['amount']:>14} "
+                                      f"{line['counterparty_name'][:30]:30}  {line['text'][:50]}")  # fmt: skip
+
+    def _account_add(self, company: Company, options: dict[str, Any]) -> None:
+        iban = options["iban"].replace(" ", "").upper()
+        number = "" if iban else options["number"].strip()
+        if not iban and not number:
+            raise CommandError("give --iban or --number")
+        try:
+            made = BankAccount.objects.create(
+                company=company, name=options["name"], iban=iban, account_number=number,
+                currency=options["currency"].upper(), bic=options["bic"], created_at=self.now(),
+            )  # fmt: skip
+        except IntegrityError:
+            raise CommandError(f"{iban or number} in {options['currency'].upper()} is already "
+                               f"one of {company.code}'s accounts") from None  # fmt: skip
+        if options["format"] == "json":
+            self.emit_json(_account(made))
+        else:
+            self.stdout.write(f"added {made}")
+
+    def _rows(self, options: dict[str, Any], rows: list[dict[str, Any]], empty: str) -> None:
+        if options["format"] == "json":
+            self.emit_json(rows)
+            return
+        for row in rows:
+            self.stdout.write("  ".join(str(v) for v in row.values()))
+        if not rows:
+            self.stdout.write(empty)
+
+
+def _account(account: BankAccount) -> dict[str, Any]:
+    return {"id": account.pk, "name": account.name, "iban": account.iban,
+            "number": account.account_number, "currency": account.currency, "bic": account.bic}  # fmt: skip
+
+
+def _line(line: StatementLine) -> dict[str, Any]:
+    return {
+        "id": line.pk, "value_on": line.value_on.isoformat(),
+        "amount": str(Money.from_minor(line.amount_minor, line.currency).amount),
+        "currency": line.currency, "state": line.state, "payer": line.counterparty_name,
+        "iban": line.counterparty_iban, "text": line.text[:140],
+        "references": line.structured,
+    }  # fmt: skip

@@ -1,0 +1,153 @@
+"""Bank statements as imported, line by line, and what became of each line (issue 5).
+
+Nothing a bank sent is lost: every entry (each transaction of a batch entry) is a
+`StatementLine`, stored once under its natural key whatever the number of imports, and stays
+`unmatched` until someone or the matcher decides what it is. Money in minor units, signed from
+the company's side (a credit positive). The files themselves are recorded by content hash, so a
+file imported twice is recognised before it is read.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dunwell.core.models import Company
+from dunwell.core.money import Money
+from dunwell.ledger.models import Customer, Payment
+
+
+class BankAccount(models.Model):
+    """One of the company's accounts, in one currency; statements are filed by IBAN (or number)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    iban = models.CharField(max_length=34, blank=True)
+    account_number = models.CharField(max_length=40, blank=True, help_text="when not an IBAN")
+    currency = models.CharField(max_length=3)
+    bic = models.CharField(max_length=11, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "iban", "account_number", "currency"], name="bank_account_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(iban="", account_number=""), name="bank_account_identified"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.iban or self.account_number}, {self.currency})"
+
+
+class StatementFile(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=12)
+    size = models.PositiveIntegerField()
+    statements = models.PositiveIntegerField(default=0)
+    lines_new = models.PositiveIntegerField(default=0)
+    lines_known = models.PositiveIntegerField(default=0, help_text="already stored from a file before")
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "sha256"], name="statement_file_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.format})"
+
+
+class BankStatement(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="statements")
+    file = models.ForeignKey(StatementFile, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=200, help_text="the statement's id and period, as filed")
+    statement_id = models.CharField(max_length=100)
+    opening_minor = models.BigIntegerField(null=True, blank=True)
+    closing_minor = models.BigIntegerField(null=True, blank=True)
+    opening_on = models.DateField(null=True, blank=True)
+    closing_on = models.DateField(null=True, blank=True)
+    reconciles = models.BooleanField(null=True, help_text="opening + booked entries = closing")
+    entries = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="bank_statement_once")
+        ]
+        ordering = ["account", "closing_on", "id"]
+
+    def __str__(self) -> str:
+        return f"statement {self.statement_id} of {self.account}"
+
+
+class LineState(models.TextChoices):
+    UNMATCHED = "unmatched", "Unmatched"  # waiting: no proposal good enough, in the review queue
+    APPLIED = "applied", "Applied"  # booked as a payment and allocated (in part or in full)
+    IGNORED = "ignored", "Not a receivable"  # a supplier payment, a fee, a transfer: by a person
+    PENDING = "pending", "Not booked yet"  # the bank's pending or information entries
+    RETURNED = "returned", "Returned"  # a debit that reversed an earlier payment, applied
+    REFUNDED = "refunded", "Refund"  # a debit paying back unapplied cash, recorded
+
+
+class StatementLine(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    key = models.CharField(max_length=200, help_text="natural key: the same entry is stored once")
+    entry_index = models.PositiveIntegerField(help_text="1-based, in its statement")
+    part = models.PositiveSmallIntegerField(default=0, help_text="transaction of a batch entry")
+    line_in_file = models.PositiveIntegerField(null=True, blank=True)
+    amount_minor = models.BigIntegerField(help_text="signed: a credit positive")
+    currency = models.CharField(max_length=3)
+    value_on = models.DateField()
+    booked_on = models.DateField(null=True, blank=True)
+    reversal = models.BooleanField(default=False)
+    bank_reference = models.CharField(max_length=100, blank=True)
+    bank_code = models.CharField(max_length=60, blank=True)
+    end_to_end_id = models.CharField(max_length=100, blank=True)
+    counterparty_name = models.CharField(max_length=200, blank=True)
+    counterparty_iban = models.CharField(max_length=34, blank=True)
+    counterparty_account = models.CharField(max_length=60, blank=True)
+    ultimate_party = models.CharField(max_length=200, blank=True)
+    structured = models.JSONField(default=list, help_text="creditor references as given")
+    text = models.TextField(blank=True, help_text="unstructured remittance and entry text")
+    documents = models.JSONField(default=list, help_text="referred documents: number, amount...")
+    charges_minor = models.BigIntegerField(null=True, blank=True)
+    instructed_minor = models.BigIntegerField(null=True, blank=True)
+    instructed_currency = models.CharField(max_length=3, blank=True)
+    return_reason = models.CharField(max_length=10, blank=True)
+    state = models.CharField(max_length=10, choices=LineState.choices)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_line"
+    )
+    rule = models.CharField(max_length=40, blank=True, help_text="what decided it")
+    reason = models.CharField(max_length=500, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="statement_line_once"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "state", "value_on"]),
+            models.Index(fields=["company", "counterparty_iban"]),
+        ]
+        ordering = ["value_on", "id"]
+
+    def __str__(self) -> str:
+        amount = Money.from_minor(self.amount_minor, self.currency)
+        return f"{self.value_on} {amount} {self.counterparty_name}".strip()
