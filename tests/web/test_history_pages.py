@@ -191,3 +191,23 @@ def test_json_export_of_an_invoice(client: Client, cast: Cast) -> None:  # noqa:
     assert [(r["summary"], r["amount"], r["invoice"], r["data"]) for r in rows] == [
         ("Paid 100.00", "100.00", "acme-INV-1", {"ref": "X1"})
     ]
+
+
+def test_a_german_reader_sees_german_kinds_and_groups_and_the_export_stays_english(
+    client: Client,
+    cast: Cast,  # noqa: F811 - the fixture of test_pages
+) -> None:
+    note(cast, "rang back", kind=ActivityKind.CALL_LOGGED)
+    as_user(client, cast.viewer_a)
+    url = f"/customers/{cast.customer_a.pk}/history/"
+
+    html = page(client, url, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert "</td><td>Anruf</td><td>rang back</td>" in html  # the What column
+    assert '<option value="calls">Anrufe, Notizen und Aufgaben</option>' in html
+    english = page(client, url)
+    assert "</td><td>Call</td><td>rang back</td>" in english
+    assert '<option value="calls">Calls, notes and tasks</option>' in english
+    response = client.get(f"{url}?format=csv", HTTP_ACCEPT_LANGUAGE="de")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["kind"], r["group"], r["summary"]) for r in rows] == [("Call", "calls", "rang back")]
