@@ -112,6 +112,26 @@ RULES: tuple[Rule, ...] = (
         good="record_correction(item=item, summary='fixed', as_of=as_of)",
         exclude=("src/dunwell/*/migrations/*",),
     ),
+    Rule(
+        name="english-labels",
+        # a called get_<field>_display(), or Kind(value).label / Kind.MEMBER.label not in english()
+        pattern=re.compile(
+            r"\bget_\w+_display\(\)"
+            r"|(?<!english\()\b[A-Z]\w*(?:\([^()]*\)|\.[A-Z][A-Z0-9_]*)\.label\b"
+        ),
+        message="choice labels follow the reader's language: in stored and machine text use "
+        "core.i18n.english(obj.get_<field>_display) or english(Kind(value).label)",
+        bad='summary = f"dispute opened ({dispute.get_reason_display().lower()})"',
+        good='summary = f"dispute opened ({english(dispute.get_reason_display).lower()})"',
+        # the staff UI and the admin speak the reader's language; documents render in theirs
+        exclude=(
+            "src/dunwell/web/*",
+            "src/dunwell/*/templatetags/*",
+            "src/dunwell/*/migrations/*",
+            "src/dunwell/*/admin.py",
+            "src/dunwell/core/admin_site.py",
+        ),
+    ),
 )
 
 
@@ -126,7 +146,8 @@ def _logical_lines(text: str) -> list[tuple[int, list[str]]]:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             kind = token.type
             if kind in (tokenize.STRING, tokenize.COMMENT):
-                _blank(blanked, token.start, token.end)
+                keep = _replacement_fields(token.string) if kind == tokenize.STRING else set()
+                _blank(blanked, token.start, token.end, keep)
             if kind in (tokenize.NEWLINE, tokenize.ENDMARKER):
                 if start is not None:
                     statements.append((start, token.end[0]))
@@ -144,12 +165,42 @@ def _logical_lines(text: str) -> list[tuple[int, list[str]]]:
     return [(first, code[first - 1 : last]) for first, last in statements]
 
 
-def _blank(lines: list[list[str]], start: tuple[int, int], end: tuple[int, int]) -> None:
+def _replacement_fields(token: str) -> set[int]:
+    """The offsets in an f-string token that are code: inside its `{...}` replacement fields
+    (Python 3.11 tokenizes an f-string as one string, expressions and all)."""
+    quote = min((i for i in (token.find('"'), token.find("'")) if i >= 0), default=0)
+    if "f" not in token[:quote].lower():
+        return set()
+    code: set[int] = set()
+    depth, index = 0, quote
+    while index < len(token):
+        char = token[index]
+        if depth == 0 and char == "{" and token[index + 1 : index + 2] == "{":
+            index += 2  # an escaped brace
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif depth:
+            code.add(index)
+        index += 1
+    return code
+
+
+def _blank(
+    lines: list[list[str]], start: tuple[int, int], end: tuple[int, int], keep: set[int]
+) -> None:
+    """Blank the token from `start` to `end`, except its offsets in `keep`."""
     (row, col), (end_row, end_col) = start, end
+    offset = 0  # into the token's text, which holds the newlines that `lines` do not
     while row <= end_row and row <= len(lines):
-        stop = end_col if row == end_row else len(lines[row - 1])
-        for index in range(col, min(stop, len(lines[row - 1]))):
-            lines[row - 1][index] = " "
+        line = lines[row - 1]
+        stop = end_col if row == end_row else len(line)
+        for index in range(col, min(stop, len(line))):
+            if offset + index - col not in keep:
+                line[index] = " "
+        offset += stop - col + 1
         row, col = row + 1, 0
 
 

@@ -61,6 +61,22 @@ def test_every_rule_fires_on_its_bad_example_and_not_on_its_good_one(rule: Any) 
             "(\n    Activity.objects.filter(item=item)\n    .update(summary='x')\n)\n",
             "activity-append-only",
         ),
+        # an f-string's replacement fields are code
+        (
+            SERVICES,
+            'raise Error(f"{plan} is {plan.get_state_display().lower()}")\n',
+            "english-labels",
+        ),
+        (
+            "src/dunwell/dunning/pauses.py",
+            "label = DisputeReason(reason).label\n",
+            "english-labels",
+        ),
+        (
+            "src/dunwell/ledger/models/x.py",
+            'x = f"""{\nPlanState.ACTIVE.label}"""\n',
+            "english-labels",
+        ),
     ],
 )
 def test_rule_fires(path: str, source: str, rule: str) -> None:
@@ -88,6 +104,11 @@ def test_rule_fires(path: str, source: str, rule: str) -> None:
         # strings and comments are not code
         (SERVICES, '"""Never use date.today() or float() here."""\n'),
         (SERVICES, "x = 1  # FloatField would be wrong, as would post_save\n"),
+        (SERVICES, 'x = f"{{date.today()}} and {n} is text"\n'),
+        # labels in English, and in the reader's language in the staff UI
+        (SERVICES, 'x = f"{english(DisputeReason(reason).label).lower()}"\n'),
+        (SERVICES, "labels = {k.value: k.label for k in ActivityKind}\n"),
+        (VIEWS, 'flash.success(request, f"{item.get_kind_display()} saved")\n'),
     ],
 )
 def test_rule_stays_quiet(path: str, source: str) -> None:

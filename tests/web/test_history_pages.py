@@ -213,3 +213,23 @@ def test_a_page_s_queries_do_not_grow_with_its_rows(client: Client, cast: Cast) 
         html.count('<tr id="entry-') == 31 and "entry 29" in html and cast.invoice_a.number in html
     )
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_a_german_reader_sees_german_kinds_and_groups_and_the_export_stays_english(
+    client: Client,
+    cast: Cast,  # noqa: F811 - the fixture of test_pages
+) -> None:
+    note(cast, "rang back", kind=ActivityKind.CALL_LOGGED)
+    as_user(client, cast.viewer_a)
+    url = f"/customers/{cast.customer_a.pk}/history/"
+
+    html = page(client, url, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert "</td><td>Anruf</td><td>rang back</td>" in html  # the What column
+    assert '<option value="calls">Anrufe, Notizen und Aufgaben</option>' in html
+    english = page(client, url)
+    assert "</td><td>Call</td><td>rang back</td>" in english
+    assert '<option value="calls">Calls, notes and tasks</option>' in english
+    response = client.get(f"{url}?format=csv", HTTP_ACCEPT_LANGUAGE="de")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["kind"], r["group"], r["summary"]) for r in rows] == [("Call", "calls", "rang back")]

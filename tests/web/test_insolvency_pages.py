@@ -315,3 +315,24 @@ def test_bad_input_to_file_or_close_is_refused_and_nothing_changes(client: Clien
     assert not Activity.objects.filter(
         kind__in=(ActivityKind.CLAIM_FILED, ActivityKind.INSOLVENCY_CLOSED)
     ).exists()
+
+
+def test_proceedings_opened_from_a_german_page_are_recorded_in_english(client: Client, world):
+    cast, customer = world  # noqa: F811 - not the fixture
+    as_user(client, cast.manager_a)
+
+    response = client.post(f"/customers/{customer.pk}/insolvency", DETAILS, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="de")  # fmt: skip
+
+    made = Insolvency.objects.get(customer=customer)
+    entry = Activity.objects.get(kind=ActivityKind.INSOLVENCY_OPENED)
+    assert entry.summary.startswith(
+        "administration opened on 2026-11-02 (Amtsgericht Köln, 72 IN 123/26): claim EUR 8661.69"
+    )
+    hold = CreditHold.objects.get(customer=customer, released_on__isnull=True)
+    assert hold.reason == f"administration {made.pk} opened 2026-11-02"
+    html = text(response)  # the proceedings' page, in German
+    assert f"<h1>Verfahren {made.pk}: Insolvenzverwaltung <span" in html
+    assert "<dd>Insolvenzverwaltung</dd>" in html and ">Offen</span></h1>" in html
+    assert "Unter Insolvenzverwaltung seit 2026-11-02 — Mahnungen gestoppt" in html
+    assert f"<td>Insolvenzverfahren</td>\n        <td>{entry.summary}" in html  # the history

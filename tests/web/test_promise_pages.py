@@ -70,3 +70,23 @@ def test_viewers_see_promises_but_cannot_record_one_and_other_companies_get_404(
     page(client, url, status=404)
     assert client.post(f"{url}promises", form(cast)).status_code == 404
     assert PromiseToPay.objects.count() == 1
+
+
+def test_a_promise_from_a_german_page_is_recorded_in_english_and_shown_in_german(
+    client: Client,
+    cast: Cast,  # noqa: F811 - the fixture of test_pages
+) -> None:
+    url = f"/customers/{cast.customer_a.pk}/"
+    as_user(client, cast.collector_a)
+
+    client.post(f"{url}promises", form(cast), HTTP_ACCEPT_LANGUAGE="de")
+
+    promise = PromiseToPay.objects.get()
+    entry = Activity.objects.get(kind=ActivityKind.PROMISE_MADE, item=None)  # the customer's
+    assert entry.summary == (
+        f"promise to pay EUR 1234.56 by {promise.promised_on.isoformat()} (Petra Bauer, phone): "
+        "acme-INV-1: after the board meets"
+    )
+    html = page(client, url, HTTP_ACCEPT_LANGUAGE="de")
+    assert "<td>Offen" in html and "<td>Telefon</td>" in html  # the promise's state and channel
+    assert f"<td>Zahlungszusage</td>\n        <td>{entry.summary}" in html  # the history

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dunwell.core.dates import Adjustment
 
 
 class GoverningLaw(models.TextChoices):
-    EU = "EU", "EU Late Payment Directive 2011/7/EU"
-    UK = "UK", "UK Late Payment of Commercial Debts (Interest) Act 1998"
-    DE = "DE", "Germany, BGB §§ 286, 288"
-    FR = "FR", "France, Code de commerce L441-10"
-    NL = "NL", "Netherlands, BW 6:119a"
-    FI = "FI", "Finland, Interest Act"
-    US = "US", "United States, contractual"
-    CONTRACT = "CONTRACT", "Contract only"
+    EU = "EU", _("EU Late Payment Directive 2011/7/EU")
+    UK = "UK", _("UK Late Payment of Commercial Debts (Interest) Act 1998")
+    DE = "DE", _("Germany, BGB §§ 286, 288")
+    FR = "FR", _("France, Code de commerce L441-10")
+    NL = "NL", _("Netherlands, BW 6:119a")
+    FI = "FI", _("Finland, Interest Act")
+    US = "US", _("United States, contractual")
+    CONTRACT = "CONTRACT", _("Contract only")
 
 
 class Company(models.Model):
@@ -60,10 +62,11 @@ class Company(models.Model):
 class Role(models.TextChoices):
     """What a user may do in one company. Ordered from most to least power."""
 
-    ADMIN = "admin", "Administrator"
-    CREDIT_MANAGER = "credit_manager", "Credit manager"
-    COLLECTOR = "collector", "Collector"
-    VIEWER = "viewer", "Viewer"
+    # "Administrator" is also the insolvency administrator (Insolvenzverwalter) in the UI
+    ADMIN = "admin", pgettext_lazy("user role", "Administrator")
+    CREDIT_MANAGER = "credit_manager", _("Credit manager")
+    COLLECTOR = "collector", _("Collector")
+    VIEWER = "viewer", _("Viewer")
 
 
 class Membership(models.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem
@@ -19,12 +20,12 @@ from dunwell.terms.rules.fees import LateFee
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    LETTER = "letter", "Letter"
-    CALL = "call", "Call task for the owner collector"
-    TASK = "task", "Internal task"
-    HOLD = "hold", "Credit hold"
-    AGENCY = "agency", "Proposal to place with an agency"
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    CALL = "call", _("Call task for the owner collector")
+    TASK = "task", _("Internal task")
+    HOLD = "hold", _("Credit hold")
+    AGENCY = "agency", _("Proposal to place with an agency")
 
 
 class Policy(models.Model):
@@ -171,9 +172,9 @@ class Hold(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class Run(models.Model):
@@ -201,10 +202,10 @@ class Run(models.Model):
 
 
 class Outcome(models.TextChoices):
-    SENT = "queued", "Queued for delivery"
-    APPROVAL = "approval", "Awaiting approval"
-    SKIPPED = "skipped", "Skipped"
-    REJECTED = "rejected", "Rejected by a person"
+    SENT = "queued", _("Queued for delivery")
+    APPROVAL = "approval", _("Awaiting approval")
+    SKIPPED = "skipped", _("Skipped")
+    REJECTED = "rejected", _("Rejected by a person")
 
 
 class Decision(models.Model):
@@ -245,14 +246,14 @@ class Decision(models.Model):
 
 
 class MessageStatus(models.TextChoices):
-    AWAITING_APPROVAL = "approval", "Awaiting approval"
-    PENDING = "pending", "Pending delivery"
-    SENDING = "sending", "Being delivered"
-    SENT = "sent", "Sent"
-    UNCERTAIN = "uncertain", "Uncertain: handed over, not confirmed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-    WITHDRAWN = "withdrawn", "Withdrawn: the customer promised to pay"
+    AWAITING_APPROVAL = "approval", _("Awaiting approval")
+    PENDING = "pending", _("Pending delivery")
+    SENDING = "sending", _("Being delivered")
+    SENT = "sent", _("Sent")
+    UNCERTAIN = "uncertain", _("Uncertain: handed over, not confirmed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    WITHDRAWN = "withdrawn", _("Withdrawn: the customer promised to pay")
 
 
 class Message(models.Model):

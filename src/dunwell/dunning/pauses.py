@@ -31,6 +31,7 @@ from dunwell.cases.models import (
     PromiseToPay,
 )
 from dunwell.cases.services.promises import MAX_GRACE_DAYS
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.dunning.models import Hold
@@ -63,10 +64,11 @@ def disputes(company: Company, on: date) -> Iterable[Pause]:
     disputed = DisputedItem.objects.filter(
         dispute__company=company, dispute__opened_on__lte=on
     ).filter(Q(dispute__resolved_on__isnull=True) | Q(dispute__resolved_on__gt=on))
+    labels = {value: english(label).lower() for value, label in DisputeReason.choices}
     for customer_id, item_id, amount, dispute_id, reason in disputed.values_list(
         "dispute__customer_id", "item_id", "amount_minor", "dispute_id", "dispute__reason"
     ):
-        label = DisputeReason(reason).label.lower()
+        label = labels.get(reason, reason)
         yield Pause(customer_id, item_id, on, f"dispute {dispute_id} open ({label})", amount)
 
 
@@ -115,10 +117,11 @@ def insolvencies(company: Company, on: date) -> Iterable[Pause]:
     current = Insolvency.objects.filter(company=company, opened_on__lte=on).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gt=on)
     )
+    labels = {value: english(label).lower() for value, label in InsolvencyKind.choices}
     for customer_id, insolvency_id, kind, opened_on in current.values_list(
         "customer_id", "pk", "kind", "opened_on"
     ):
-        label = InsolvencyKind(kind).label.lower()
+        label = labels.get(kind, kind)
         yield Pause(customer_id, None, on,
                     f"{label} {insolvency_id} since {opened_on.isoformat()}: claim filed "
                     "instead of dunning")  # fmt: skip

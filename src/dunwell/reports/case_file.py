@@ -31,6 +31,7 @@ from typing import Any
 from dunwell.cases.models import Placement, PlacementItem
 from dunwell.cases.services.placements import totals
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money, exponent
 from dunwell.core.pdf import write_pdf
@@ -175,7 +176,7 @@ def _documents(customer: Customer, rows: list[ItemAsOf], as_of: date) -> list[Op
 def _document_part(company: Company, item: OpenItem, language: str) -> Part:
     html = render_document("documents/invoice.html", invoice_context(item, company), language)
     return Part(f"02-documents/{item.kind}-{filename_part(item.number)}.pdf", write_pdf(html),
-                f"{item.get_kind_display().lower()} {item.number} of {item.issued_on.isoformat()}")  # fmt: skip
+                f"{english(item.get_kind_display).lower()} {item.number} of {item.issued_on.isoformat()}")  # fmt: skip
 
 
 def _terms(company: Company, customer: Customer, items: list[OpenItem], language: str) -> str:
@@ -189,7 +190,7 @@ def _terms(company: Company, customer: Customer, items: list[OpenItem], language
     context = {
         "company": company,
         "customer": customer,
-        "law_label": company.get_governing_law_display(),
+        "law_label": company.get_governing_law_display,  # the template calls it in `language`
         "statute": law,
         "consumer": customer.kind == CustomerKind.CONSUMER,
         "compensation": (
@@ -392,14 +393,14 @@ def _history_row(entry: Activity, messages: dict[int, Message]) -> dict[str, Any
     return {
         "on": entry.on.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),
-        "kind": entry.get_kind_display(),
+        "kind": english(entry.get_kind_display),
         "actor": entry.actor_label,
         "item": entry.item.number if entry.item else "",
         "amount": _major(entry.amount_minor, entry.currency) if entry.amount_minor is not None
         and entry.currency else "",
         "currency": entry.currency,
         "summary": entry.summary,
-        "channel": message.get_channel_display() if message else "",
+        "channel": english(message.get_channel_display) if message else "",
         "recipients": ", ".join(recipients),
         "subject": data.get("subject", message.subject if message else ""),
         "text": data.get("body", message.body if message else ""),
@@ -411,9 +412,9 @@ def _message_row(message: Message) -> dict[str, Any]:
     return {
         "on": message.business_date.isoformat(),
         "recorded_at": (message.sent_at or message.created_at).isoformat(),
-        "kind": f"Message ({message.get_status_display().lower()})",
+        "kind": f"Message ({english(message.get_status_display).lower()})",
         "actor": "system", "item": "", "amount": "", "currency": message.currency,
-        "summary": message.subject, "channel": message.get_channel_display(),
+        "summary": message.subject, "channel": english(message.get_channel_display),
         "recipients": ", ".join(r.get("email") or r.get("name", "") for r in message.recipients),
         "subject": message.subject, "text": message.body, "message": message.pk,
     }  # fmt: skip
@@ -425,8 +426,8 @@ def _contacts_csv(customer: Customer) -> bytes:
     writer.writerow(["name", "role", "email", "phone", "preferred_channel", "language",
                      "receives_reminders", "email_bounced_on"])  # fmt: skip
     for c in customer.contacts.order_by("name", "pk"):
-        writer.writerow([c.name, c.get_role_display(), c.email, c.phone,
-                         c.get_preferred_channel_display(), c.language or customer.language,
+        writer.writerow([c.name, english(c.get_role_display), c.email, c.phone,
+                         english(c.get_preferred_channel_display), c.language or customer.language,
                          "yes" if c.receives_reminders else "no",
                          c.email_bounced_on.isoformat() if c.email_bounced_on else ""])  # fmt: skip
     return out.getvalue().encode()

@@ -20,13 +20,18 @@ import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.models import Activity, ActivityKind, Customer, OpenItem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PAGE = 50
 SHOWN = ("id", "company_id", "customer_id", "kind", "on", "recorded_at", "actor_label", "summary",
@@ -37,7 +42,7 @@ K = ActivityKind
 @dataclass(frozen=True)
 class Group:
     key: str
-    label: str
+    label: StrOrPromise  # lazy: shown in the reader's language
     kinds: frozenset[int]
 
 
@@ -55,29 +60,30 @@ def _kinds(*ranges: range | int) -> frozenset[int]:
 GROUPS: dict[str, Group] = {
     g.key: g
     for g in (
-        Group("messages", "Messages and letters", _kinds(K.REMINDER_SENT, K.REMINDER_WITHDRAWN, K.REPLY_RECEIVED)),
-        Group("calls", "Calls, notes and tasks",
+        Group("messages", _("Messages and letters"), _kinds(K.REMINDER_SENT, K.REMINDER_WITHDRAWN, K.REPLY_RECEIVED)),
+        Group("calls", _("Calls, notes and tasks"),
               _kinds(K.CALL_LOGGED, K.NOTE_ADDED, K.TASK_DONE, K.TASK_CREATED, K.TASK_CLOSED,
                      K.ESCALATED)),
-        Group("payments", "Payments and allocations",
+        Group("payments", _("Payments and allocations"),
               _kinds(range(301, 305), K.PAYMENT_VOIDED)),
         # fees and interest are waived by writing the charge off; a discount is money given up too
-        Group("fees", "Fees, interest and waivers",
+        Group("fees", _("Fees, interest and waivers"),
               _kinds(K.FEE_CHARGED, K.INTEREST_CHARGED, K.WRITTEN_OFF, K.DISCOUNT_GRANTED)),
-        Group("promises", "Promises to pay", _kinds(range(711, 720))),
-        Group("disputes", "Disputes", _kinds(range(701, 710))),
-        Group("plans", "Payment plans", _kinds(range(721, 730))),
-        Group("holds", "Holds and credit", _kinds(range(501, 600))),
-        Group("placements", "Placements, insolvency and endings", _kinds(range(741, 799))),
-        Group("imports", "Imports", _kinds(range(401, 500))),
-        Group("documents", "Customer and documents",
+        Group("promises", _("Promises to pay"), _kinds(range(711, 720))),
+        Group("disputes", _("Disputes"), _kinds(range(701, 710))),
+        Group("plans", _("Payment plans"), _kinds(range(721, 730))),
+        Group("holds", _("Holds and credit"), _kinds(range(501, 600))),
+        Group("placements", _("Placements, insolvency and endings"), _kinds(range(741, 799))),
+        Group("imports", _("Imports"), _kinds(range(401, 500))),
+        Group("documents", _("Customer and documents"),
               _kinds(range(101, 200), K.INVOICE_ISSUED, K.CREDIT_NOTE_ISSUED,
                      K.DOCUMENT_UPDATED, K.DOCUMENT_VOIDED)),
-        Group("corrections", "Corrections", _kinds(K.CORRECTION)),
+        Group("corrections", _("Corrections"), _kinds(K.CORRECTION)),
     )
 }  # fmt: skip
 GROUP_OF: dict[int, str] = {kind: g.key for g in GROUPS.values() for kind in g.kinds}
-LABELS: dict[int, str] = {k.value: k.label for k in ActivityKind}
+# Lazy labels: a row's label is resolved when it is shown, in the reader's language.
+LABELS: dict[int, StrOrPromise] = {k.value: k.label for k in ActivityKind}
 
 
 class BadCursorError(ValueError):
@@ -267,6 +273,8 @@ def export_rows(
     found = entries(company, customer=customer, item=item, filters=filters).select_related(
         "customer", "item"
     )
+    # An export reads the same whoever asks for it (and the CLI's): its labels are English.
+    kinds = {kind: english(label) for kind, label in LABELS.items()}
     cursor: tuple[datetime, int] | None = None
     while True:
         part = found
@@ -277,13 +285,13 @@ def export_rows(
             )
         got = list(part.order_by("-recorded_at", "-id")[:chunk])
         for e in got:
-            yield _plain(e)
+            yield _plain(e, kinds)
         if len(got) < chunk:
             return
         cursor = (got[-1].recorded_at, int(got[-1].pk))
 
 
-def _plain(e: Activity) -> dict[str, Any]:
+def _plain(e: Activity, kinds: dict[int, str]) -> dict[str, Any]:
     row = _row(e)
     amount = (
         str(Money.from_minor(e.amount_minor, e.currency).amount)
@@ -294,7 +302,7 @@ def _plain(e: Activity) -> dict[str, Any]:
         "id": e.pk,
         "recorded_at": e.recorded_at.isoformat(),
         "on": e.on.isoformat(),
-        "kind": row.kind_label,
+        "kind": kinds.get(e.kind, str(e.kind)),
         "group": row.group,
         "customer": e.customer.account_number if e.customer else "",
         "invoice": e.item.number if e.item else "",

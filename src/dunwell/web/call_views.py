@@ -31,6 +31,7 @@ from dunwell.cases.services.calls import add_note, flagged_contacts
 from dunwell.cases.services.tasks import cancel_task, complete_task, create_task
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Membership, Role
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.dunning.models import Channel, Message, MessageStatus
@@ -130,7 +131,9 @@ def call(request: CompanyRequest, customer_id: int) -> HttpResponse:
         flash.error(request, error.message)
         return _back(found)
     follow = f"; next action {logged.follow_up.due_on.isoformat()}" if logged.follow_up else ""
-    flash.success(request, f"{found}: call logged ({logged.get_outcome_display().lower()}{follow})")
+    flash.success(
+        request, f"{found}: call logged ({english(logged.get_outcome_display).lower()}{follow})"
+    )
     return _back(found)
 
 

@@ -31,6 +31,7 @@ from dunwell.cases.services.placements import (
 )
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Role
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import Customer
@@ -144,7 +145,7 @@ def _act(request: CompanyRequest, placement: Placement, action: str) -> str:
         moved = update_placement_status(placement=placement, state=post.get("state", ""),
                                         note=post.get("note", ""), on=on, at=at,
                                         actor=user)  # type: ignore[arg-type]  # fmt: skip
-        return moved.get_state_display().lower()
+        return english(moved.get_state_display).lower()
     if action == "recovered":
         amount = Money(parse_amount(post.get("amount", "")), placement.currency).minor
         day = date.fromisoformat(post["on"]) if post.get("on") else on
@@ -160,5 +161,5 @@ def _act(request: CompanyRequest, placement: Placement, action: str) -> str:
     if action == "close":
         closed = close_placement(placement=placement, outcome=post.get("outcome", ""),
                                  note=post.get("note", ""), on=on, at=at, actor=user)  # type: ignore[arg-type]  # fmt: skip
-        return f"closed ({closed.get_outcome_display().lower()})"
+        return f"closed ({english(closed.get_outcome_display).lower()})"
     raise ValueError(f"unknown action {action!r}: expected status, recovered, recall or close")

@@ -19,6 +19,7 @@ from dunwell.cases.models import CallLog, CallOutcome
 from dunwell.cases.services import calls
 from dunwell.cases.services.disputes import open_dispute
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.dunning.models import Channel, Message
@@ -87,7 +88,7 @@ def log_call(
         at=at,
     )  # fmt: skip
     if message_id is not None:
-        done = f"call {call.pk}: {call.get_outcome_display().lower()}"
+        done = f"call {call.pk}: {english(call.get_outcome_display).lower()}"
         complete_task(company=company, message_id=message_id,
                       note=f"{done}: {call.note}" if call.note else done, actor=actor, on=on,
                       at=at)  # fmt: skip

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from dunwell.cases.models import Insolvency
 from dunwell.cases.services import insolvency as cases
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.credit.services.holds import place_credit_hold
 from dunwell.dunning.services.withdrawals import withdraw_unsent
@@ -28,7 +29,7 @@ def open_insolvency(
     and how many unsent messages were withdrawn."""
     opened = cases.open_insolvency(company=company, customer=customer, actor=actor, on=on, at=at,
                                    **details)  # fmt: skip
-    why = f"{opened.get_kind_display().lower()} {opened.pk} opened {opened.opened_on.isoformat()}"
+    why = f"{english(opened.get_kind_display).lower()} {opened.pk} opened {opened.opened_on.isoformat()}"
     place_credit_hold(company=company, customer=customer, on=on, at=at, reason=why,
                       source="insolvency", actor=actor)  # fmt: skip
     withdrawn = withdraw_unsent(company=company, customer=customer, reason=why, actor=actor,

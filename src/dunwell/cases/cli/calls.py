@@ -15,6 +15,7 @@ from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.models import CallLog, Task, TaskKind
 from dunwell.cases.services.calls import add_note
 from dunwell.cases.services.tasks import cancel_task, complete_task, create_task
+from dunwell.core.i18n import english
 from dunwell.core.management.base import parse_iso_date
 
 
@@ -51,7 +52,7 @@ def call_row(call: CallLog) -> dict[str, Any]:
         "phone": call.phone,
         "direction": call.direction,
         "outcome": call.outcome,
-        "outcome_label": call.get_outcome_display(),
+        "outcome_label": english(call.get_outcome_display),
         "note": call.note,
         "next_action_on": call.next_action_on.isoformat() if call.next_action_on else None,
         "follow_up_task": call.follow_up_id,
@@ -114,7 +115,7 @@ def _task_cancel(context: Context) -> None:
 
 
 def _show(context: Context, task: Task) -> None:
-    context.emit(task_row(task), f"task {task.pk}: {task.get_state_display().lower()}, due "
+    context.emit(task_row(task), f"task {task.pk}: {english(task.get_state_display).lower()}, due "
                  f"{task.due_on.isoformat()}: {task.title}")  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.models import Dispute, DisputeReason, DisputeState, Resolution
 from dunwell.cases.services.disputes import add_note, attach, investigate, open_dispute, resolve
+from dunwell.core.i18n import english
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import OpenItem
@@ -135,7 +136,7 @@ def _attach(context: Context) -> None:
 
 def _show(context: Context, dispute: Dispute) -> None:
     context.emit(
-        dispute_row(dispute), f"dispute {dispute.pk}: {dispute.get_state_display().lower()}"
+        dispute_row(dispute), f"dispute {dispute.pk}: {english(dispute.get_state_display).lower()}"
     )
 
 

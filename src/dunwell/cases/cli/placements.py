@@ -29,6 +29,7 @@ from dunwell.cases.services.placements import (
     update_placement_status,
 )
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import Payment
@@ -208,7 +209,7 @@ def _found(context: Context) -> Placement:
 def _show(context: Context, placement: Placement) -> None:
     placement.refresh_from_db()
     row = placement_row(placement, totals([placement.pk]).get(placement.pk, (0, 0)))
-    context.emit(row, f"placement {placement.pk}: {placement.get_state_display().lower()}, "
+    context.emit(row, f"placement {placement.pk}: {english(placement.get_state_display).lower()}, "
                       f"recovered {row['recovered']}, commission {row['commission']} "
                       f"{row['currency']}")  # fmt: skip
 

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError, CommandParser
 from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.models import PromiseChannel, PromiseState, PromiseToPay
 from dunwell.cases.services.promises import cancel_promise, make_promise
+from dunwell.core.i18n import english
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, check_currency, parse_amount
 
@@ -105,7 +106,7 @@ def _cancel(context: Context) -> None:
 
 def _show(context: Context, promise: PromiseToPay) -> None:
     row = promise_row(promise)
-    context.emit(row, f"promise {promise.pk}: {promise.get_state_display().lower()}, "
+    context.emit(row, f"promise {promise.pk}: {english(promise.get_state_display).lower()}, "
                       f"{row['currency']} {row['amount']} by {row['promised_on']}")  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.models import WriteOffRequest, WriteOffState
 from dunwell.cases.services.writeoffs import approve_write_off, reject_write_off, request_write_off
+from dunwell.core.i18n import english
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import OpenItem
 
@@ -115,7 +116,7 @@ def _reject(context: Context) -> None:
 
 def _show(context: Context, request: WriteOffRequest) -> None:
     row = write_off_row(request)
-    context.emit(row, f"write-off request {request.pk}: {request.get_state_display().lower()} "
+    context.emit(row, f"write-off request {request.pk}: {english(request.get_state_display).lower()} "
                       f"({row['currency']} {row['amount']} of {row['invoice']})")  # fmt: skip
 
 

@@ -12,28 +12,30 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.cases.models.disputes import Dispute
 from dunwell.cases.models.promises import PromiseToPay
 from dunwell.cases.models.tasks import Task
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import Contact, Customer
 
 
 class CallDirection(models.TextChoices):
-    OUT = "out", "Outgoing"
-    IN = "in", "Incoming"
+    OUT = "out", _("Outgoing")
+    IN = "in", _("Incoming")
 
 
 class CallOutcome(models.TextChoices):
-    NO_ANSWER = "no_answer", "No answer"
-    VOICEMAIL = "voicemail", "Left a voicemail"
-    WRONG_CONTACT = "wrong_contact", "Wrong contact"
-    PROMISE = "promise", "Spoke: promise to pay"
-    DISPUTE = "dispute", "Spoke: dispute"
-    WILL_PAY = "will_pay", "Spoke: will pay"
-    REFUSES = "refuses", "Spoke: refuses to pay"
-    OTHER = "other", "Spoke: other"
+    NO_ANSWER = "no_answer", _("No answer")
+    VOICEMAIL = "voicemail", _("Left a voicemail")
+    WRONG_CONTACT = "wrong_contact", _("Wrong contact")
+    PROMISE = "promise", _("Spoke: promise to pay")
+    DISPUTE = "dispute", _("Spoke: dispute")
+    WILL_PAY = "will_pay", _("Spoke: will pay")
+    REFUSES = "refuses", _("Spoke: refuses to pay")
+    OTHER = "other", _("Spoke: other")
 
 
 class CallLog(models.Model):
@@ -76,4 +78,4 @@ class CallLog(models.Model):
         ordering = ["-called_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"call {self.pk} ({self.get_outcome_display().lower()})"
+        return f"call {self.pk} ({english(self.get_outcome_display).lower()})"

@@ -10,31 +10,33 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem
 
 
 class DisputeReason(models.TextChoices):
-    PRICE = "price", "Price"
-    QUANTITY = "quantity", "Quantity"
-    QUALITY = "quality", "Quality"
-    NOT_RECEIVED = "not_received", "Not received"
-    DUPLICATE = "duplicate", "Duplicate invoice"
-    ALREADY_PAID = "already_paid", "Already paid"
-    OTHER = "other", "Other"
+    PRICE = "price", _("Price")
+    QUANTITY = "quantity", _("Quantity")
+    QUALITY = "quality", _("Quality")
+    NOT_RECEIVED = "not_received", _("Not received")
+    DUPLICATE = "duplicate", _("Duplicate invoice")
+    ALREADY_PAID = "already_paid", _("Already paid")
+    OTHER = "other", _("Other")
 
 
 class DisputeState(models.TextChoices):
-    OPEN = "open", "Open"
-    INVESTIGATING = "investigating", "Investigating"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    INVESTIGATING = "investigating", _("Investigating")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Resolution(models.TextChoices):
-    CREDIT_NOTE = "credit_note", "Credit note issued"
-    ADJUSTED = "adjusted", "Adjusted"
-    REJECTED = "rejected", "Rejected"
+    CREDIT_NOTE = "credit_note", _("Credit note issued")
+    ADJUSTED = "adjusted", _("Adjusted")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Dispute(models.Model):
@@ -57,7 +59,7 @@ class Dispute(models.Model):
         ordering = ["-opened_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"dispute {self.pk} ({self.get_reason_display().lower()})"
+        return f"dispute {self.pk} ({english(self.get_reason_display).lower()})"
 
 
 class DisputedItem(models.Model):

@@ -9,14 +9,15 @@ imports `dunning`: this table is the interface between them, like `dunning.pause
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer
 
 
 class EscalationSource(models.TextChoices):
-    BROKEN_PROMISE = "broken_promise", "Broken promise"
-    PLAN_DEFAULT = "plan_default", "Payment plan defaulted"
+    BROKEN_PROMISE = "broken_promise", _("Broken promise")
+    PLAN_DEFAULT = "plan_default", _("Payment plan defaulted")
 
 
 class Escalation(models.Model):

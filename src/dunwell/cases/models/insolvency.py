@@ -10,22 +10,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem
 
 
 class InsolvencyKind(models.TextChoices):
-    INSOLVENCY = "insolvency", "Insolvency"
-    ADMINISTRATION = "administration", "Administration"
-    LIQUIDATION = "liquidation", "Liquidation"
-    RESTRUCTURING = "restructuring", "Restructuring"
+    INSOLVENCY = "insolvency", _("Insolvency")
+    ADMINISTRATION = "administration", _("Administration")
+    LIQUIDATION = "liquidation", _("Liquidation")
+    RESTRUCTURING = "restructuring", _("Restructuring")
 
 
 class InsolvencyState(models.TextChoices):
-    OPEN = "open", "Open"
-    FILED = "filed", "Claim filed"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    FILED = "filed", _("Claim filed")
+    CLOSED = "closed", _("Closed")
 
 
 class Insolvency(models.Model):
@@ -61,7 +63,7 @@ class Insolvency(models.Model):
         ordering = ["-opened_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display().lower()} {self.pk}"
+        return f"{english(self.get_kind_display).lower()} {self.pk}"
 
 
 class ClaimLine(models.Model):

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem, Payment
 
 
 class AgencyKind(models.TextChoices):
-    AGENCY = "agency", "Collection agency"
-    LAWYER = "lawyer", "Lawyer"
+    AGENCY = "agency", _("Collection agency")
+    LAWYER = "lawyer", _("Lawyer")
 
 
 class Agency(models.Model):
@@ -51,21 +52,21 @@ class Agency(models.Model):
 
 
 class PlacementState(models.TextChoices):
-    PLACED = "placed", "Placed"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged by the agency"
-    IN_PROGRESS = "in_progress", "In progress"
-    RECALLED = "recalled", "Recalled"
-    CLOSED = "closed", "Closed"
+    PLACED = "placed", _("Placed")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged by the agency")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RECALLED = "recalled", _("Recalled")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_STATES = (PlacementState.PLACED, PlacementState.ACKNOWLEDGED, PlacementState.IN_PROGRESS)
 
 
 class PlacementOutcome(models.TextChoices):
-    PAID_IN_FULL = "paid_in_full", "Paid in full"
-    SETTLED = "settled", "Settled for less"
-    UNCOLLECTABLE = "uncollectable", "Uncollectable"
-    RETURNED = "returned", "Returned by the agency"
+    PAID_IN_FULL = "paid_in_full", _("Paid in full")
+    SETTLED = "settled", _("Settled for less")
+    UNCOLLECTABLE = "uncollectable", _("Uncollectable")
+    RETURNED = "returned", _("Returned by the agency")
 
 
 class Placement(models.Model):

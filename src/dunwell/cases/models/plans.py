@@ -11,24 +11,25 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem
 
 
 class PlanState(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    DEFAULTED = "defaulted", "Defaulted"
-    CANCELLED = "cancelled", "Cancelled"
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    DEFAULTED = "defaulted", _("Defaulted")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class InstalmentState(models.TextChoices):
-    DUE = "due", "Due"
-    PAID = "paid", "Paid"
-    PARTLY_PAID = "partly_paid", "Partly paid"
-    MISSED = "missed", "Missed"
+    DUE = "due", _("Due")
+    PAID = "paid", _("Paid")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    MISSED = "missed", _("Missed")
 
 
 class PaymentPlan(models.Model):

@@ -12,25 +12,26 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer, OpenItem
 
 
 class PromiseChannel(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "Email"
-    LETTER = "letter", "Letter"
-    PORTAL = "portal", "Portal"
-    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    PORTAL = "portal", _("Portal")
+    IN_PERSON = "in_person", _("In person")
 
 
 class PromiseState(models.TextChoices):
-    OPEN = "open", "Open"
-    KEPT = "kept", "Kept"
-    PARTLY_KEPT = "partly_kept", "Partly kept"
-    BROKEN = "broken", "Broken"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    KEPT = "kept", _("Kept")
+    PARTLY_KEPT = "partly_kept", _("Partly kept")
+    BROKEN = "broken", _("Broken")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class PromiseToPay(models.Model):

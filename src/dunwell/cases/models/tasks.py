@@ -10,22 +10,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import Customer
 
 
 class TaskKind(models.TextChoices):
-    CALL = "call", "Call"
-    FOLLOW_UP = "follow_up", "Follow-up"
-    ALERT = "alert", "Alert"
-    REVIEW = "review", "Review"
+    CALL = "call", _("Call")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    ALERT = "alert", _("Alert")
+    REVIEW = "review", _("Review")
 
 
 class TaskState(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Task(models.Model):
@@ -62,4 +64,4 @@ class Task(models.Model):
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.pk}: {self.title}"
+        return f"{english(self.get_kind_display)} {self.pk}: {self.title}"

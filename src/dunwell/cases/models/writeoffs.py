@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import OpenItem, WriteOff
 
 
 class WriteOffState(models.TextChoices):
-    PENDING = "pending", "Awaiting approval"
-    APPROVED = "approved", "Approved and written off"
-    REJECTED = "rejected", "Rejected"
-    EXECUTED = "executed", "Written off within the threshold"
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved and written off")
+    REJECTED = "rejected", _("Rejected")
+    EXECUTED = "executed", _("Written off within the threshold")
 
 
 class WriteOffRequest(models.Model):

@@ -26,6 +26,7 @@ from dunwell.cases.models import (
 from dunwell.cases.services.tasks import create_task
 from dunwell.core.dates import add_business_days
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Contact, Customer, OpenItem
 from dunwell.ledger.services import activity
@@ -91,7 +92,7 @@ def call_summary(call: CallLog, detail: str = "") -> str:
     towards = "call from" if call.direction == CallDirection.IN else "call to"
     who = call.contact.name if call.contact else call.customer.legal_name
     summary = f"{towards} {who}" + (f" ({call.phone})" if call.phone else "")
-    summary += f": {call.get_outcome_display().lower()}"
+    summary += f": {english(call.get_outcome_display).lower()}"
     if call.outcome == CallOutcome.WRONG_CONTACT and call.contact:
         summary += f" ({call.contact.name} flagged)"
     if call.dispute is not None:
@@ -174,5 +175,5 @@ def _retry_on(company: Company, outcome: str, on: date) -> date | None:
 def _follow_up_title(call: CallLog) -> str:
     who = call.contact.name if call.contact else call.customer.legal_name
     if call.outcome in RETRIED:
-        return f"Call {who} again ({call.get_outcome_display().lower()})"
+        return f"Call {who} again ({english(call.get_outcome_display).lower()})"
     return f"Follow up the call with {who}" + (f": {call.note}" if call.note else "")

@@ -20,6 +20,7 @@ from dunwell.cases.models import (
     Resolution,
 )
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.lock_objects import lock
@@ -88,7 +89,7 @@ def open_dispute(
     )
     what = ", ".join(f"{item.number} {Money.from_minor(a, item.currency)}" for item, a in amounts)
     _record(dispute, ActivityKind.DISPUTE_OPENED, on, at, actor,
-            f"dispute opened ({dispute.get_reason_display().lower()}): {what}"
+            f"dispute opened ({english(dispute.get_reason_display).lower()}): {what}"
             + (f": {note}" if note else ""))  # fmt: skip
     return dispute
 
@@ -116,7 +117,7 @@ def resolve(*, dispute: Dispute, resolution: str, note: str, actor: User | None,
     _move(dispute, None, DisputeState.RESOLVED, resolution=resolution, resolved_on=on)
     dispute.refresh_from_db()
     _record(dispute, ActivityKind.DISPUTE_RESOLVED, on, at, actor,
-            f"dispute resolved ({dispute.get_resolution_display().lower()}): {note}")  # fmt: skip
+            f"dispute resolved ({english(dispute.get_resolution_display).lower()}): {note}")  # fmt: skip
     return dispute
 
 
@@ -129,7 +130,7 @@ def _move(dispute: Dispute, from_state: str | None, to_state: str, **values: obj
     )
     if not current.update(state=to_state, **values):
         raise DunwellError(ErrorCode.CONFLICT, f"{dispute} is "
-                           f"{Dispute.objects.get(pk=dispute.pk).get_state_display().lower()}")  # fmt: skip
+                           f"{english(Dispute.objects.get(pk=dispute.pk).get_state_display).lower()}")  # fmt: skip
 
 
 def _record(dispute: Dispute, kind: ActivityKind, on: date, at: datetime, actor: User | None,

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 
 from dunwell.cases.models import ClaimLine, Insolvency, InsolvencyKind, InsolvencyState
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.lock_objects import lock
@@ -107,7 +108,7 @@ def open_insolvency(
     totals = claim_totals(insolvency)
     where = ", ".join(p for p in (court, case_reference) if p.strip())
     summary = (
-        f"{insolvency.get_kind_display().lower()} opened on {opened_on.isoformat()}"
+        f"{english(insolvency.get_kind_display).lower()} opened on {opened_on.isoformat()}"
         + (f" ({where})" if where else "")
         + f": claim {describe(totals)}"
     )
@@ -209,7 +210,7 @@ def file_claim(*, insolvency: Insolvency, note: str = "", actor: User | None, on
     insolvency = _locked(insolvency)
     if insolvency.state != InsolvencyState.OPEN:
         raise DunwellError(ErrorCode.CONFLICT, f"{insolvency} is "
-                           f"{insolvency.get_state_display().lower()}: nothing to file")  # fmt: skip
+                           f"{english(insolvency.get_state_display).lower()}: nothing to file")  # fmt: skip
     if on < insolvency.opened_on:
         raise DunwellError(ErrorCode.INVALID, "a claim is filed on or after the opening date",
                            field="on")  # fmt: skip
@@ -262,7 +263,7 @@ def close_insolvency(
         if dividend_minor is not None
         else "no dividend"
     )
-    summary = f"{insolvency.get_kind_display().lower()} closed: {dividend}" + (
+    summary = f"{english(insolvency.get_kind_display).lower()} closed: {dividend}" + (
         f": {note}" if note else ""
     )
     _record(insolvency, ActivityKind.INSOLVENCY_CLOSED, on, at, actor, summary,

@@ -31,6 +31,7 @@ from dunwell.cases.models import (
     PlacementState,
 )
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.lock_objects import lock
@@ -133,7 +134,7 @@ def place_account(
     )
     what = ", ".join(f"{item.number} {Money.from_minor(a, currency)}" for item, a in chosen)
     _record(placement, ActivityKind.PLACED, on, at, actor,
-            f"placed with {agency.name} ({agency.get_kind_display().lower()}): {what}; "
+            f"placed with {agency.name} ({english(agency.get_kind_display).lower()}): {what}; "
             f"{_money(placement.placed_minor, currency)} at {_pct(agency.commission_percent)} "
             "commission" + (f": {placement.note}" if placement.note else ""),
             amount_minor=placement.placed_minor)  # fmt: skip
@@ -208,13 +209,13 @@ def update_placement_status(
     if state not in [s.value for s in allowed]:
         moves = ", ".join(allowed) or "none (recall or close it)"
         raise DunwellError(ErrorCode.CONFLICT, f"placement {current.pk} is "
-                           f"{current.get_state_display().lower()}: it may move to {moves}, "
+                           f"{english(current.get_state_display).lower()}: it may move to {moves}, "
                            f"not {state!r}", field="state")  # fmt: skip
     Placement.objects.filter(pk=current.pk).update(state=state)
     current.refresh_from_db()
     _record(current, ActivityKind.PLACEMENT_UPDATED, on, at, actor,
             f"placement {current.pk} with {current.agency.name}: "
-            f"{current.get_state_display().lower()}" + (f": {note.strip()}" if note.strip() else ""))  # fmt: skip
+            f"{english(current.get_state_display).lower()}" + (f": {note.strip()}" if note.strip() else ""))  # fmt: skip
     return current
 
 
@@ -336,7 +337,7 @@ def close_placement(
     recovered, earned = totals([current.pk]).get(current.pk, (0, 0))
     _record(current, ActivityKind.PLACEMENT_CLOSED, on, at, actor,
             f"placement {current.pk} with {current.agency.name} closed "
-            f"({current.get_outcome_display().lower()}): recovered "
+            f"({english(current.get_outcome_display).lower()}): recovered "
             f"{_money(recovered, current.currency)}, commission {_money(earned, current.currency)}"
             + (f": {current.reason}" if current.reason else ""))  # fmt: skip
     return current
@@ -346,7 +347,7 @@ def _end(placement: Placement, on: date, state: str, **values: object) -> Placem
     current = _locked(placement)
     if not current.is_open:
         raise DunwellError(ErrorCode.CONFLICT, f"placement {current.pk} is "
-                           f"{current.get_state_display().lower()} already")  # fmt: skip
+                           f"{english(current.get_state_display).lower()} already")  # fmt: skip
     if on < current.placed_on:
         raise DunwellError(ErrorCode.INVALID, f"{on.isoformat()} is before the placement "
                            f"({current.placed_on.isoformat()})", field="on")  # fmt: skip

@@ -35,6 +35,7 @@ from dunwell.cases.models import (
 )
 from dunwell.cases.rules import plans as rules
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.lock_objects import lock
@@ -218,7 +219,9 @@ def cancel_plan(*, plan: PaymentPlan, reason: str, actor: User | None, on: date,
         state=PlanState.CANCELLED, ended_on=on
     ):
         current = PaymentPlan.objects.get(pk=plan.pk)
-        raise DunwellError(ErrorCode.CONFLICT, f"{plan} is {current.get_state_display().lower()}")
+        raise DunwellError(
+            ErrorCode.CONFLICT, f"{plan} is {english(current.get_state_display).lower()}"
+        )
     plan.refresh_from_db()
     charges = OpenItem.objects.filter(pk__in=plan.covered.values("item_id"),
                                       source=f"payment plan {plan.pk}", voided_on__isnull=True)  # fmt: skip

@@ -32,6 +32,7 @@ from dunwell.cases.models import (
 )
 from dunwell.cases.services.disputes import DISPUTABLE
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.lock_objects import lock
@@ -106,7 +107,7 @@ def make_promise(
     what = ", ".join(sorted(item.number for item in promised)) or f"the {currency} account"
     summary = (
         f"promise to pay {_money(amount_minor, currency)} by {promised_on.isoformat()} "
-        f"({promise.promised_by}, {promise.get_channel_display().lower()}): {what}"
+        f"({promise.promised_by}, {english(promise.get_channel_display).lower()}): {what}"
         + (f": {note}" if note else "")
     )
     _record(promise, ActivityKind.PROMISE_MADE, summary, on=on, at=at, actor=actor)
@@ -146,7 +147,7 @@ def cancel_promise(
     promise.refresh_from_db()
     if not moved:
         raise DunwellError(
-            ErrorCode.CONFLICT, f"{promise} is {promise.get_state_display().lower()}"
+            ErrorCode.CONFLICT, f"{promise} is {english(promise.get_state_display).lower()}"
         )
     _record(promise, ActivityKind.PROMISE_CANCELLED, f"promise {promise.pk} cancelled: {reason}",
             on=on, at=at, actor=actor)  # fmt: skip
@@ -282,7 +283,7 @@ def _escalate(promise: PromiseToPay, summary: str, *, on: date, at: datetime) ->
                     reason=reason, item_ids=item_ids, raised_on=on, created_at=at, key=key)],
         ignore_conflicts=True,
     )  # fmt: skip
-    who = f"{promise.promised_by}, {promise.get_channel_display().lower()}"
+    who = f"{promise.promised_by}, {english(promise.get_channel_display).lower()}"
     Task.objects.bulk_create(
         [Task(company=promise.company, customer=customer, kind=TaskKind.ALERT,
               title=f"{summary} ({who})"[:200], due_on=on, assignee_id=customer.owner_id,

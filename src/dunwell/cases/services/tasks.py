@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from dunwell.cases.models import Task, TaskKind, TaskState
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import ActivityKind, Customer
 from dunwell.ledger.services import activity
@@ -64,7 +65,7 @@ def create_task(
         return Task.objects.get(company=company, key=key)
     whose = task.assignee.get_username() if task.assignee else "unassigned"
     _record(task, ActivityKind.TASK_CREATED, on, at, actor,
-            f"{task.get_kind_display().lower()} task due {due_on.isoformat()} ({whose}): {title}")  # fmt: skip
+            f"{english(task.get_kind_display).lower()} task due {due_on.isoformat()} ({whose}): {title}")  # fmt: skip
     return task
 
 
@@ -89,7 +90,7 @@ def _close(task: Task, state: str, note: str, actor: User | None, on: date,
     task.refresh_from_db()
     if not closed:
         raise DunwellError(ErrorCode.CONFLICT,
-                           f"task {task.pk} is {task.get_state_display().lower()}, not open")  # fmt: skip
+                           f"task {task.pk} is {english(task.get_state_display).lower()}, not open")  # fmt: skip
     verb = "done" if state == TaskState.DONE else "cancelled"
     _record(task, ActivityKind.TASK_CLOSED, on, at, actor,
             f"task {verb}: {task.title}" + (f": {note}" if note else ""))  # fmt: skip

@@ -17,6 +17,7 @@ from django.db.models import Sum
 
 from dunwell.cases.models import WriteOffRequest, WriteOffState
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company, Membership, Role
 from dunwell.core.money import Money, convert
 from dunwell.ledger.lock_objects import lock
@@ -145,7 +146,7 @@ def _pending(request: WriteOffRequest, actor: User | None) -> WriteOffRequest:
                            "does")  # fmt: skip
     if locked.state != WriteOffState.PENDING:
         raise DunwellError(ErrorCode.CONFLICT, f"{locked} is already decided: "
-                           f"{locked.get_state_display().lower()}")  # fmt: skip
+                           f"{english(locked.get_state_display).lower()}")  # fmt: skip
     return locked
 
 

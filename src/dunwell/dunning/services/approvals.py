@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.credit.services.holds import place_credit_hold
 from dunwell.dunning.models import Channel, Decision, ItemStep, MessageStatus, Outcome, Step
 from dunwell.dunning.services.charges import charge_for_message
@@ -24,7 +25,7 @@ def _awaiting(decision: Decision) -> Decision:
     if locked.outcome != Outcome.APPROVAL:
         raise DunwellError(
             ErrorCode.CONFLICT,
-            f"decision {decision.pk} does not await approval (it is {locked.get_outcome_display()})",
+            f"decision {decision.pk} does not await approval (it is {english(locked.get_outcome_display)})",
         )
     return locked
 

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Message, MessageStatus
 from dunwell.dunning.services.run import TASK_CHANNELS
@@ -21,7 +22,7 @@ NAMES = {Channel.CALL: "Call", Channel.TASK: "Task", Channel.AGENCY: "Agency pro
 
 
 def task_name(message: Message) -> str:
-    return NAMES.get(Channel(message.channel), message.get_channel_display())
+    return NAMES.get(Channel(message.channel), english(message.get_channel_display))
 
 
 @transaction.atomic
@@ -39,7 +40,7 @@ def complete_task(
     if not done:
         raise DunwellError(
             ErrorCode.CONFLICT,
-            f"{task_name(task)} {task.pk} is {task.get_status_display().lower()}, not pending",
+            f"{task_name(task)} {task.pk} is {english(task.get_status_display).lower()}, not pending",
         )
     summary = f"{task_name(task)} (step {task.step}) done"
     activity.record(

@@ -47,6 +47,7 @@ from dunwell.core import faults
 from dunwell.core.bulk import insert_rows
 from dunwell.core.dates import is_business_day
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.processes import fork_workers, reconnect_database
 from dunwell.credit.services.holds import place_credit_hold
@@ -962,7 +963,7 @@ class _World:
         if customer.id in self.paused_accounts:
             return self.paused_accounts[customer.id], Outcome.SKIPPED
         if customer.status != CustomerStatus.ACTIVE:
-            label = CustomerStatus(customer.status).label.lower()
+            label = english(CustomerStatus(customer.status).label).lower()
             return f"customer {label}", Outcome.SKIPPED
         if total < step.min_overdue_minor:
             return (

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.dunning.models import Channel, Decision, Message, MessageStatus, Outcome
 from dunwell.dunning.rules.steps import listed
@@ -67,7 +68,7 @@ def withdraw_pending(
                 pk__in=[m.pk for m in mine], status=MessageStatus.PENDING
             ).update(status=MessageStatus.WITHDRAWN, error=f"withdrawn: {reason}"[:500])
         done += [m.pk for m in mine]
-        channels = " and ".join(sorted({m.get_channel_display().lower() for m in mine}))
+        channels = " and ".join(sorted({english(m.get_channel_display).lower() for m in mine}))
         activity.record(
             company=customer.company, kind=ActivityKind.REMINDER_WITHDRAWN, on=on, at=at, actor=actor,
             customer=customer,

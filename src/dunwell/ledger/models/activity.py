@@ -21,8 +21,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 
 RULE = "the history is append-only: add a correcting entry"
@@ -52,65 +54,65 @@ class ActivityQuerySet(models.QuerySet["Activity"]):
 
 
 class ActivityKind(models.IntegerChoices):
-    CUSTOMER_CREATED = 101, "Customer created"
-    CUSTOMER_UPDATED = 102, "Customer updated"
-    INVOICE_ISSUED = 201, "Invoice issued"
-    CREDIT_NOTE_ISSUED = 202, "Credit note issued"
-    FEE_CHARGED = 203, "Fee charged"
-    INTEREST_CHARGED = 204, "Interest charged"
-    DOCUMENT_UPDATED = 205, "Document updated"
-    DOCUMENT_VOIDED = 206, "Document voided"
-    PAYMENT_RECEIVED = 301, "Payment received"
-    ALLOCATED = 302, "Payment allocated"
-    ALLOCATION_REVERSED = 303, "Allocation reversed"
-    CREDIT_APPLIED = 304, "Credit note applied"
-    WRITTEN_OFF = 305, "Written off"
-    PAYMENT_VOIDED = 306, "Payment voided"
-    DISCOUNT_GRANTED = 307, "Early-payment discount granted"
-    IMPORTED = 401, "File imported"
-    IMPORT_CONFLICT = 402, "Import conflict"
-    DUNNING_HOLD_PLACED = 501, "Dunning hold placed"
-    DUNNING_HOLD_RELEASED = 502, "Dunning hold released"
-    CREDIT_HOLD_PLACED = 503, "Credit hold placed"
-    CREDIT_HOLD_RELEASED = 504, "Credit hold released"
-    REMINDER_SENT = 601, "Reminder sent"
-    TASK_DONE = 602, "Follow-up task done"
-    REMINDER_WITHDRAWN = 603, "Reminder withdrawn"
-    DISPUTE_OPENED = 701, "Dispute opened"
-    DISPUTE_UPDATED = 702, "Dispute under investigation"
-    DISPUTE_RESOLVED = 703, "Dispute resolved"
-    DISPUTE_NOTE = 704, "Dispute note"
-    DISPUTE_ATTACHMENT = 705, "Dispute attachment"
-    PROMISE_MADE = 711, "Promise to pay"
-    PROMISE_KEPT = 712, "Promise kept"
-    PROMISE_PARTLY_KEPT = 713, "Promise partly kept"
-    PROMISE_BROKEN = 714, "Promise broken"
-    PROMISE_CANCELLED = 715, "Promise cancelled"
-    PLAN_AGREED = 721, "Payment plan agreed"
-    INSTALMENT_PAID = 722, "Instalment paid"
-    INSTALMENT_MISSED = 723, "Instalment missed"
-    PLAN_COMPLETED = 724, "Payment plan completed"
-    PLAN_DEFAULTED = 725, "Payment plan defaulted"
-    PLAN_CANCELLED = 726, "Payment plan cancelled"
-    CALL_LOGGED = 731, "Call"
-    NOTE_ADDED = 732, "Note"
-    REPLY_RECEIVED = 733, "Reply from the customer"
-    TASK_CREATED = 734, "Task created"
-    TASK_CLOSED = 735, "Task closed"
-    ESCALATED = 736, "Escalated"
-    INSOLVENCY_OPENED = 741, "Insolvency proceedings"
-    CLAIM_FILED = 742, "Claim filed"
-    INSOLVENCY_CLOSED = 743, "Insolvency closed"
-    WRITE_OFF_REQUESTED = 751, "Write-off requested"
-    WRITE_OFF_APPROVED = 752, "Write-off approved"
-    WRITE_OFF_REJECTED = 753, "Write-off rejected"
-    PLACED = 761, "Placed with an agency or lawyer"
-    PLACEMENT_UPDATED = 762, "Placement updated"
-    PLACEMENT_RECOVERED = 763, "Recovered by the agency"
-    PLACEMENT_RECALLED = 764, "Placement recalled"
-    PLACEMENT_CLOSED = 765, "Placement closed"
-    CASE_FILE_EXPORTED = 766, "Case file exported"
-    CORRECTION = 799, "Correction"
+    CUSTOMER_CREATED = 101, _("Customer created")
+    CUSTOMER_UPDATED = 102, _("Customer updated")
+    INVOICE_ISSUED = 201, _("Invoice issued")
+    CREDIT_NOTE_ISSUED = 202, _("Credit note issued")
+    FEE_CHARGED = 203, _("Fee charged")
+    INTEREST_CHARGED = 204, _("Interest charged")
+    DOCUMENT_UPDATED = 205, _("Document updated")
+    DOCUMENT_VOIDED = 206, _("Document voided")
+    PAYMENT_RECEIVED = 301, _("Payment received")
+    ALLOCATED = 302, _("Payment allocated")
+    ALLOCATION_REVERSED = 303, _("Allocation reversed")
+    CREDIT_APPLIED = 304, _("Credit note applied")
+    WRITTEN_OFF = 305, _("Written off")
+    PAYMENT_VOIDED = 306, _("Payment voided")
+    DISCOUNT_GRANTED = 307, _("Early-payment discount granted")
+    IMPORTED = 401, _("File imported")
+    IMPORT_CONFLICT = 402, _("Import conflict")
+    DUNNING_HOLD_PLACED = 501, _("Dunning hold placed")
+    DUNNING_HOLD_RELEASED = 502, _("Dunning hold released")
+    CREDIT_HOLD_PLACED = 503, _("Credit hold placed")
+    CREDIT_HOLD_RELEASED = 504, _("Credit hold released")
+    REMINDER_SENT = 601, _("Reminder sent")
+    TASK_DONE = 602, _("Follow-up task done")
+    REMINDER_WITHDRAWN = 603, _("Reminder withdrawn")
+    DISPUTE_OPENED = 701, _("Dispute opened")
+    DISPUTE_UPDATED = 702, _("Dispute under investigation")
+    DISPUTE_RESOLVED = 703, _("Dispute resolved")
+    DISPUTE_NOTE = 704, _("Dispute note")
+    DISPUTE_ATTACHMENT = 705, _("Dispute attachment")
+    PROMISE_MADE = 711, _("Promise to pay")
+    PROMISE_KEPT = 712, _("Promise kept")
+    PROMISE_PARTLY_KEPT = 713, _("Promise partly kept")
+    PROMISE_BROKEN = 714, _("Promise broken")
+    PROMISE_CANCELLED = 715, _("Promise cancelled")
+    PLAN_AGREED = 721, _("Payment plan agreed")
+    INSTALMENT_PAID = 722, _("Instalment paid")
+    INSTALMENT_MISSED = 723, _("Instalment missed")
+    PLAN_COMPLETED = 724, _("Payment plan completed")
+    PLAN_DEFAULTED = 725, _("Payment plan defaulted")
+    PLAN_CANCELLED = 726, _("Payment plan cancelled")
+    CALL_LOGGED = 731, _("Call")
+    NOTE_ADDED = 732, _("Note")
+    REPLY_RECEIVED = 733, _("Reply from the customer")
+    TASK_CREATED = 734, _("Task created")
+    TASK_CLOSED = 735, _("Task closed")
+    ESCALATED = 736, _("Escalated")
+    INSOLVENCY_OPENED = 741, _("Insolvency proceedings")
+    CLAIM_FILED = 742, _("Claim filed")
+    INSOLVENCY_CLOSED = 743, _("Insolvency closed")
+    WRITE_OFF_REQUESTED = 751, _("Write-off requested")
+    WRITE_OFF_APPROVED = 752, _("Write-off approved")
+    WRITE_OFF_REJECTED = 753, _("Write-off rejected")
+    PLACED = 761, _("Placed with an agency or lawyer")
+    PLACEMENT_UPDATED = 762, _("Placement updated")
+    PLACEMENT_RECOVERED = 763, _("Recovered by the agency")
+    PLACEMENT_RECALLED = 764, _("Placement recalled")
+    PLACEMENT_CLOSED = 765, _("Placement closed")
+    CASE_FILE_EXPORTED = 766, _("Case file exported")
+    CORRECTION = 799, _("Correction")
 
 
 class Activity(models.Model):
@@ -169,7 +171,7 @@ class Activity(models.Model):
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
-        return f"{self.on} {self.get_kind_display()}: {self.summary}"
+        return f"{self.on} {english(self.get_kind_display)}: {self.summary}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.models.customer import Customer
@@ -23,11 +25,11 @@ from dunwell.ledger.models.payment import Payment
 
 
 class AllocationKind(models.TextChoices):
-    PAYMENT = "payment", "Payment"
-    CREDIT = "credit", "Credit note applied"
-    DISCOUNT = "discount", "Early-payment discount"
-    WRITE_OFF = "write_off", "Write-off"
-    VOID = "void", "Void"
+    PAYMENT = "payment", _("Payment")
+    CREDIT = "credit", _("Credit note applied")
+    DISCOUNT = "discount", _("Early-payment discount")
+    WRITE_OFF = "write_off", _("Write-off")
+    VOID = "void", _("Void")
 
 
 class WriteOff(models.Model):
@@ -102,4 +104,4 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         amount = Money.from_minor(self.amount_minor, self.currency)
-        return f"{self.get_kind_display()} of {amount} to item {self.target_id}"
+        return f"{english(self.get_kind_display)} of {amount} to item {self.target_id}"

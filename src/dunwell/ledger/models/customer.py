@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 
@@ -9,15 +10,15 @@ from dunwell.core.models import Company
 class CustomerKind(models.TextChoices):
     """Who the debtor is changes what the law allows (B2B late-payment rules vs consumer law)."""
 
-    BUSINESS = "business", "Business"
-    PUBLIC = "public", "Public body"
-    CONSUMER = "consumer", "Consumer or sole trader"
+    BUSINESS = "business", _("Business")
+    PUBLIC = "public", _("Public body")
+    CONSUMER = "consumer", _("Consumer or sole trader")
 
 
 class CustomerStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    ON_HOLD = "on_hold", "On hold"
-    CLOSED = "closed", "Closed"
+    ACTIVE = "active", _("Active")
+    ON_HOLD = "on_hold", _("On hold")
+    CLOSED = "closed", _("Closed")
 
 
 class Customer(models.Model):
@@ -71,17 +72,17 @@ class Customer(models.Model):
 
 
 class ContactRole(models.TextChoices):
-    AP_CLERK = "ap_clerk", "AP clerk"
-    AP_MANAGER = "ap_manager", "AP manager"
-    FINANCE_DIRECTOR = "finance_director", "Finance director"
-    OWNER = "owner", "Owner or managing director"
-    OTHER = "other", "Other"
+    AP_CLERK = "ap_clerk", _("AP clerk")
+    AP_MANAGER = "ap_manager", _("AP manager")
+    FINANCE_DIRECTOR = "finance_director", _("Finance director")
+    OWNER = "owner", _("Owner or managing director")
+    OTHER = "other", _("Other")
 
 
 class PreferredChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    LETTER = "letter", "Letter"
-    PHONE = "phone", "Phone"
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
 
 
 class Contact(models.Model):

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models.customer import Customer
 
 
 class ItemKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice"
-    CREDIT_NOTE = "credit_note", "Credit note"
-    FEE = "fee", "Fee"
-    INTEREST = "interest", "Interest"
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    FEE = "fee", _("Fee")
+    INTEREST = "interest", _("Interest")
 
 
 class OpenItem(models.Model):
@@ -111,7 +113,7 @@ class OpenItem(models.Model):
         ordering = ["issued_on", "number"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.number}"
+        return f"{english(self.get_kind_display)} {self.number}"
 
 
 class Instalment(models.Model):

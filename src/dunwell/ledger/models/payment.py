@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.ledger.models.customer import Customer
 
 
 class PaymentMethod(models.TextChoices):
-    TRANSFER = "transfer", "Bank transfer"
-    DIRECT_DEBIT = "direct_debit", "Direct debit"
-    CARD = "card", "Card"
-    CHEQUE = "cheque", "Cheque"
-    CASH = "cash", "Cash"
-    OTHER = "other", "Other"
+    TRANSFER = "transfer", _("Bank transfer")
+    DIRECT_DEBIT = "direct_debit", _("Direct debit")
+    CARD = "card", _("Card")
+    CHEQUE = "cheque", _("Cheque")
+    CASH = "cash", _("Cash")
+    OTHER = "other", _("Other")
 
 
 class Payment(models.Model):

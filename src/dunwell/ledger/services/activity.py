@@ -14,6 +14,7 @@ from django.db import transaction
 
 from dunwell.core.bulk import insert_instances
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind, Customer, OpenItem, Payment
 
@@ -130,6 +131,6 @@ def record_correction(*, entry: Activity, text: str, actor: User | None, at: dat
         customer=entry.customer,
         item=entry.item,
         payment=entry.payment,
-        summary=f"Correction of entry {entry.pk} ({entry.get_kind_display()}): {text}",
+        summary=f"Correction of entry {entry.pk} ({english(entry.get_kind_display)}): {text}",
         data={"corrects": entry.pk, "text": text},
     )

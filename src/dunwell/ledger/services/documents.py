@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import MoneyError, check_currency
 from dunwell.core.references import rf_reference
@@ -300,7 +301,7 @@ def issue_item(*, company: Company, spec: ItemInput, actor: User | None, at: dat
     ).exists():
         raise DunwellError(
             ErrorCode.DUPLICATE,
-            f"{ItemKind(spec.kind).label} {spec.number} already exists",
+            f"{english(ItemKind(spec.kind).label)} {spec.number} already exists",
             field="number",
         )
     item, planned = build_item(company, spec, actor, at)
@@ -317,7 +318,7 @@ def issue_item(*, company: Company, spec: ItemInput, actor: User | None, at: dat
         item=item,
         amount_minor=item.amount_minor,
         currency=item.currency,
-        summary=f"{item.get_kind_display()} {item.number} issued, due {item.due_on.isoformat()}",
+        summary=f"{english(item.get_kind_display)} {item.number} issued, due {item.due_on.isoformat()}",
         data={"source": spec.source} if spec.source else None,
     )
     return item

@@ -12,6 +12,7 @@ from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.cli.calls import call_row, task_row
 from dunwell.cases.cli.disputes import parse_items
 from dunwell.cases.models import CallDirection, CallOutcome, DisputeReason, Task, TaskState
+from dunwell.core.i18n import english
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.dunning.models import Channel, Message, MessageStatus
@@ -50,7 +51,9 @@ def _call(context: Context) -> None:
         dispute=_dispute(context, customer), actor=context.actor, on=context.on, at=context.at,
     )  # fmt: skip
     follow = f"; next action {call.follow_up.due_on.isoformat()}" if call.follow_up else ""
-    context.emit(call_row(call), f"call {call.pk}: {call.get_outcome_display().lower()}{follow}")
+    context.emit(
+        call_row(call), f"call {call.pk}: {english(call.get_outcome_display).lower()}{follow}"
+    )
 
 
 def _contact(customer: Customer, name: str | None) -> Contact | None:

@@ -8,6 +8,7 @@ from django.core.management.base import CommandParser
 from dunwell.cases.cli.base import Action, Context
 from dunwell.cases.cli.insolvency import insolvency_row
 from dunwell.cases.models import InsolvencyKind
+from dunwell.core.i18n import english
 from dunwell.core.management.base import parse_iso_date
 from dunwell.workflows.insolvency import open_insolvency
 
@@ -38,7 +39,7 @@ def _open(context: Context) -> None:
     )  # fmt: skip
     row = {**insolvency_row(opened), "withdrawn_messages": withdrawn}
     totals = ", ".join(f"{t['currency']} {t['total']}" for t in row["claim"]) or "nothing open"
-    context.emit(row, f"insolvency {opened.pk}: {opened.get_kind_display().lower()} of "
+    context.emit(row, f"insolvency {opened.pk}: {english(opened.get_kind_display).lower()} of "
                       f"{row['customer']}, claim {totals}; dunning stopped, credit hold placed, "
                       f"{withdrawn} unsent message(s) withdrawn")  # fmt: skip
 

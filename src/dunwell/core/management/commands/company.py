@@ -17,6 +17,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count
 
 from dunwell.core.errors import DunwellError
+from dunwell.core.i18n import english
 from dunwell.core.management.base import DunwellCommand
 from dunwell.core.models import Company, GoverningLaw, Membership, Role
 from dunwell.core.money import Money, MoneyError, parse_amount
@@ -246,7 +247,7 @@ class Command(DunwellCommand):
         verb = {"created": "is now", "changed": "is now", "unchanged": "was already"}[outcome]
         self.stdout.write(
             self.style.SUCCESS(
-                f"{user.get_username()} {verb} {Role(membership.role).label.lower()} "
+                f"{user.get_username()} {verb} {english(Role(membership.role).label).lower()} "
                 f"in {company.code}"
             )
         )
