@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.core.money import Money
@@ -89,12 +90,12 @@ class BankStatement(models.Model):
 
 
 class LineState(models.TextChoices):
-    UNMATCHED = "unmatched", "Unmatched"  # waiting: no proposal good enough, in the review queue
-    APPLIED = "applied", "Applied"  # booked as a payment and allocated (in part or in full)
-    IGNORED = "ignored", "Not a receivable"  # a supplier payment, a fee, a transfer: by a person
-    PENDING = "pending", "Not booked yet"  # the bank's pending or information entries
-    RETURNED = "returned", "Returned"  # a debit that reversed an earlier payment, applied
-    REFUNDED = "refunded", "Refund"  # a debit paying back unapplied cash, recorded
+    UNMATCHED = "unmatched", _("Unmatched")  # waiting: no proposal good enough, in the review queue
+    APPLIED = "applied", _("Applied")  # booked as a payment and allocated (in part or in full)
+    IGNORED = "ignored", _("Not a receivable")  # a supplier payment, a fee, a transfer: by a person
+    PENDING = "pending", _("Not booked yet")  # the bank's pending or information entries
+    RETURNED = "returned", _("Returned")  # a debit that reversed an earlier payment, applied
+    REFUNDED = "refunded", _("Refund")  # a debit paying back unapplied cash, recorded
 
 
 class StatementLine(models.Model):
