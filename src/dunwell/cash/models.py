@@ -51,7 +51,9 @@ class StatementFile(models.Model):
     size = models.PositiveIntegerField()
     statements = models.PositiveIntegerField(default=0)
     lines_new = models.PositiveIntegerField(default=0)
-    lines_known = models.PositiveIntegerField(default=0, help_text="already stored from a file before")
+    lines_known = models.PositiveIntegerField(
+        default=0, help_text="already stored from a file before"
+    )
     imported_at = models.DateTimeField()
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,133 +6,311 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0002_write_off_threshold'),
-        ('ledger', '0013_activity_reminder_withdrawn'),
+        ("core", "0002_write_off_threshold"),
+        ("ledger", "0013_activity_reminder_withdrawn"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BankAccount',
+            name="BankAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('iban', models.CharField(blank=True, max_length=34)),
-                ('account_number', models.CharField(blank=True, help_text='when not an IBAN', max_length=40)),
-                ('currency', models.CharField(max_length=3)),
-                ('bic', models.CharField(blank=True, max_length=11)),
-                ('created_at', models.DateTimeField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("iban", models.CharField(blank=True, max_length=34)),
+                (
+                    "account_number",
+                    models.CharField(blank=True, help_text="when not an IBAN", max_length=40),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("bic", models.CharField(blank=True, max_length=11)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StatementFile',
+            name="StatementFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=300)),
-                ('sha256', models.CharField(max_length=64)),
-                ('format', models.CharField(max_length=12)),
-                ('size', models.PositiveIntegerField()),
-                ('statements', models.PositiveIntegerField(default=0)),
-                ('lines_new', models.PositiveIntegerField(default=0)),
-                ('lines_known', models.PositiveIntegerField(default=0, help_text='already stored from a file before')),
-                ('imported_at', models.DateTimeField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=300)),
+                ("sha256", models.CharField(max_length=64)),
+                ("format", models.CharField(max_length=12)),
+                ("size", models.PositiveIntegerField()),
+                ("statements", models.PositiveIntegerField(default=0)),
+                ("lines_new", models.PositiveIntegerField(default=0)),
+                (
+                    "lines_known",
+                    models.PositiveIntegerField(
+                        default=0, help_text="already stored from a file before"
+                    ),
+                ),
+                ("imported_at", models.DateTimeField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BankStatement',
+            name="BankStatement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text="the statement's id and period, as filed", max_length=200)),
-                ('statement_id', models.CharField(max_length=100)),
-                ('opening_minor', models.BigIntegerField(blank=True, null=True)),
-                ('closing_minor', models.BigIntegerField(blank=True, null=True)),
-                ('opening_on', models.DateField(blank=True, null=True)),
-                ('closing_on', models.DateField(blank=True, null=True)),
-                ('reconciles', models.BooleanField(help_text='opening + booked entries = closing', null=True)),
-                ('entries', models.PositiveIntegerField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='cash.bankaccount')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cash.statementfile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="the statement's id and period, as filed", max_length=200
+                    ),
+                ),
+                ("statement_id", models.CharField(max_length=100)),
+                ("opening_minor", models.BigIntegerField(blank=True, null=True)),
+                ("closing_minor", models.BigIntegerField(blank=True, null=True)),
+                ("opening_on", models.DateField(blank=True, null=True)),
+                ("closing_on", models.DateField(blank=True, null=True)),
+                (
+                    "reconciles",
+                    models.BooleanField(help_text="opening + booked entries = closing", null=True),
+                ),
+                ("entries", models.PositiveIntegerField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statements",
+                        to="cash.bankaccount",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cash.statementfile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', 'closing_on', 'id'],
+                "ordering": ["account", "closing_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='StatementLine',
+            name="StatementLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='natural key: the same entry is stored once', max_length=200)),
-                ('entry_index', models.PositiveIntegerField(help_text='1-based, in its statement')),
-                ('part', models.PositiveSmallIntegerField(default=0, help_text='transaction of a batch entry')),
-                ('line_in_file', models.PositiveIntegerField(blank=True, null=True)),
-                ('amount_minor', models.BigIntegerField(help_text='signed: a credit positive')),
-                ('currency', models.CharField(max_length=3)),
-                ('value_on', models.DateField()),
-                ('booked_on', models.DateField(blank=True, null=True)),
-                ('reversal', models.BooleanField(default=False)),
-                ('bank_reference', models.CharField(blank=True, max_length=100)),
-                ('bank_code', models.CharField(blank=True, max_length=60)),
-                ('end_to_end_id', models.CharField(blank=True, max_length=100)),
-                ('counterparty_name', models.CharField(blank=True, max_length=200)),
-                ('counterparty_iban', models.CharField(blank=True, max_length=34)),
-                ('counterparty_account', models.CharField(blank=True, max_length=60)),
-                ('ultimate_party', models.CharField(blank=True, max_length=200)),
-                ('structured', models.JSONField(default=list, help_text='creditor references as given')),
-                ('text', models.TextField(blank=True, help_text='unstructured remittance and entry text')),
-                ('documents', models.JSONField(default=list, help_text='referred documents: number, amount...')),
-                ('charges_minor', models.BigIntegerField(blank=True, null=True)),
-                ('instructed_minor', models.BigIntegerField(blank=True, null=True)),
-                ('instructed_currency', models.CharField(blank=True, max_length=3)),
-                ('return_reason', models.CharField(blank=True, max_length=10)),
-                ('state', models.CharField(choices=[('unmatched', 'Unmatched'), ('applied', 'Applied'), ('ignored', 'Not a receivable'), ('pending', 'Not booked yet'), ('returned', 'Returned'), ('refunded', 'Refund')], max_length=10)),
-                ('rule', models.CharField(blank=True, help_text='what decided it', max_length=40)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='cash.bankaccount')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.customer')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='statement_line', to='ledger.payment')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='cash.bankstatement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="natural key: the same entry is stored once", max_length=200
+                    ),
+                ),
+                ("entry_index", models.PositiveIntegerField(help_text="1-based, in its statement")),
+                (
+                    "part",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="transaction of a batch entry"
+                    ),
+                ),
+                ("line_in_file", models.PositiveIntegerField(blank=True, null=True)),
+                ("amount_minor", models.BigIntegerField(help_text="signed: a credit positive")),
+                ("currency", models.CharField(max_length=3)),
+                ("value_on", models.DateField()),
+                ("booked_on", models.DateField(blank=True, null=True)),
+                ("reversal", models.BooleanField(default=False)),
+                ("bank_reference", models.CharField(blank=True, max_length=100)),
+                ("bank_code", models.CharField(blank=True, max_length=60)),
+                ("end_to_end_id", models.CharField(blank=True, max_length=100)),
+                ("counterparty_name", models.CharField(blank=True, max_length=200)),
+                ("counterparty_iban", models.CharField(blank=True, max_length=34)),
+                ("counterparty_account", models.CharField(blank=True, max_length=60)),
+                ("ultimate_party", models.CharField(blank=True, max_length=200)),
+                (
+                    "structured",
+                    models.JSONField(default=list, help_text="creditor references as given"),
+                ),
+                (
+                    "text",
+                    models.TextField(
+                        blank=True, help_text="unstructured remittance and entry text"
+                    ),
+                ),
+                (
+                    "documents",
+                    models.JSONField(
+                        default=list, help_text="referred documents: number, amount..."
+                    ),
+                ),
+                ("charges_minor", models.BigIntegerField(blank=True, null=True)),
+                ("instructed_minor", models.BigIntegerField(blank=True, null=True)),
+                ("instructed_currency", models.CharField(blank=True, max_length=3)),
+                ("return_reason", models.CharField(blank=True, max_length=10)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unmatched", "Unmatched"),
+                            ("applied", "Applied"),
+                            ("ignored", "Not a receivable"),
+                            ("pending", "Not booked yet"),
+                            ("returned", "Returned"),
+                            ("refunded", "Refund"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("rule", models.CharField(blank=True, help_text="what decided it", max_length=40)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="cash.bankaccount",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.customer",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statement_line",
+                        to="ledger.payment",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="cash.bankstatement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['value_on', 'id'],
+                "ordering": ["value_on", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='bankaccount',
-            constraint=models.UniqueConstraint(fields=('company', 'iban', 'account_number', 'currency'), name='bank_account_once'),
+            model_name="bankaccount",
+            constraint=models.UniqueConstraint(
+                fields=("company", "iban", "account_number", "currency"), name="bank_account_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bankaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('account_number', ''), ('iban', ''), _negated=True), name='bank_account_identified'),
+            model_name="bankaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("account_number", ""), ("iban", ""), _negated=True),
+                name="bank_account_identified",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementfile',
-            constraint=models.UniqueConstraint(fields=('company', 'sha256'), name='statement_file_once'),
+            model_name="statementfile",
+            constraint=models.UniqueConstraint(
+                fields=("company", "sha256"), name="statement_file_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bankstatement',
-            constraint=models.UniqueConstraint(fields=('account', 'key'), name='bank_statement_once'),
+            model_name="bankstatement",
+            constraint=models.UniqueConstraint(
+                fields=("account", "key"), name="bank_statement_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statementline',
-            index=models.Index(fields=['company', 'state', 'value_on'], name='cash_statem_company_4a65b4_idx'),
+            model_name="statementline",
+            index=models.Index(
+                fields=["company", "state", "value_on"], name="cash_statem_company_4a65b4_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statementline',
-            index=models.Index(fields=['company', 'counterparty_iban'], name='cash_statem_company_7786b4_idx'),
+            model_name="statementline",
+            index=models.Index(
+                fields=["company", "counterparty_iban"], name="cash_statem_company_7786b4_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementline',
-            constraint=models.UniqueConstraint(fields=('account', 'key'), name='statement_line_once'),
+            model_name="statementline",
+            constraint=models.UniqueConstraint(
+                fields=("account", "key"), name="statement_line_once"
+            ),
         ),
     ]

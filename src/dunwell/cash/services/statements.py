@@ -106,10 +106,14 @@ class _Line:
 
 def import_statements(
     *, company: Company, data: bytes, file_name: str, at: datetime, actor: User | None = None,
-    file_format: str | None = None, dry_run: bool = False,
+    file_format: str | None = None, account: BankAccount | None = None, dry_run: bool = False,
 ) -> ImportReport:  # fmt: skip
     """Read and store one file's statements (see the module); raises `FileRejected` for a file
-    that cannot be read and `DunwellError` for one that cannot be filed, storing nothing."""
+    that cannot be read and `DunwellError` for one that cannot be filed, storing nothing.
+    `account` files statements that name none (a CSV export), and must be the one named by
+    those that do."""
+    if account is not None and account.company_id != company.pk:
+        raise DunwellError(ErrorCode.NOT_FOUND, f"no bank account {account.pk} in {company.code}")
     sha256 = hashlib.sha256(data).hexdigest()
     report = ImportReport(file=file_name, sha256=sha256, dry_run=dry_run)
     earlier = StatementFile.objects.filter(company=company, sha256=sha256).first()
@@ -128,7 +132,7 @@ def import_statements(
             )  # fmt: skip
         for statement in statements:
             report.statements.append(
-                _file_statement(company, statement, file_name, record, at, dry_run)
+                _file_statement(company, statement, file_name, record, at, dry_run, account)
             )
         if record is not None:
             record.lines_new, record.lines_known = report.lines_new, report.lines_known
@@ -138,10 +142,10 @@ def import_statements(
 
 def _file_statement(
     company: Company, statement: Statement, file_name: str, record: StatementFile | None,
-    at: datetime, dry_run: bool,
+    at: datetime, dry_run: bool, given: BankAccount | None,
 ) -> StatementReport:  # fmt: skip
-    account, created = _account(company, statement, file_name, at, dry_run)
-    currency = statement.currency.upper()
+    account, created = _account(company, statement, file_name, at, dry_run, given)
+    currency = statement.currency.upper() or (given.currency if given else "")
     report = StatementReport(
         statement_id=statement.statement_id, account=statement.account_iban or
         statement.account_number, currency=currency,
@@ -179,19 +183,29 @@ def _file_statement(
 
 
 def _account(
-    company: Company, statement: Statement, file_name: str, at: datetime, dry_run: bool
-) -> tuple[BankAccount | None, bool]:
+    company: Company, statement: Statement, file_name: str, at: datetime, dry_run: bool,
+    given: BankAccount | None,
+) -> tuple[BankAccount | None, bool]:  # fmt: skip
     """The company's account the statement is of: by IBAN (or number) and currency; the
-    company's own IBAN makes its account on the first statement."""
+    company's own IBAN makes its account on the first statement; `given` for a statement that
+    names no account."""
     iban = statement.account_iban.replace(" ", "").upper()
     number = "" if iban else statement.account_number.strip()
-    currency = statement.currency.upper()
+    currency = statement.currency.upper() or (given.currency if given else "")
     where = f"{file_name}, statement {statement.statement_id!r}"
     if not iban and not number:
-        raise DunwellError(ErrorCode.INVALID, f"{where}: no account (IBAN or number) given",
-                           field="account")  # fmt: skip
+        if given is None:
+            raise DunwellError(ErrorCode.INVALID, f"{where}: the file names no account: give the "
+                               "account it is of (--account)", field="account")  # fmt: skip
+        if currency != given.currency:
+            raise DunwellError(ErrorCode.INVALID, f"{where}: currency {currency}, but account "
+                               f"{given} is kept in {given.currency}", field="currency")  # fmt: skip
+        return given, False
     found = BankAccount.objects.filter(company=company, iban=iban, account_number=number)
     account = found.filter(currency=currency).first()
+    if given is not None and account != given:
+        raise DunwellError(ErrorCode.INVALID, f"{where}: the file is of account {iban or number} "
+                           f"({currency}), not of {given}", field="account")  # fmt: skip
     if account is not None:
         return account, False
     other = found.first()

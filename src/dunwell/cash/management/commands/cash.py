@@ -29,6 +29,8 @@ class Command(DunwellCommand):
         imported.add_argument("files", nargs="+", type=Path)
         imported.add_argument("--file-format", choices=FORMATS,
                               help="the files' format (default: recognised from the content)")  # fmt: skip
+        imported.add_argument("--account", help="the account (id or IBAN) of files that name none, "
+                              "as CSV exports")  # fmt: skip
         imported.add_argument("--dry-run", action="store_true",
                               help="print the statements and entries read; store nothing")  # fmt: skip
         actions.add_parser("accounts", help="the company's bank accounts")
@@ -65,6 +67,7 @@ class Command(DunwellCommand):
 
     def _import(self, company: Company, options: dict[str, Any]) -> None:
         reports: list[ImportReport] = []
+        account = _find_account(company, options["account"]) if options["account"] else None
         for path in options["files"]:
             try:
                 data = path.read_bytes()
@@ -73,7 +76,8 @@ class Command(DunwellCommand):
             try:
                 reports.append(import_statements(
                     company=company, data=data, file_name=path.name, at=self.now(),
-                    file_format=options["file_format"], dry_run=options["dry_run"],
+                    file_format=options["file_format"], account=account,
+                    dry_run=options["dry_run"],
                 ))  # fmt: skip
             except FileRejected as rejected:
                 raise CommandError(
@@ -130,6 +134,19 @@ class Command(DunwellCommand):
             self.stdout.write("  ".join(str(v) for v in row.values()))
         if not rows:
             self.stdout.write(empty)
+
+
+def _find_account(company: Company, given: str) -> BankAccount:
+    accounts = BankAccount.objects.filter(company=company)
+    text = given.replace(" ", "").upper()
+    found = (
+        accounts.filter(pk=int(text)) if text.isdigit() else accounts.filter(iban=text)
+    ).first()
+    if found is None:
+        known = ", ".join(f"{a.pk} {a}" for a in accounts) or "none"
+        raise CommandError(f"--account {given!r}: not one of {company.code}'s bank accounts "
+                           f"(known: {known})")  # fmt: skip
+    return found
 
 
 def _account(account: BankAccount) -> dict[str, Any]:
