@@ -61,6 +61,7 @@ def test_create_stores_the_checked_company_and_prints_it_as_json() -> None:
         "bic": "COBADEFFXXX",
         "holidays": "DE-BY",
         "law": "DE",
+        "kid_check": "mod10",
         "write_off_approval": "500.00",
     }
 
@@ -76,6 +77,18 @@ def test_set_changes_the_write_off_approval_threshold() -> None:
         run("set", "--company", "acme-gmbh", "--write-off-approval", "lots")
     with pytest.raises(CommandError, match="--write-off-approval: the write-off threshold cannot"):
         run("set", "--company", "acme-gmbh", "--write-off-approval", "-1.00")
+
+
+def test_a_norwegian_company_chooses_how_its_kid_references_are_checked() -> None:
+    run("create", "--name", "Nordlys AS", "--country", "NO", "--currency", "NOK",
+        "--kid-check", "mod11")  # fmt: skip
+    assert Company.objects.get().kid_check == "mod11"
+    assert run("set", "--company", "nordlys-as", "--kid-check", "mod10") == (
+        "nordlys-as: KID references of new invoices use MOD10\n"
+    )
+    assert Company.objects.get().kid_check == "mod10"
+    with pytest.raises(CommandError, match="give --write-off-approval AMOUNT or --kid-check"):
+        run("set", "--company", "nordlys-as")
 
 
 def test_create_takes_the_time_zone_and_law_of_a_country_with_one_of_each() -> None:

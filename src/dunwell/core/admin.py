@@ -41,6 +41,7 @@ class CompanyForm(forms.ModelForm):  # type: ignore[type-arg] # generic only in 
             "due_date_adjustment",
             "governing_law",
             "default_language",
+            "kid_check",
         )
 
     def clean(self) -> dict[str, Any]:

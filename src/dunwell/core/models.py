@@ -45,6 +45,12 @@ class Company(models.Model):
     )  # fmt: skip
     governing_law = models.CharField(max_length=10, choices=GoverningLaw.choices, default="EU")
     default_language = models.CharField(max_length=8, default="en")
+    kid_check = models.CharField(
+        max_length=5,
+        choices=[("mod10", "MOD10 (Luhn)"), ("mod11", "MOD11")],
+        default="mod10",
+        help_text="Norway: how the KID references on invoices are checked, as agreed with the bank",
+    )
     write_off_approval_minor = models.BigIntegerField(
         default=500_00,
         help_text="write-offs above this (in the base currency) need a second person's approval",

@@ -9,11 +9,11 @@ its own falls back to English. The variables are listed in `dunning.rendering`.
 
 from __future__ import annotations
 
-_TABLE_EN = """{% for item in items %}  {{ item.number }}   due {{ item.due_on }}{% if item.days_overdue %}   {{ item.days_overdue }} days overdue{% endif %}   {{ item.open }}   ref. {{ item.payment_reference }}{% if item.discount %}
+_TABLE_EN = """{% for item in items %}  {{ item.number }}   due {{ item.due_on }}{% if item.days_overdue %}   {{ item.days_overdue }} days overdue{% endif %}   {{ item.open }}   ref. {{ item.payment_reference }}{% if item.national_reference %}   {{ item.national_label }} {{ item.national_reference }}{% endif %}{% if item.discount %}
       paid by {{ item.discount_until }}, you may deduct an early-payment discount of {{ item.discount }}{% endif %}
 {% endfor %}{% if discount_total %}Paid within the discount periods, {{ discounted_total }} settles these invoices in full.
 {% endif %}"""
-_TABLE_DE = """{% for item in items %}  {{ item.number }}   fällig {{ item.due_on }}{% if item.days_overdue %}   {{ item.days_overdue }} Tage überfällig{% endif %}   {{ item.open }}   Verw.-Zweck {{ item.payment_reference }}{% if item.discount %}
+_TABLE_DE = """{% for item in items %}  {{ item.number }}   fällig {{ item.due_on }}{% if item.days_overdue %}   {{ item.days_overdue }} Tage überfällig{% endif %}   {{ item.open }}   Verw.-Zweck {{ item.payment_reference }}{% if item.national_reference %}   {{ item.national_label }} {{ item.national_reference }}{% endif %}{% if item.discount %}
       bei Zahlung bis {{ item.discount_until }} dürfen Sie {{ item.discount }} Skonto abziehen{% endif %}
 {% endfor %}{% if discount_total %}Innerhalb der Skontofristen gezahlt, begleichen {{ discounted_total }} diese Rechnungen vollständig.
 {% endif %}"""

@@ -10,9 +10,13 @@ The variables a template can use:
 ``contact_name``       the first recipient's name ("" for a letter: "Dear Sir or Madam")
 ``items``              every item the message lists, oldest first: ``number``, ``issued_on``,
                        ``due_on``, ``days_overdue``, ``open`` (amount and currency in the customer's
-                       language), ``payment_reference`` (RF in groups of four), ``discount`` the
-                       early-payment discount still open to take and ``discount_until`` its last
-                       day ("" when none applies on the business date)
+                       language), ``payment_reference`` (RF in groups of four),
+                       ``national_reference`` the national structured reference in its printed
+                       form (+++010/8068/17183+++, a KID, a viite; "" when none) and
+                       ``national_label`` its name ("Structured communication", "QR reference",
+                       "KID", "Viitenumero"), ``discount`` the early-payment discount still open
+                       to take and ``discount_until`` its last day ("" when none applies on the
+                       business date)
 ``total``              the sum of ``open``; ``currency`` its ISO code; ``discount_total`` the
                        discounts still open to take and ``discounted_total`` what settles all
                        then ("" when none)
@@ -41,6 +45,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from dunwell.core.formatting import format_date, format_money, format_number
+from dunwell.core.payments import national_label, printed_national
 from dunwell.core.references import format_rf, is_valid_rf
 from dunwell.dunning.defaults import DEADLINE_DAYS, DEFAULTS
 from dunwell.dunning.models import Message, Step, Template
@@ -139,6 +144,19 @@ class Renderer:
             raise found
         return found
 
+    def demand(self, message: Message) -> tuple[int, list[str]]:
+        """What `message` asks to be paid: the listed items' open amounts and this step's late
+        fee, with their payment references (for the letter's EPC QR code)."""
+        rows = listed(message.decision.items)
+        stored = self.items([row["id"] for row in rows])
+        total = sum(row["open_minor"] for row in rows)
+        references = [stored[row["id"]].payment_reference for row in rows]
+        fee = self.fee(message)
+        if fee is not None and fee.currency == message.currency and fee.open_minor > 0:
+            total += fee.open_minor
+            references.append(fee.payment_reference)
+        return total, references
+
     def step(self, policy_id: int, sequence: int) -> Step | None:
         key = (policy_id, sequence)
         if key not in self._steps:
@@ -183,6 +201,8 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
     def money(minor: int) -> str:
         return format_money(minor, currency, locale)
 
+    with translation.override(locale):
+        label = national_label(company.country)
     items, deductible = [], 0
     for row in rows:
         item = stored[row["id"]]
@@ -197,6 +217,8 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
                 "days_overdue": row["days_overdue"],
                 "open": money(row["open_minor"]),
                 "payment_reference": format_rf(reference) if is_valid_rf(reference) else reference,
+                "national_reference": printed_national(item.national_reference, company.country),
+                "national_label": label if item.national_reference else "",
                 "discount": money(discount) if discount else "",
                 "discount_until": format_date(until, locale) if until else "",
             }

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from dunwell.core.models import Company
+from dunwell.core.payments import company_transfer
 from dunwell.core.pdf import write_pdf
 from dunwell.ledger.models import Customer, ItemKind, OpenItem
 from dunwell.ledger.parties import billing_party, company_header
@@ -63,6 +64,15 @@ def invoice_context(item: OpenItem, company: Company) -> dict[str, Any]:
         "net": printed(item.net_minor),
         "tax": printed(item.tax_minor),
         "gross": printed(item.amount_minor),
+        "transfer": None
+        if is_credit or item.voided_on
+        else company_transfer(
+            company,
+            currency=item.currency,
+            amount_minor=item.amount_minor,
+            references=[item.payment_reference],
+            text=item.payment_reference or item.number,
+        ),
     }
 
 

@@ -19,7 +19,9 @@ from datetime import date
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
+from dunwell.core.epc_qr import EpcTransfer
 from dunwell.core.models import Company
+from dunwell.core.payments import company_transfer
 from dunwell.ledger.models import Allocation, Customer, Instalment, OpenItem, Payment
 from dunwell.ledger.parties import CompanyHeader, Party, billing_party, company_header
 from dunwell.ledger.queries import ItemAsOf, open_items
@@ -41,6 +43,13 @@ class Statement:
     customer: CustomerHeader
     bucket_labels: tuple[str, ...]
     sections: tuple[Section, ...]
+    # The SEPA transfer of the euro balance, for the EPC QR code (None: no euros owed, or no IBAN)
+    transfer: EpcTransfer | None = None
+
+    @property
+    def country(self) -> str:
+        """The company's country: which national reference scheme the lines are printed in."""
+        return self.company.party.country
 
 
 @dataclass
@@ -76,7 +85,8 @@ def _entry(
     item: OpenItem, due_on: date, original: int, open_minor: int, instalment: int | None = None
 ) -> Entry:
     return Entry(item.kind, item.number, item.currency, item.issued_on, due_on, original,
-                 open_minor, item.pk, instalment, item.payment_reference)  # fmt: skip
+                 open_minor, item.pk, instalment, item.payment_reference,
+                 item.national_reference)  # fmt: skip
 
 
 def _item_entries(rows: list[ItemAsOf], as_of: date) -> list[Entry]:
@@ -132,6 +142,7 @@ def customer_statement(
     company = customer.company
     entries = _item_entries(open_items(company, customer, as_of), as_of)
     entries += _cash_entries(company, customer, as_of)
+    found = sections(entries, as_of, bounds, lead_currency=customer.currency)
     return Statement(
         as_of=as_of,
         company=company_header(company),
@@ -139,5 +150,29 @@ def customer_statement(
             customer.account_number, billing_party(customer), customer.currency
         ),
         bucket_labels=tuple(b.label for b in buckets(bounds)),
-        sections=sections(entries, as_of, bounds, lead_currency=customer.currency),
+        sections=found,
+        transfer=_euro_transfer(company, customer, found),
     )
+
+
+def _euro_transfer(
+    company: Company, customer: Customer, found: tuple[Section, ...]
+) -> EpcTransfer | None:
+    """The euro balance as a SEPA transfer: the RF reference of each item with something open
+    (one item: in the structured field), else the customer number as the text."""
+    for section in found:
+        if section.currency != "EUR":
+            continue
+        references = [
+            line.entry.reference
+            for line in section.lines
+            if not line.entry.is_cash and line.entry.open_minor > 0
+        ]
+        return company_transfer(
+            company,
+            currency="EUR",
+            amount_minor=section.balance_minor,
+            references=references,
+            text=customer.account_number,
+        )
+    return None

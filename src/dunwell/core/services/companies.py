@@ -30,6 +30,7 @@ from stdnum.exceptions import ValidationError as NumberError
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company, GoverningLaw, Membership, Role
 from dunwell.core.money import MoneyError, check_currency
+from dunwell.core.references import KidCheck
 
 # CLDR names these two-letter regions as well, but they are not ISO 3166-1 countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
@@ -46,6 +47,7 @@ class CompanyInput:
     bic: str = ""
     holidays: str = ""  # "DE" or "DE-BY"; empty: weekends only
     law: str = ""  # default: the country's own late-payment law, else EU or contract only
+    kid_check: str = "mod10"  # Norway: the KID check agreed with the bank, mod10 or mod11
 
 
 def _invalid(field: str, message: str) -> DunwellError:
@@ -172,6 +174,14 @@ def check_law(law: str, country: str) -> str:
     return upper
 
 
+def check_kid_check(method: str) -> str:
+    """How a Norwegian company's KID references are checked: mod10 (Luhn) or mod11."""
+    lower = method.strip().lower()
+    if lower not in {k.value for k in KidCheck}:
+        raise _invalid("kid_check", f"no KID check {method!r}: expected mod10 or mod11")
+    return lower
+
+
 def check_code(code: str, name: str) -> str:
     slug = slugify(code.strip() or name)[:40].strip("-")
     if not slug:
@@ -200,6 +210,7 @@ def create_company(*, spec: CompanyInput) -> Company:
         holiday_country=holiday_country,
         holiday_subdivision=subdivision,
         governing_law=check_law(spec.law, country),
+        kid_check=check_kid_check(spec.kid_check),
     )
 
 
@@ -263,4 +274,12 @@ def set_write_off_threshold(*, company: Company, amount_minor: int) -> Company:
         raise _invalid("write_off_approval", "the write-off threshold cannot be negative")
     company.write_off_approval_minor = amount_minor
     company.save(update_fields=["write_off_approval_minor"])
+    return company
+
+
+@transaction.atomic
+def set_kid_check(*, company: Company, method: str) -> Company:
+    """The KID check of the invoices issued from now on (those issued keep theirs)."""
+    company.kid_check = check_kid_check(method)
+    company.save(update_fields=["kid_check"])
     return company

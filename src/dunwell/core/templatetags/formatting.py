@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import iban as stdnum_iban
 
 from dunwell.core import formatting
+from dunwell.core.epc_qr import EpcTransfer, epc_qr_data_url
+from dunwell.core.payments import national_label as label_of
+from dunwell.core.payments import printed_national
 from dunwell.core.references import format_rf, is_valid_rf
 
 register = template.Library()
@@ -61,6 +64,24 @@ def country(code: str) -> str:
 def payment_reference(reference: str) -> str:
     """An RF creditor reference in groups of four (RF18 5390 0754 7034); anything else as is."""
     return format_rf(reference) if reference and is_valid_rf(reference) else reference or ""
+
+
+@register.filter
+def national_reference(reference: str, country: str) -> str:
+    """`{{ item.national_reference|national_reference:"BE" }}`: +++010/8068/17183+++."""
+    return printed_national(reference or "", country or "")
+
+
+@register.filter
+def national_label(country: str) -> str:
+    """What the national reference of a company in `country` is called on paper: "KID"."""
+    return label_of(country or "")
+
+
+@register.filter
+def epc_qr(transfer: EpcTransfer | None) -> str:
+    """The EPC QR code of a SEPA transfer as an SVG `data:` URL ("" for none)."""
+    return epc_qr_data_url(transfer) if transfer is not None else ""
 
 
 @register.filter

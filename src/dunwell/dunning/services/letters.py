@@ -4,7 +4,8 @@ the address where the window of a DL/C5 envelope shows it (DIN 5008 form B), and
 Each letter is claimed (``sending``), rendered with the same templates as the emails, laid out,
 and recorded ``sent`` with its exact text and in the history once the batch file is written; a
 letter left ``sending`` by a process that died is ``uncertain`` for the next batch, never printed
-twice by itself.
+twice by itself. A letter in euros to a company with an IBAN carries an EPC QR code for the
+amount it demands (the listed items and this step's fee), which a bank app scans.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
-from dunwell.core.formatting import country_name, format_date
+from dunwell.core.epc_qr import epc_qr_data_url
+from dunwell.core.formatting import country_name, format_date, format_money
 from dunwell.core.models import Company
+from dunwell.core.payments import company_transfer
 from dunwell.core.pdf import pdf_pages
 from dunwell.dunning.models import Channel, Message, MessageStatus
 from dunwell.dunning.rendering import Renderer, RenderError
@@ -38,6 +43,25 @@ class PrintBatch:
     manifest: str  # CSV: message, customer, name, step, subject
     errors: list[str]
     html: str = ""  # what was laid out
+
+
+def _payment_code(company: Company, message: Message, renderer: Renderer) -> dict[str, str]:
+    """The letter's EPC QR code and its caption in the letter's language; nothing when none."""
+    amount, references = renderer.demand(message)
+    transfer = company_transfer(
+        company, currency=message.currency, amount_minor=amount, references=references,
+        text=message.customer.account_number,
+    )  # fmt: skip
+    qr = epc_qr_data_url(transfer) if transfer is not None else ""
+    if not qr:
+        return {}
+    with translation.override(message.language):
+        total = format_money(amount, message.currency, message.language)
+        return {
+            "qr": qr,
+            "qr_alt": gettext("EPC QR code for a SEPA credit transfer"),
+            "qr_caption": gettext("Scan with your banking app to pay %(total)s") % {"total": total},
+        }
 
 
 def print_batch(*, company: Company, on: date, at: datetime, name: str) -> PrintBatch | None:
@@ -76,6 +100,7 @@ def print_batch(*, company: Company, on: date, at: datetime, name: str) -> Print
                 "date": format_date(message.business_date, message.language),
                 "subject": subject,
                 "body": body,
+                **_payment_code(company, message, renderer),
             }
         )  # fmt: skip
         done.append((message, subject, body))

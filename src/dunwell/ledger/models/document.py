@@ -43,6 +43,10 @@ class OpenItem(models.Model):
     tax_minor = models.BigIntegerField(null=True, blank=True)
     po_number = models.CharField(max_length=60, blank=True)
     payment_reference = models.CharField(max_length=35, blank=True)
+    # The national structured reference (BE OGM, CH QRR, NO KID, FI viite) in compact form, for
+    # a company in one of those countries; "" elsewhere and on credit notes. A database default
+    # too, so that bulk writers that do not name it (benchmarks, old scripts) still insert.
+    national_reference = models.CharField(max_length=35, blank=True, default="", db_default="")
     payment_term = models.ForeignKey(
         "terms.PaymentTerm",
         null=True,
@@ -92,6 +96,7 @@ class OpenItem(models.Model):
         ]
         indexes = [
             models.Index(fields=["payment_reference"]),
+            models.Index(fields=["national_reference"], name="item_national_reference"),
             models.Index(
                 fields=["related"], condition=models.Q(related__isnull=False), name="item_related"
             ),

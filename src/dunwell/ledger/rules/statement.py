@@ -47,6 +47,7 @@ class Entry:
     item_id: int | None = None
     instalment: int | None = None
     reference: str = ""
+    national_reference: str = ""  # the national structured reference, compact ("" when none)
 
     @property
     def is_cash(self) -> bool:

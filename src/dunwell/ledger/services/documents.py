@@ -2,8 +2,13 @@
 
 An item's due date comes from the file when it has one, else from its payment terms (the
 invoice's, else the customer's, else the company's default). Its payment reference is an ISO 11649
-RF creditor reference built from the document number, and an early-payment discount is computed
-once, here, and stored with the item (DOMAIN.md 2.3: a later change of terms changes nothing).
+RF creditor reference built from the document number; a company in Belgium, Switzerland (with a
+QR-IBAN), Norway or Finland also gives every item but a credit note its national structured
+reference, built from the number too (`core.references`), so the ORM path and a bulk import give
+the same document the same references. A reference given with the document is kept when it is
+valid, and refused when it claims a scheme and fails its check (`core.payments.given_reference`).
+An early-payment discount is computed once, here, and stored with the item (DOMAIN.md 2.3: a
+later change of terms changes nothing).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import MoneyError, check_currency
+from dunwell.core.payments import given_reference, issued_national
 from dunwell.core.references import rf_reference
 from dunwell.ledger.models import (
     ActivityKind,
@@ -89,6 +95,17 @@ def payment_reference_for(number: str) -> str:
     if not base or len(base) > 21:
         base = str(int(hashlib.sha256(number.encode()).hexdigest(), 16))[:21]
     return rf_reference(base)
+
+
+def references_of(company: Company, spec: ItemInput) -> tuple[str, str]:
+    """(payment reference as given or "", national reference): a given reference kept if valid,
+    the national one issued from the number when none is given (never for a credit note)."""
+    payment_reference, national = "", ""
+    if spec.payment_reference:
+        payment_reference, national = given_reference(company, spec.payment_reference, spec.number)
+    if not national and spec.kind is not ItemKind.CREDIT_NOTE:
+        national = issued_national(company, spec.number.strip())
+    return payment_reference, national
 
 
 class Planned(NamedTuple):
@@ -178,6 +195,7 @@ ITEM_COLUMNS = (
     "tax_minor",
     "po_number",
     "payment_reference",
+    "national_reference",
     "payment_term_id",
     "discount_until",
     "discount_minor",
@@ -209,6 +227,7 @@ def item_row(
     """
     check_item(spec)
     planned = plan_dates(company, spec, scheduler)
+    payment_reference, national = references_of(company, spec)
     sign = -1 if spec.kind is ItemKind.CREDIT_NOTE else 1
     amount = sign * spec.gross_minor
     discount = planned.discount
@@ -224,7 +243,8 @@ def item_row(
         None if spec.net_minor is None else sign * spec.net_minor,
         None if spec.tax_minor is None else sign * spec.tax_minor,
         spec.po_number,
-        spec.payment_reference or payment_reference_for(spec.number),
+        payment_reference or payment_reference_for(spec.number),
+        national,
         planned.term.id if planned.term else None,
         discount.until if discount else None,
         discount.amount_minor if discount else None,

@@ -3,6 +3,7 @@
 dunwell company create --name "Acme GmbH" --country DE --currency EUR --timezone Europe/Berlin
 dunwell company list --format json
 dunwell company grant --company acme-gmbh --user alice --role collector --create-user
+dunwell company set --company nordlys-as --kid-check mod11
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dunwell.core.services.companies import (
     create_company,
     create_user,
     grant_access,
+    set_kid_check,
     set_write_off_threshold,
 )
 
@@ -45,6 +47,7 @@ OPTIONS = {
     "user": "--user",
     "role": "--role",
     "write_off_approval": "--write-off-approval",
+    "kid_check": "--kid-check",
 }
 
 
@@ -67,6 +70,7 @@ def company_row(company: Company, members: list[tuple[str, str]] | None = None) 
             p for p in (company.holiday_country, company.holiday_subdivision) if p
         ),
         "law": company.governing_law,
+        "kid_check": company.kid_check,
         "write_off_approval": str(
             Money.from_minor(company.write_off_approval_minor, company.base_currency).amount
         ),
@@ -105,6 +109,12 @@ class Command(DunwellCommand):
             help=f"governing law for late fees: {', '.join(GoverningLaw.values)} "
             "(default: the country's own, else EU for EU members, else CONTRACT)",
         )
+        create.add_argument(
+            "--kid-check",
+            default="mod10",
+            choices=["mod10", "mod11"],
+            help="Norway: how KID references are checked, as agreed with the bank (default mod10)",
+        )
         self.add_format(create)
         self.add_format(actions.add_parser("list", help="list the companies and their members"))
         grant = actions.add_parser("grant", help="give a user a role in a company")
@@ -125,9 +135,13 @@ class Command(DunwellCommand):
         settings.add_argument("--company", required=True, help="the company's code or id")
         settings.add_argument(
             "--write-off-approval",
-            required=True,
             metavar="AMOUNT",
             help="write-offs above this (in the base currency) need a second person's approval",
+        )
+        settings.add_argument(
+            "--kid-check",
+            choices=["mod10", "mod11"],
+            help="Norway: how the KID references of invoices issued from now on are checked",
         )
         self.add_format(settings)
 
@@ -157,6 +171,7 @@ class Command(DunwellCommand):
                 bic=options["bic"],
                 holidays=options["holidays"],
                 law=options["law"],
+                kid_check=options["kid_check"],
             )
         )
         if options["format"] == "json":
@@ -202,18 +217,26 @@ class Command(DunwellCommand):
     # -- set --------------------------------------------------------------------------------------
 
     def set_settings(self, options: dict[str, Any]) -> None:
+        text, kid = options["write_off_approval"], options["kid_check"]
+        if text is None and kid is None:
+            raise CommandError("set: give --write-off-approval AMOUNT or --kid-check mod10|mod11")
         company = access_company(options["company"])
-        text = options["write_off_approval"]
-        try:
-            amount = Money(parse_amount(text), company.base_currency).minor
-        except MoneyError as error:
-            raise CommandError(f"--write-off-approval {text!r}: {error}") from None
-        company = set_write_off_threshold(company=company, amount_minor=amount)
+        said = []
+        if text is not None:
+            try:
+                amount = Money(parse_amount(text), company.base_currency).minor
+            except MoneyError as error:
+                raise CommandError(f"--write-off-approval {text!r}: {error}") from None
+            company = set_write_off_threshold(company=company, amount_minor=amount)
+            limit = Money.from_minor(company.write_off_approval_minor, company.base_currency)
+            said.append(f"{company.code}: write-offs above {limit} need a second person")
+        if kid is not None:
+            company = set_kid_check(company=company, method=kid)
+            said.append(f"{company.code}: KID references of new invoices use {kid.upper()}")
         if options["format"] == "json":
             self.emit_json(company_row(company))
             return
-        limit = Money.from_minor(company.write_off_approval_minor, company.base_currency)
-        self.stdout.write(f"{company.code}: write-offs above {limit} need a second person")
+        self.stdout.write("\n".join(said))
 
     # -- grant ------------------------------------------------------------------------------------
 
