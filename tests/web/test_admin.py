@@ -308,7 +308,7 @@ def test_a_company_edit_is_checked_like_the_command(client: Client, world: World
         "legal_name": "Acme GmbH", "country": "DE", "iban": "DE89370400440532013001", "bic": "",
         "address": "", "vat_id": "", "time_zone": "Europe/Berlin", "holiday_country": "DE",
         "holiday_subdivision": "", "due_date_adjustment": "none", "governing_law": "DE",
-        "default_language": "de",
+        "default_language": "de", "kid_check": "mod10",
     }  # fmt: skip
 
     refused = client.post(change, form)
