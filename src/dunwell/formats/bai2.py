@@ -89,7 +89,7 @@ def _records(text: str) -> list[_Record]:
         if not line:
             continue
         code, _, rest = line.partition(",")
-        if code == "88" and records and records[-1].code != "88":
+        if code == "88" and records:
             previous = records[-1]
             if previous.code == "16":
                 more = rest.removesuffix("/").rstrip()

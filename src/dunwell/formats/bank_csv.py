@@ -116,10 +116,11 @@ def recognise(header: Iterable[str]) -> tuple[CsvMapping, str]:
 
     Raises `ValueError` naming the headers when there is no date or no amount column among them.
     """
+    columns = list(header)
     found: dict[str, str] = {}
     texts: list[str] = []
     currency = ""
-    for column in header:
+    for column in columns:
         name = _normalise(column)
         hinted = _HEADER_CURRENCY.fullmatch(name)
         if hinted and hinted["name"] in _HEADERS["amount"]:
@@ -133,8 +134,7 @@ def recognise(header: Iterable[str]) -> tuple[CsvMapping, str]:
                 found.setdefault(target, column)
             break
     if "date" not in found or not ("amount" in found or "debit" in found or "credit" in found):
-        columns = ", ".join(header)
-        raise ValueError(f"no date and amount columns among {columns}")
+        raise ValueError(f"no date and amount columns among {', '.join(columns)}")
     return CsvMapping(text=tuple(texts), **found), currency
 
 

@@ -175,7 +175,9 @@ class _Reader:
     def value_of_attribute(self, found: etree._Element, name: str) -> str | None:
         raw = found.get(name)
         if raw is None:
-            self.error(found, f"{_path(found)}@{name}", "the currency as an attribute Ccy", None)
+            self.error(
+                found, f"{_path(found)}@{name}", "the currency in the attribute Ccy, like EUR", None
+            )
             return None
         try:
             return currency_code(raw)
@@ -196,8 +198,9 @@ class _Reader:
             return None
         return self.value(found, iso_date)
 
-    def signed(self, node: etree._Element, amount: Decimal) -> Decimal | None:
-        """`amount` signed by the ``CdtDbtInd`` below `node` (CRDT positive, DBIT negative)."""
+    def signed(self, node: etree._Element, amount: Decimal | None) -> Decimal | None:
+        """`amount` signed by the ``CdtDbtInd`` below `node` (CRDT positive, DBIT negative); the
+        indicator is checked even when the amount was wrong, so both are reported."""
         indicator = self.text(node, "CdtDbtInd")
         if indicator not in ("CRDT", "DBIT"):
             found = node.find("CdtDbtInd")
@@ -206,6 +209,8 @@ class _Reader:
                 self.missing(node, "CdtDbtInd", expected)
             else:
                 self.error(found, _path(found), expected, indicator)
+            return None
+        if amount is None:
             return None
         return amount if indicator == "CRDT" else -amount
 
@@ -258,7 +263,7 @@ def _balance(r: _Reader, node: etree._Element, code: str) -> _Balance | None:
             r.missing(bal, "Amt", f"the {code} balance amount")
             return None
         amount = r.amount(found)
-        signed = r.signed(bal, amount[0]) if amount else None
+        signed = r.signed(bal, amount[0] if amount else None)
         on = r.day(bal, "Dt")
         if amount is None or signed is None:
             return None
@@ -290,7 +295,7 @@ def _entry(r: _Reader, node: etree._Element, index: int) -> Entry | None:
     if found is None:
         r.missing(node, "Amt", "the entry amount (Amt)")
     amount = r.amount(found)
-    signed = r.signed(node, amount[0]) if amount else None
+    signed = r.signed(node, amount[0] if amount else None)
     reversal = r.text(node, "RvslInd").lower() in ("true", "1")
     status = _status(r, node)
     booked_on = r.day(node, "BookgDt")

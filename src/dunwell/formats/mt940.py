@@ -221,7 +221,7 @@ class _Block:
         except RuntimeError as exc:  # the tag's pattern did not match; it had not been counted
             line, _, name = self.tags[min(self.done, len(self.tags) - 1)]
             value = str(exc.args[2]) if len(exc.args) > 2 else str(exc)
-            self.error(line, f":{name}:", f"a valid :{name}: field", value.split("\n")[0])
+            self.error(line, f":{name}:", _expected(name), value.split("\n")[0])
         count = sum(1 for _, tag_id, _ in self.tags if tag_id == 61)
         if count != len(transactions):  # cannot happen with the checks above; never lose one
             self.error(self.lines[0][0], ":61:", f"{count} statement lines", str(len(transactions)))
@@ -253,6 +253,16 @@ class _Block:
             except FieldError as exc:
                 self.error(line, ":61:", exc.expected, exc.got)
         return tuple(entries)
+
+
+def _expected(name: str) -> str:
+    if name == "61":
+        return "a statement line like 1403010301C500,00NTRFNONREF//BANKREF"
+    if name[:2] in ("60", "62", "64", "65"):
+        return f"a balance like C140301EUR1000,00 after :{name}:"
+    if name.startswith("28"):
+        return "a statement number like 12/1"
+    return f"a valid :{name}: field"
 
 
 def _tag_of(text: str) -> tuple[int | str, str] | None:
@@ -303,6 +313,12 @@ def _check_balance(transactions: object, tag: object, tag_dict: Any, *args: obje
 
 def _check_statement_line(transactions: object, tag: object, tag_dict: Any, *args: object) -> Any:
     _check_amount(tag_dict.get("amount"))
+    currency = getattr(transactions, "currency", None)  # the opening balance's, read before
+    if isinstance(currency, str):
+        try:
+            check_places(Decimal(tag_dict["amount"].replace(",", ".")), currency)
+        except FieldError as exc:
+            raise _Problem(exc.expected, tag_dict["amount"]) from None
     if not tag_dict.get("id"):
         raise _Problem("a transaction type like NTRF after the amount", tag_dict.get("amount"))
     entry_month, entry_day = tag_dict.get("entry_month") or "", tag_dict.get("entry_day") or ""
@@ -347,8 +363,9 @@ def _created_at(value: object) -> str:
 
 def _entry(data: dict[str, Any], index: int, line: int, currency: str) -> Entry:
     amount = check_places(Decimal(data["amount"].amount), currency)
-    mark = str(data.get("status") or "").upper()
-    details = _details(str(data.get("transaction_details") or ""), credit=amount > 0)
+    reversal = str(data.get("status") or "").upper().startswith("R")  # RC, RD
+    credit = (amount > 0) != reversal  # a reversed credit still names its debtor
+    details = _details(str(data.get("transaction_details") or ""), credit=credit)
     _supplementary(details, str(data.get("extra_details") or "").strip())
     customer_reference = str(data.get("customer_reference") or "").strip()
     references = list(details.references)
@@ -374,7 +391,7 @@ def _entry(data: dict[str, Any], index: int, line: int, currency: str) -> Entry:
         currency=currency,
         value_on=_plain(data["date"]),
         booked_on=_plain(entry_date) if isinstance(entry_date, date) else None,
-        reversal=mark.startswith("R"),
+        reversal=reversal,
         bank_reference=str(data.get("bank_reference") or "").strip(),
         bank_code=str(data.get("id") or "").strip(),
         text="; ".join(details.text),

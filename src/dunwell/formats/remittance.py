@@ -23,9 +23,9 @@ Two sources, one shape (`RemittanceAdvice`: the payment's key and its `ReferredD
        Invoice 1004: 3,000.00 EUR
        #1007 - 1.750,00
 
-   A line starting with "total" gives the total the documents must add up to; lines without a
-   number and an amount (greetings, headers) are skipped; a line with an amount but no
-   document number is reported.
+   A line starting with "total" gives the total the documents must add up to; other lines
+   (greetings, headers, prose that mentions an amount) are skipped, but a line that ends in an
+   amount without a document number before it is reported.
 
 Amounts are Decimals; dates are read as `date_format` says (`csv_rows.parse_date`).
 """
@@ -222,7 +222,7 @@ _TOTAL = re.compile(
     r"^\s*total\b\D*(?P<amount>[-+(]?\d[\d.,'\s]*\d\)?|\d)\s*(?:[A-Za-z]{3}|[€$£])?\s*$",
     re.IGNORECASE,
 )
-_HAS_AMOUNT = re.compile(r"\d[.,]\d{2}\b")
+_ENDS_IN_AMOUNT = re.compile(r"\d[.,]\d{2}\s*(?:[A-Za-z]{3}|[€$£])?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +253,7 @@ def parse_pasted(
                 continue
             found = _PASTED.match(line)
             if found is None:
-                if _HAS_AMOUNT.search(line):
+                if _ENDS_IN_AMOUNT.search(line):  # a remittance line missing its number
                     errors.append(FormatError(source, number, None, example, line.strip()))
                 continue
             amount = parse_decimal(found["amount"].replace(" ", ""), decimal_sep, thousands_sep)
