@@ -120,10 +120,17 @@ def test_camt_batch_of_3483_splits_into_two_isr_references(shared_data):
         (b'<?xml version="1.0"?>\n<?OFX OFXHEADER="200" VERSION="211"?>\n<OFX>', "ofx"),
         (b"01,0004,12345,060321,0829,001,80,1,2/\n", "bai2"),
         (b"Date;Betrag;Verwendungszweck\n01.02.2024;12,50;RE 4711\n", "csv"),
+        ("Date\tAmount\tCurrency\r\n".encode("utf-16"), "csv"),
     ],
 )
 def test_format_is_told_by_content_not_by_file_name(data, fmt):
     assert detect(data, "statement.csv") == fmt
+
+
+def test_utf16_export_is_read(shared_data):
+    data = (shared_data / "bank/csv/oca_sheet_sample_statement_en.csv").read_bytes()
+    (statement,) = read_statements(data.decode("utf-8").encode("utf-16"), "export.txt")
+    assert [e.amount for e in statement.entries] == [Decimal("-33.50"), Decimal("1525.00")]
 
 
 def test_empty_file_is_refused_naming_the_file():

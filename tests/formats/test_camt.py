@@ -338,3 +338,43 @@ def test_statement_without_id_or_account_is_refused():
         'stmt.xml line 5, field "BkToCstmrStmt/Stmt/Acct/Id/IBAN": expected the account '
         "(Acct/Id/IBAN or Acct/Id/Othr/Id)",
     ]
+
+
+def test_v02_places_of_amount_reference_account_and_charges_are_read(shared_data):
+    data = sample(shared_data, "camt053/genkgo_camt053.v2.multi.statement.xml")
+    data = edited(
+        data,
+        b"<RltdPties>\n                            <Cdtr>\n                                <Nm>Company Name 1</Nm>",
+        b'<AmtDtls><TxAmt><Amt Ccy="EUR">8.85</Amt></TxAmt></AmtDtls>'
+        b'<Chrgs><Amt Ccy="EUR">0.15</Amt></Chrgs><Chrgs><Amt Ccy="EUR">0.10</Amt></Chrgs>'
+        b"<RltdPties><Dbtr><Nm>Payer BV</Nm></Dbtr>"
+        b"<DbtrAcct><Id><Othr><Id>0499998748</Id></Othr></Id></DbtrAcct>"
+        b"<Cdtr><Nm>Company Name 1</Nm>",
+    )
+    data = edited(
+        data,
+        b"<Ustrd>Transaction Description 1</Ustrd>",
+        b"<Strd><CdtrRefInf><CdtrRefTp><Cd>SCOR</Cd></CdtrRefTp><CdtrRef>RF712348231</CdtrRef>"
+        b"</CdtrRefInf></Strd>",
+    )
+    (transaction,) = read_camt(data, file_name="x")[0].entries[0].transactions
+    assert (transaction.amount, transaction.charges) == (Decimal("8.85"), Decimal("0.25"))
+    assert (transaction.counterparty_name, transaction.counterparty_iban) == ("Payer BV", "")
+    assert transaction.counterparty_account == "0499998748"
+    assert transaction.remittance == Remittance(structured=("RF712348231",))
+
+
+def test_v02_batch_reads_each_detail_amount_from_its_amount_details():
+    batch = b"""<Document><BkToCstmrStmt><Stmt><Id>S</Id><Acct><Id><IBAN>NL26VAYB8060476890</IBAN></Id></Acct>
+<Ntry><Amt Ccy="EUR">30.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2015-01-02</Dt></BookgDt>
+<NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>
+<TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">10.00</Amt></TxAmt></AmtDtls></TxDtls>
+<TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">20.00</Amt></TxAmt></AmtDtls></TxDtls>
+</NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>"""
+    (entry,) = read_camt(batch, file_name="x")[0].entries
+    assert [t.amount for t in entry.transactions] == [Decimal("10.00"), Decimal("20.00")]
+    missing = batch.replace(b'<AmtDtls><TxAmt><Amt Ccy="EUR">20.00</Amt></TxAmt></AmtDtls>', b"")
+    assert rejection(missing) == [
+        'stmt.xml line 5, field "BkToCstmrStmt/Stmt/Ntry/NtryDtls/TxDtls[2]/Amt": expected the '
+        "transaction amount in EUR (Amt or AmtDtls/TxAmt/Amt)"
+    ]

@@ -263,3 +263,40 @@ def test_file_without_statements_is_refused():
     assert rejection(b"{1:F01}\r\n:25:NL71RABO0123456789\r\n") == [
         'stmt.sta: expected an MT940 statement starting with a :20: line, got ":25:NL71RABO0123456789"'
     ]
+
+
+DUTCH = """:20:ABN
+:25:NL77ABNA0574908765
+:28C:1
+:60F:C240301EUR100,00
+:61:240302C25,00N654NONREF
+:86:/TRTP/SEPA OVERBOEKING/IBAN/NL46ABNA0499998748/BIC/ABNANL2A/NAME/
+TEST CUSTOMER/REMI/INV-1001 INV-1002/EREF/NOTPROVIDED
+:61:240303C10,00N654NONREF
+:86:/CNTP/NL65INGB0123456789/INGBNL2A/PICQER BV/AMSTERDAM/REMI/USTD//F
+ACTUUR 2024-77/ULTD/NAME/Picqer Holding/MARF/MANDATE-9/
+:61:240304C5,00N654NONREF
+:86:/REMI/STRD/CUR/RF18539007547034/NAME/BETA/
+:62F:C240304EUR140,00
+"""
+
+
+def test_abn_amro_and_ing_structured_details_are_read():
+    (statement,) = read_mt940(DUTCH.encode(), file_name="nl.sta")
+    abn, ing, structured = (entry.transactions[0] for entry in statement.entries)
+    assert (abn.counterparty_name, abn.counterparty_iban, abn.counterparty_bic) == (
+        "TEST CUSTOMER",
+        "NL46ABNA0499998748",
+        "ABNANL2A",
+    )
+    assert (abn.remittance.unstructured, abn.end_to_end_id) == ("INV-1001 INV-1002", "")
+    assert statement.entries[0].text == "SEPA OVERBOEKING"
+    assert (ing.counterparty_name, ing.counterparty_iban, ing.counterparty_bic) == (
+        "PICQER BV",
+        "NL65INGB0123456789",
+        "INGBNL2A",
+    )
+    assert ing.remittance.unstructured == "FACTUUR 2024-77"
+    assert (ing.ultimate_party, ing.references) == ("Picqer Holding", (("MARF", "MANDATE-9"),))
+    assert structured.remittance == Remittance(structured=("RF18539007547034",))
+    assert structured.counterparty_name == "BETA"

@@ -22,6 +22,7 @@ one account), so that account, statement id and entry position stay a key.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
 from dataclasses import replace
@@ -51,13 +52,17 @@ _CAMT_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\."
 
 def detect(data: bytes, filename: str) -> str:
     """The format of the file's content, one of `FORMATS`; `FileRejected` when it is none."""
-    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        text = data[: 2 * _HEAD].decode("utf-16", "replace").lstrip("\ufeff \t\r\n")
+        head = text.encode("utf-8")
+    else:
+        head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n")
+        text = head.decode("utf-8", "replace")
     if not head:
         raise FileRejected([FormatError(filename, None, None, _EXPECTED, "an empty file")])
     for magic, what in _BINARY.items():
         if head.startswith(magic):
             raise FileRejected([FormatError(filename, None, None, _EXPECTED, what)])
-    text = head.decode("utf-8", "replace")
     upper = text.upper()
     if "OFXHEADER" in upper[:512] or upper.startswith("<OFX>") or "<?OFX" in upper[:512]:
         return "ofx"

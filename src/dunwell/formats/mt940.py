@@ -527,7 +527,8 @@ _DUTCH = (
     "MARF", "CSID", "IREF", "PREF", "RTRN", "ULTD", "ULTB", "ULTC", "ISDT", "TRTP", "BUSP",
     "PURP", "ADDR", "ID", "CD", "ISSR", "KREF", "SVCL", "CHGS", "EXCH", "OCMT", "FX",
 )  # fmt: skip
-_DUTCH_TAG = re.compile(r"/(" + "|".join(_DUTCH) + r")/")
+# "/ULTD/NAME/x": the slash after a code also opens the next one, so it is only looked at
+_DUTCH_TAG = re.compile(r"/(" + "|".join(_DUTCH) + r")(?=/)")
 _DUTCH_START = re.compile(r"/(" + "|".join(_DUTCH) + r")/")
 
 
