@@ -156,3 +156,8 @@ def test_file_without_currency_is_refused_unless_the_mapping_gives_it():
     ]
     mapping = CsvMapping(date="Date", amount="Amount", statement_currency="CHF")
     assert read(data, mapping).currency == "CHF"
+
+
+def test_file_with_only_a_header_is_an_empty_statement():
+    statement = read(b"Date,Amount,Currency\n")
+    assert (statement.entries, statement.currency) == ((), "")

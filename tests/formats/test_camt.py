@@ -1,6 +1,7 @@
 """camt.053 / camt.054: the shared samples (v02, v04) and a v08 statement written here that
 uses what the samples do not: Sts/Cd, Pty/Nm, RfrdDocInf with amounts, charges, returns."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -256,8 +257,13 @@ def test_v02_text_status_is_read_like_v08_status_code(shared_data):
 
 
 def test_namespace_does_not_matter():
-    data = V08.replace(b' xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"', b"")
-    assert read_camt(data, file_name="x") == read_camt(V08, file_name="x")
+    expected = read_camt(V08, file_name="x")
+    plain = V08.replace(b' xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"', b"")
+    assert read_camt(plain, file_name="x") == expected
+    prefixed = re.sub(rb"<(/?)(?=[A-Z])", rb"<\1c:", V08).replace(b" xmlns=", b" xmlns:c=")
+    prefixed = prefixed.replace(b"<c:TxId>", b"<!-- a comment --><c:TxId>")
+    assert prefixed.count(b"<c:") > 100
+    assert read_camt(prefixed, file_name="x") == expected
 
 
 # -- refusals --------------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ _POINT_DECIMALS = re.compile(r".*\.\d{1,2}\)?-?")
 def _settled(mapping: CsvMapping, table: CsvTable, file_name: str) -> CsvMapping:
     """The mapping with the date format and separators it leaves open read off the values."""
     date_format = mapping.date_format or _date_format(mapping, table, file_name)
-    decimal_sep = mapping.decimal_sep or _decimal_sep(mapping, table)
+    decimal_sep = mapping.decimal_sep or _decimal_sep(table)
     thousands_sep = mapping.thousands_sep or ("." if decimal_sep == "," else ",")
     return replace(
         mapping, date_format=date_format, decimal_sep=decimal_sep, thousands_sep=thousands_sep
@@ -196,7 +196,7 @@ def _settled(mapping: CsvMapping, table: CsvTable, file_name: str) -> CsvMapping
 def _date_format(mapping: CsvMapping, table: CsvTable, file_name: str) -> str:
     values = [row.get(field) for row in table.rows for field in ("date", "value_date")]
     values = [value for value in values if value]
-    if values and all(_ISO.fullmatch(value) for value in values):
+    if all(_ISO.fullmatch(value) for value in values):  # no rows at all: any format will do
         return "iso"
     orders = {"dmy", "mdy"}
     for value in values:
@@ -221,7 +221,7 @@ def _date_format(mapping: CsvMapping, table: CsvTable, file_name: str) -> str:
     raise FileRejected([FormatError(file_name, line, column, expected, first)])
 
 
-def _decimal_sep(mapping: CsvMapping, table: CsvTable) -> str:
+def _decimal_sep(table: CsvTable) -> str:
     fields = ("amount", "debit", "credit", "original_amount")
     values = [row.get(field) for row in table.rows for field in fields if row.get(field)]
     if any(_COMMA_DECIMALS.fullmatch(v) for v in values) and not any(
@@ -284,6 +284,8 @@ class _Reader:
             currency = self.currency_of(row, quiet=True)
             if currency and not self.number(row, "original_amount", quiet=True):
                 return currency
+        if not self.table.rows:
+            return ""  # an export without movements: nothing is in any currency
         expected = "a currency column, or the statement currency in the mapping"
         raise FileRejected([*self.errors, FormatError(self.file_name, 1, None, expected, None)])
 

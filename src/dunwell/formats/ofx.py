@@ -125,6 +125,17 @@ def _error_line(exc: ParseError, data: bytes) -> int | None:
     return data[: start.start()].count(b"\n") + 1 + body[:offset].count("\n")
 
 
+def _lines_of(data: bytes, tag: bytes) -> list[int]:
+    """The physical line of each occurrence of `tag`, counting newlines once through the file."""
+    lines: list[int] = []
+    line, position = 1, 0
+    for match in re.finditer(re.escape(tag), data, re.IGNORECASE):
+        line += data.count(b"\n", position, match.start())
+        position = match.start()
+        lines.append(line)
+    return lines
+
+
 def _unescape(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match[1]
@@ -144,10 +155,7 @@ class _Reader:
         self.created_at = self.text(root, ".//SONRS/DTSERVER")
         # The tree has no line numbers: the n-th <STMTTRN> in the text is the n-th element.
         self.lines = {
-            tag: [
-                data[: m.start()].count(b"\n") + 1
-                for m in re.finditer(rb"<" + tag + rb">", data, re.IGNORECASE)
-            ]
+            tag: _lines_of(data, rb"<" + tag + rb">")
             for tag in (b"STMTRS", b"CCSTMTRS", b"STMTTRN")
         }
         self.seen = dict.fromkeys(self.lines, 0)
