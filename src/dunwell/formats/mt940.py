@@ -20,25 +20,9 @@ balances and the ``:61:`` statement lines. Dunwell adds what it leaves out or ge
 - A ``:61:`` without a transaction type (NTRF ...) is refused: the library would merge the next
   statement line into it and lose an entry.
 
-The ``:86:`` styles read:
-
-- German GVC (``051?00UEBERWEISUNG?20...?30BLZ?31account?32name``): ``?00`` posting text (the
-  entry's text), ``?20``-``?29`` and ``?60``-``?63`` purpose, joined without separators (the
-  text is cut into 27-character pieces regardless of words), ``?30`` BIC or bank code, ``?31``
-  IBAN or account, ``?32``/``?33`` name, ``?38`` IBAN. Inside the purpose the SEPA tags:
-  ``EREF+`` end-to-end reference, ``SVWZ+`` remittance text, ``ABWA+``/``ABWE+`` ultimate
-  debtor/creditor, ``IBAN+``/``BIC+`` the counterparty's, ``KREF+``, ``MREF+``, ``CRED+`` and
-  the rest as references.
-- Dutch structured (Rabobank, ABN AMRO, ING): ``/EREF/``, ``/NAME/`` (after ``/BENM/``,
-  ``/ORDP/``; a name after ``/ULTD/``/``/ULTB/`` is the ultimate party), ``/IBAN/``,
-  ``/BIC/``, ING's ``/CNTP/IBAN/BIC/NAME/CITY/``, ``/REMI/`` (ING's ``USTD//`` dropped),
-  ``/CDTRREF/``, ``/MARF/``, ``/CSID/``, ``/IREF/``, ``/RTRN/`` return reason.
-- Knab: free text, then ``REK: <IBAN>/NAAM: <name>``.
-- Anything else is free text. Lines of free text are joined with a space, except after a full
-  65-character line, which was wrapped mid-word.
-
-The line after ``:61:`` (supplementary details) is the counterparty's IBAN or account number
-where a bank puts it there (Rabobank), else text.
+The ``:86:`` details are read by `formats.mt940_details`, which describes the styles. A SWIFT
+envelope around the statements (``{1:...}{2:...}{4:`` ... ``-}``) and a header before the first
+``:20:`` (Rabobank's ``:940:``) are skipped.
 
 Amounts are signed from the account holder's side; a reversal (``RC``/``RD``) keeps the sign of
 the booking (RC negative, RD positive) with `Entry.reversal` set. The value date is the
@@ -49,8 +33,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -58,23 +40,21 @@ from typing import Any, NoReturn
 import mt940
 
 from dunwell.formats.bank_values import (
-    IBAN_SHAPE,
     check_places,
     compact,
     currency_code,
-    iban_or_account,
     is_iban,
     two_digit_year,
 )
 from dunwell.formats.csv_rows import decode
 from dunwell.formats.errors import FieldError, FileRejected, FormatError
+from dunwell.formats.mt940_details import add_supplementary, read_details
 from dunwell.formats.statements import Entry, Remittance, Statement, Transaction
 
 _OPTIONS = mt940.Options.all()  # every fix of the 5.x line: RC signed, BOM stripped, ...
 _TAG_LINE = re.compile(r":(?P<tag>\d{2}|NS)(?P<sub>[A-Z])?:")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _AMOUNT = re.compile(r"\d{1,15}(,\d*)?")
-_WRAP = 65  # an :86: line this long was cut by the writer, not ended by the payer
 _BALANCES = ("final_opening_balance", "opening_balance", "intermediate_opening_balance")
 _CLOSINGS = ("final_closing_balance", "closing_balance", "intermediate_closing_balance")
 
@@ -237,7 +217,7 @@ class _Block:
             processors[f"pre_{slug}"] = [self._count, _check_balance]
         # replaces the library's date_fixup_pre_processor, which repairs February only
         processors["pre_statement"] = [self._count, _check_statement_line]
-        processors["post_transaction_details"] = []  # the raw text; read by `_details`
+        processors["post_transaction_details"] = []  # the raw text, for `read_details`
         return processors
 
     def _count(self, transactions: object, tag: object, tag_dict: Any, *args: object) -> Any:
@@ -365,8 +345,8 @@ def _entry(data: dict[str, Any], index: int, line: int, currency: str) -> Entry:
     amount = check_places(Decimal(data["amount"].amount), currency)
     reversal = str(data.get("status") or "").upper().startswith("R")  # RC, RD
     credit = (amount > 0) != reversal  # a reversed credit still names its debtor
-    details = _details(str(data.get("transaction_details") or ""), credit=credit)
-    _supplementary(details, str(data.get("extra_details") or "").strip())
+    details = read_details(str(data.get("transaction_details") or ""), credit=credit)
+    add_supplementary(details, str(data.get("extra_details") or "").strip())
     customer_reference = str(data.get("customer_reference") or "").strip()
     references = list(details.references)
     if customer_reference and customer_reference.upper() != "NONREF":
@@ -398,226 +378,3 @@ def _entry(data: dict[str, Any], index: int, line: int, currency: str) -> Entry:
         line=line,
         transactions=(transaction,),
     )
-
-
-# -- :86: details -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Details:
-    unstructured: str = ""
-    end_to_end_id: str = ""
-    name: str = ""
-    iban: str = ""
-    account: str = ""
-    bic: str = ""
-    ultimate: str = ""
-    return_reason: str = ""
-    structured: list[str] = field(default_factory=list)
-    references: list[tuple[str, str]] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-
-    def set_account(self, value: str) -> None:
-        iban, account = iban_or_account(value)
-        if iban and not self.iban:
-            self.iban = iban
-        elif account and not self.account and not self.iban:
-            self.account = account
-
-
-def _details(raw: str, *, credit: bool) -> _Details:
-    lines = [line.rstrip() for line in raw.split("\n") if line.strip()]
-    first = lines[0] if lines else ""
-    # Structured styles are one text cut into lines wherever the writer reached the width
-    # (mid-word, even mid-tag: "...?" / "22INFO"), so their lines join without a separator.
-    if re.match(r"\d{3}\?\d{2}", first):
-        return _gvc("".join(lines), credit=credit)
-    if _DUTCH_START.match(first):
-        return _dutch("".join(lines))
-    details = _Details()
-    text = _joined(lines)
-    unstructured_gvc = re.match(r"999(?!\?)", text)  # DFÜ: GVC 999 is unstructured text
-    if unstructured_gvc:
-        details.references.append(("GVC", "999"))
-        text = text[3:].strip()
-    knab = _KNAB.search(text)
-    if knab:
-        details.set_account(knab["account"])
-        details.name = knab["name"].strip()
-        text = text[: knab.start()].strip()
-    details.unstructured = text
-    return details
-
-
-def _joined(lines: list[str]) -> str:
-    """Free-text lines as one text: a space where a line ended early, nothing after a full
-    65-character line (the writer wrapped it mid-word)."""
-    text = ""
-    for i, line in enumerate(lines):
-        if i:
-            text += "" if len(lines[i - 1]) >= _WRAP else " "
-        text += line.strip() if i else line
-    return text.strip()
-
-
-_KNAB = re.compile(r"REK:\s*(?P<account>[^/\s]+)\s*/NAAM:\s*(?P<name>.*)$")
-
-# German GVC: sub-fields and SEPA tags (DFÜ-Abkommen, Anlage 3)
-_GVC_FIELD = re.compile(r"\?(\d{2})")
-_SEPA_TAG = re.compile(
-    r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC |BIC|COAM|OAMT|PURP|MDAT|SQTP|ORCR"
-    r"|ORMR|DDAT|BREF|RREF)\+"
-)
-_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
-
-
-def _gvc(text: str, *, credit: bool) -> _Details:
-    details = _Details()
-    parts = _GVC_FIELD.split(text)
-    details.references.append(("GVC", parts[0].strip()))
-    fields: dict[str, str] = {}
-    purpose = ""
-    for key, value in zip(parts[1::2], parts[2::2], strict=True):
-        if "20" <= key <= "29" or "60" <= key <= "63":
-            purpose += value
-        else:
-            fields[key] = fields.get(key, "") + value
-    if fields.get("00", "").strip():
-        details.text.append(fields["00"].strip())
-    bank, number = fields.get("30", "").strip(), fields.get("31", "").strip()
-    if _BIC.fullmatch(bank):
-        details.bic = bank
-    if is_iban(number):
-        details.iban = compact(number)
-    elif number:  # a German account number needs its bank code (BLZ), as :25: writes it
-        details.account = f"{bank}/{number}" if bank and not details.bic else number
-    if is_iban(fields.get("38", "")):
-        details.iban = compact(fields["38"])
-    details.name = (fields.get("32", "") + fields.get("33", "")).strip()
-    _sepa(details, purpose, credit=credit)
-    return details
-
-
-def _sepa(details: _Details, purpose: str, *, credit: bool) -> None:
-    pieces = _SEPA_TAG.split(purpose)
-    texts = [pieces[0].strip()]  # free text before the first tag
-    for raw_tag, raw_value in zip(pieces[1::2], pieces[2::2], strict=True):
-        tag, value = raw_tag.strip(), raw_value.strip()
-        if not value:
-            continue
-        if tag == "SVWZ":
-            texts.append(value)
-        elif tag == "EREF":
-            details.end_to_end_id = "" if value.upper() == "NOTPROVIDED" else value
-        elif tag in ("ABWA", "ABWE"):  # abweichender Auftraggeber / Empfänger
-            if (tag == "ABWA") == credit:
-                details.ultimate = value
-        elif tag == "IBAN":
-            details.set_account(value)
-        elif tag == "BIC":
-            details.bic = details.bic or value
-        else:
-            details.references.append((tag, value))
-    details.unstructured = " ".join(text for text in texts if text)
-
-
-# Dutch structured :86: (NVB/Rabobank, ABN AMRO, ING)
-_DUTCH = (
-    "EREF", "BENM", "ORDP", "NAME", "IBAN", "BIC", "CNTP", "REMI", "CDTRREFTP", "CDTRREF",
-    "MARF", "CSID", "IREF", "PREF", "RTRN", "ULTD", "ULTB", "ULTC", "ISDT", "TRTP", "BUSP",
-    "PURP", "ADDR", "ID", "CD", "ISSR", "KREF", "SVCL", "CHGS", "EXCH", "OCMT", "FX",
-)  # fmt: skip
-# "/ULTD/NAME/x": the slash after a code also opens the next one, so it is only looked at
-_DUTCH_TAG = re.compile(r"/(" + "|".join(_DUTCH) + r")(?=/)")
-_DUTCH_START = re.compile(r"/(" + "|".join(_DUTCH) + r")/")
-
-
-def _dutch(text: str) -> _Details:
-    details = _Details()
-    tags = list(_DUTCH_TAG.finditer(text))
-    party = "BENM"  # whose /NAME/, /IBAN/ and /BIC/ follow
-    texts: list[str] = []
-    for i, tag in enumerate(tags):
-        end = tags[i + 1].start() if i + 1 < len(tags) else len(text)
-        code, value = tag[1], text[tag.end() : end].strip().strip("/").strip()
-        if code in ("BENM", "ORDP", "CNTP", "ULTD", "ULTB", "ULTC"):
-            party = code
-        if not value:
-            continue
-        if party.startswith("ULT") and code == "NAME":
-            details.ultimate = details.ultimate or value
-        elif party.startswith("ULT") and code in ("IBAN", "BIC"):
-            continue  # the ultimate party's account is not the counterparty's
-        elif code == "REMI":
-            texts.append(_remi(details, value))
-        else:
-            _DUTCH_FIELDS.get(code, _ignore)(details, value)
-    details.unstructured = " ".join(t for t in texts if t)
-    return details
-
-
-def _ignore(details: _Details, value: str) -> None:
-    return None
-
-
-def _first(name: str) -> Callable[[_Details, str], None]:
-    def set_first(details: _Details, value: str) -> None:
-        if not getattr(details, name):
-            setattr(details, name, value)
-
-    return set_first
-
-
-def _reference(code: str) -> Callable[[_Details, str], None]:
-    def add(details: _Details, value: str) -> None:
-        details.references.append((code, value))
-
-    return add
-
-
-def _end_to_end(details: _Details, value: str) -> None:
-    details.end_to_end_id = "" if value.upper() == "NOTPROVIDED" else value
-
-
-def _cntp(details: _Details, value: str) -> None:
-    """ING: /CNTP/<IBAN>/<BIC>/<name>/<city>/."""
-    parts = [*value.split("/"), "", "", ""]
-    if parts[0]:
-        details.set_account(parts[0])
-    details.bic = details.bic or parts[1].strip()
-    details.name = details.name or parts[2].strip()
-
-
-def _remi(details: _Details, value: str) -> str:
-    """The remittance text; ING writes USTD//text or STRD/CUR/<reference>."""
-    if value.startswith("USTD//"):
-        return value.removeprefix("USTD//").strip("/ ")
-    if value.startswith("STRD/"):
-        details.structured.append(value.rsplit("/", 1)[-1].strip())
-        return ""
-    return value
-
-
-_DUTCH_FIELDS: dict[str, Callable[[_Details, str], None]] = {
-    "NAME": _first("name"),
-    "IBAN": _Details.set_account,
-    "BIC": _first("bic"),
-    "CNTP": _cntp,
-    "EREF": _end_to_end,
-    "CDTRREF": lambda details, value: details.structured.append(value),
-    "RTRN": _first("return_reason"),
-    "TRTP": lambda details, value: details.text.append(value),
-    **{code: _reference(code) for code in ("MARF", "CSID", "IREF", "PREF", "KREF")},
-}
-
-
-def _supplementary(details: _Details, extra: str) -> None:
-    """The line after :61:: an IBAN or account number where the bank puts the counterparty's
-    there (Rabobank), else text."""
-    if not extra:
-        return
-    token = compact(extra)
-    if IBAN_SHAPE.fullmatch(token) or (" " not in extra and re.fullmatch(r"[A-Z]?\d{5,}", token)):
-        details.set_account(extra)
-    else:
-        details.text.append(extra)
