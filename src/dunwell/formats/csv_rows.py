@@ -47,6 +47,7 @@ __all__ = [
     "CsvTable",
     "FieldError",
     "check_date_format",
+    "decode",
     "parse_currency",
     "parse_date",
     "parse_decimal",
@@ -224,6 +225,12 @@ def _check_mapping(mapping: Mapping[str, str], fields: list[str]) -> dict[str, t
             )
         targets[_normalise(source)] = (source, field)
     return targets
+
+
+def decode(data: bytes, file_name: str) -> tuple[str, str]:
+    """The text and the encoding it was read in, as step 1 above says; for the other text
+    formats (MT940, BAI2) that decode the same way."""
+    return _decode(data, file_name)
 
 
 def _decode(data: bytes, file_name: str) -> tuple[str, str]:

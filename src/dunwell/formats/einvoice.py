@@ -28,8 +28,8 @@ What is read, by business term (UBL element / CII element):
   (381, 396, 81, 83, 261, 262, 296, 308, 420, 458, 532) on an invoice root.
 - Party names are the legal name (BT-27/BT-44, UBL ``RegistrationName``), else the trading name.
 
-Parsing is safe for files from strangers: no network, no DTD loading, no entity expansion, and a
-document with a DOCTYPE is refused (no e-invoice has one). A Factur-X / ZUGFeRD PDF is refused
+Parsing is safe for files from strangers (`formats.safe_xml`): no network, no DTD loading, no
+entity expansion, and a document with a DOCTYPE is refused (no e-invoice has one). A Factur-X / ZUGFeRD PDF is refused
 with a hint: its XML travels as an attachment (factur-x.xml) that must be extracted first.
 """
 
@@ -45,6 +45,7 @@ from lxml import etree
 
 from dunwell.core.money import MoneyError, check_currency, exponent
 from dunwell.formats.errors import FileRejected, FormatError
+from dunwell.formats.safe_xml import parse_xml, source_line
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -64,7 +65,6 @@ CREDIT_NOTE_TYPE_CODES = frozenset(
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _XSD_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(Z|[+-]\d{2}:\d{2})?")
 _CII_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
-_LXML_POSITION = re.compile(r",? line \d+, column \d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,27 +143,13 @@ def _parse(data: bytes, file_name: str) -> etree._Element:
     if data.lstrip()[:5] == b"%PDF-":
         expected = "an XML e-invoice (extract the XML attachment, factur-x.xml, from the PDF)"
         raise rejected(None, expected, "a PDF file")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise rejected(exc.lineno, "well-formed XML", _LXML_POSITION.sub("", exc.msg)) from None
-    doctype: str = getattr(root.getroottree().docinfo, "doctype", "")  # lxml-stubs lack it
-    if doctype:
-        raise rejected(1, "an e-invoice without a DOCTYPE", doctype)
+    root = parse_xml(data, file_name, what="an e-invoice")
     name = etree.QName(root)
     if (name.namespace, name.localname) not in _ROOTS:
         got = name.localname + (f" in namespace {name.namespace}" if name.namespace else "")
         expected = "a UBL Invoice or CreditNote, or a CII CrossIndustryInvoice, as the root element"
-        raise rejected(_source_line(root), expected, got)
+        raise rejected(source_line(root), expected, got)
     return root
-
-
-def _source_line(node: etree._Element) -> int | None:
-    line: object = node.sourceline  # lxml-stubs type it as `...`
-    return line if isinstance(line, int) else None
 
 
 def _path(node: etree._Element) -> str:
@@ -194,7 +180,7 @@ class _Reader:
         self.currency = ""
 
     def error(self, node: etree._Element, field: str, expected: str, got: str | None) -> None:
-        self.errors.append(FormatError(self.file_name, _source_line(node), field, expected, got))
+        self.errors.append(FormatError(self.file_name, source_line(node), field, expected, got))
 
     def missing(self, node: etree._Element, path: str, what: str) -> None:
         self.error(node, _below(node, path), what, None)

@@ -11,9 +11,10 @@ Conventions, the same for every format:
   `reversal=True`.
 - `value_on` is the value date where the file has one, else the booking date; `booked_on` is the
   booking date where known.
-- `bank_reference` is the bank's own reference of the entry (camt `AcctSvcrRef`, MT940 the
-  bank reference of `:61:`, OFX `FITID`, BAI2 the bank reference field); with the statement's
-  account and the entry's position it makes the natural key a re-import is recognised by.
+- `bank_reference` is the bank's own reference of the entry (camt `AcctSvcrRef`, else
+  `NtryRef`, MT940 the bank reference of `:61:`, OFX `FITID`, BAI2 the bank reference field);
+  with the statement's account and the entry's position it makes the natural key a re-import is
+  recognised by (`bank.read_statements` keeps statement ids unique within a file for that).
 - `line` is the physical line (1-based) in the file where the entry starts, for error messages.
 - Remittance information is kept as given: `Remittance.structured` holds creditor references
   (RF, QRR/ISR, OGM, KID, viite: whatever the payer's bank sent as structured), `unstructured`
