@@ -141,7 +141,6 @@ def test_a_csv_export_is_filed_under_the_account_given(shared_data, capsys):
         "camt054/oca_test-camt054.xml",
         "mt940/wolph_jejik_rabobank-iban.sta",
         "mt940/wolph_jejik_knab.sta",
-        "mt940/wolph_cmxl_mt940.sta",
         "ofx/oca_test_ofx_fields.ofx",
         "ofx/ofxparse_bank_medium.ofx",
         "bai2/moov_sample1.bai2",
@@ -169,6 +168,23 @@ def test_every_sample_file_imports_each_transaction_once(shared_data, name):
     ), total
     assert imported(company, data, file_name).duplicate_file
     assert StatementLine.objects.count() == transactions
+
+
+def test_a_statement_in_a_currency_that_no_longer_exists_refuses_the_file(shared_data):
+    """The cmxl sample's first statement is in Deutsche Mark (2002): its amounts cannot be
+    money here, so the file, with its EUR and PLN statements, is refused whole."""
+    data, name = sample(shared_data, "mt940/wolph_cmxl_mt940.sta")
+    company = f.company("bank", currency="EUR")
+    for s in read_statements(data, name):
+        BankAccount.objects.get_or_create(company=company, iban=s.account_iban,
+                                          account_number="" if s.account_iban else s.account_number,
+                                          currency=s.currency,
+                                          defaults={"name": "x", "created_at": AT})  # fmt: skip
+    with pytest.raises(DunwellError) as refused:
+        imported(company, data, name)
+    assert str(refused.value) == (f"{name} line 5, amount: unknown currency 'DEM': expected an "
+                                  "ISO 4217 code such as EUR")  # fmt: skip
+    assert not StatementFile.objects.exists() and not StatementLine.objects.exists()
 
 
 def test_a_file_that_is_no_statement_is_refused():
