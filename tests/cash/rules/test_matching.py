@@ -337,3 +337,46 @@ def test_a_prepared_index_serves_many_lines():
         best(score(line(amount, text=f"INV-{n}"), index)).item_ids
         for n, amount in ((1, 100), (2, 200))
     ] == [{1}, {2}]
+
+
+def test_norwegian_kid_written_in_the_text_matches_the_reference_we_issued():
+    invoice = item(6, "F-2025-6", 80_000, national_reference="1234566")
+    proposal = best(match(line(80_000, text="KID 1234566"), [invoice]))
+    assert (proposal.rule, proposal.confidence) == ("reference", 990)
+    assert proposal.reason.startswith("reference 1234566 matches invoice F-2025-6")
+
+
+def test_payers_invoice_less_its_credit_note_is_a_combination_for_review():
+    items = [item(1, "INV-5", 1_000_000), item(2, "INV-6", 400_000), item(3, "CN-2", -200_000)]
+    (proposal,) = match(line(800_000, payer_iban=BAUER_IBAN), items, [BAUER])
+    assert proposal.rule == "subset" and proposal.confidence == 875
+    assert proposal.allocations == (Allocation(1, 1_000_000), Allocation(3, -200_000))
+    assert "less credit note CN-2 (2,000.00)" in proposal.reason
+
+
+def test_combination_paid_with_the_discounts_taken_is_found():
+    early = {"discount_minor": 2_000, "discount_until": date(2025, 3, 25)}
+    items = [
+        item(1, "INV-1", 100_000, **early),
+        item(2, "INV-2", 50_000, **early),
+        item(3, "INV-3", 70_000),
+    ]
+    (proposal,) = match(line(146_000, payer_iban=BAUER_IBAN), items, [BAUER])
+    assert proposal.item_ids == {1, 2} and proposal.discount_minor == 4_000
+
+
+def test_an_iban_shared_by_two_customers_identifies_neither_for_sure():
+    shared = [
+        payer(1, "Bauer KG", ibans=[(BAUER_IBAN, 3)]),
+        payer(2, "Bauer Bau", ibans=[(BAUER_IBAN, 3)]),
+    ]
+    items = [item(1, "INV-1", 125_000, customer=1), item(2, "INV-2", 99_000, customer=2)]
+    proposal = best(match(line(125_000, payer_iban=BAUER_IBAN), items, shared))
+    assert (proposal.customer_id, proposal.confidence) == (1, 835)
+
+
+def test_name_that_resembles_two_customers_counts_less():
+    both = [payer(1, "Bauer Logistik GmbH"), payer(2, "Bauer Logistik AG")]
+    items = [item(1, "INV-1", 125_000, customer=1), item(2, "INV-2", 99_000, customer=2)]
+    proposal = best(match(line(125_000, payer_name="BAUER LOGISTIK"), items, both))
+    assert proposal.rule == "name+amount" and proposal.confidence == 820 - 80

@@ -69,9 +69,9 @@ def fit(  # noqa: PLR0911 - one return per case of the list in the module docstr
     if amount == due:
         return Fit(EXACT, _settle(items), 0, f"{_cur(amount, items)} equals {_owed(items)}")
     if amount > due:
-        extra = amount - due
-        note = f"{_cur(amount, items)} is {_cur(extra, items)} more than {_owed(items)}: {_cur(extra, items)} left unapplied"
-        return Fit(OVERPAID, _settle(items), extra, note)
+        extra = _cur(amount - due, items)
+        note = f"{_cur(amount, items)} is {extra} more than {_owed(items)}: {extra} left unapplied"
+        return Fit(OVERPAID, _settle(items), amount - due, note)
     if net < due and amount >= net and (amount == net or due - amount > tolerance):
         return _discount_fit(amount, items, due - amount, value_on)
     if due - amount <= tolerance:
@@ -166,7 +166,8 @@ def _discount_fit(amount: int, items: Sequence[Candidate], discount: int, value_
     until = min(i.discount_until for i in items if i.discount_until and i.discount_on(value_on))
     note = (
         f"{_cur(amount, items)} is {_owed(items)} less the early-payment discount of "
-        f"{_cur(discount, items)}, available until {until.isoformat()} (value date {value_on.isoformat()})"
+        f"{_cur(discount, items)}, available until {until.isoformat()} "
+        f"(value date {value_on.isoformat()})"
     )
     return Fit(DISCOUNT, tuple(allocations), 0, note)
 

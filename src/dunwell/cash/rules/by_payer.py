@@ -110,7 +110,7 @@ def combinations(line: Line, items: list[Candidate], settings: Settings) -> tupl
         if most < 1 or len(fits) >= 3 or not complete:
             continue  # already a tie: more combinations would not change the verdict
         combos, exhaustive = subsets(amounts, low, high, most)
-        complete = complete and exhaustive
+        complete = exhaustive  # an earlier incomplete search skips the rest
         for combo in combos:
             found = fit(amount, [*(debits[k] for k in combo), *extra], on, settings)
             if found is not None and found.kind in SETTLING and len(found.allocations) > 1:

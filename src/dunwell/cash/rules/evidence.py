@@ -29,7 +29,14 @@ KIND_WORDS = {
     "interest": "interest charge",
 }
 DESIGNATING_RULES = frozenset({"reference", "end-to-end", "remittance"})  # the payer said which
-IN_TEXT = "text"  # Evidence.source of an invoice number read in the payment text
+IN_TEXT = "text"
+# How a reason names a scheme; core.references' parser may add schemes ("ogm", "kid", ...).
+LABELS = {
+    "rf": "RF reference",
+    "ogm": "OGM reference",
+    "qrr": "QR reference",
+    "kid": "KID",
+}  # Evidence.source of an invoice number read in the payment text
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +90,15 @@ class Gathered:
         spans = []
         for found in references_in_text(upper):
             spans.append(found.span)
-            any(self._reference(reading, "text") for reading in found.readings)
+            for reading in found.readings:  # the valid reading, or the cuts, longest first
+                if self._reference(reading, "text"):
+                    break
         for document in line.documents:
             self._document(document)
         text = " ".join([blank(upper, spans), *(r.upper() for r in leftovers)])
         for token in numbers_in_text(text):
+            if len(token.key.written) >= 4 and not token.ocr:  # a KID or viite written as is
+                self._reference(Reference(token.key.written, "other", None), "text")
             for number in index.number_hits(token, self.payer_ids):
                 self._number(token, number)
 
@@ -104,19 +115,20 @@ class Gathered:
 
     def _reference(self, reference: Reference, where: str) -> bool:
         """Note the items a reference names; True when it is one we issued, exactly. One that
-        fails its check (RF) or, in the reference field, matches nothing is tried as a typo."""
-        label = "RF reference" if reference.scheme == "rf" else "reference"
-        broken = reference.scheme == "rf" and not reference.valid
+        fails its check digit, or one in the reference field with no check known here that
+        matches nothing, is compared with the issued ones as a possible typo."""
+        label = LABELS.get(reference.scheme, "reference")
+        broken = reference.valid is False
         items = [] if broken else self.index.issued(reference.compact)
         for item in items:
             phrase = f"{label} {reference.shown()} matches {named(item)}"
             self._add(Evidence(item, c.REFERENCE, "reference", phrase))
-        if not items and (broken or (reference.scheme == "other" and where == "structured")):
+        if not items and (broken or (reference.valid is None and where == "structured")):
             self._typo(reference, label)
         return bool(items)
 
     def _typo(self, reference: Reference, label: str) -> None:
-        fails = " fails its check digit and" if reference.scheme == "rf" else ""
+        fails = " fails its check digit and" if reference.valid is False else ""
         for issued in self.index.near_references(reference):
             shown = format_rf(issued) if reference.scheme == "rf" else issued
             for item in self.index.issued(issued):

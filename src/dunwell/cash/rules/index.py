@@ -107,9 +107,11 @@ class Index:
     # -- invoice numbers --------------------------------------------------------------------
     def number_hits(self, token: Token, payer_ids: frozenset[int]) -> list[NumberHit]:
         hits = self._classify(token.key, token.labelled, payer_ids)
-        for part in token.parts if not hits else ():
-            hits += self._classify(part, token.labelled, payer_ids)
-        return hits
+        if hits or not token.parts:
+            return hits
+        return [
+            hit for part in token.parts for hit in self._classify(part, token.labelled, payer_ids)
+        ]
 
     def _classify(
         self, key: NumberKey, labelled: bool, payer_ids: frozenset[int]
@@ -145,7 +147,8 @@ class Index:
         for customer_id, confirmations in owners:
             strength = c.iban_strength(confirmations, shared=len(owners) > 1)
             times = "once" if confirmations == 1 else f"{confirmations} times"
-            phrase = f"payer IBAN {show_iban(line.payer_iban)} is {self.name_of(customer_id)}'s (confirmed {times})"
+            name = self.name_of(customer_id)
+            phrase = f"payer IBAN {show_iban(line.payer_iban)} is {name}'s (confirmed {times})"
             hits[customer_id] = PayerHit(customer_id, strength, True, phrase)
         for customer_id, score, ambiguous in self._by_name(line.payer_name, settings.name_cutoff):
             known = hits.get(customer_id)

@@ -86,6 +86,7 @@ def score(line: Line, index: Index, settings: Settings = DEFAULT_SETTINGS) -> li
     propose = Proposer(line, index, payers, settings)
     proposals = _from_evidence(Gathered(line, index, payers), propose)
     if not any(p.confidence >= settings.auto_apply_threshold for p in proposals):
+        # what the line names already settles it otherwise; the payer's search costs the most
         proposals += from_payers(line, index, payers, propose)
     if not proposals:
         proposals = from_amount(line, index, propose)

@@ -72,7 +72,8 @@ CONNECTORS = frozenset(
 )
 
 _IBAN_SHAPED = re.compile(
-    r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Z0-9])"
+    r"(?<![A-Z0-9])[A-Z]{2}\d{2}"  # country and check digits, then compact or in fours
+    r"(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Z0-9])"
 )
 _NOT_NUMBERS = re.compile(
     "|".join(

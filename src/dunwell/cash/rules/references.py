@@ -35,6 +35,8 @@ _QRR_IN_TEXT = re.compile(r"(?<!\d)\d{2}(?: ?\d{5}){5}(?!\d)")
 class Reference(NamedTuple):
     compact: str
     scheme: str  # "rf" or "other" (a national scheme, or text put in the reference field)
+    # The matcher treats valid=False as a typo of ours at best, whatever the scheme, so a parser
+    # that knows the national check digits can return them here and nothing else changes.
     valid: bool | None  # the check digit's verdict; None where this module knows no check
 
     def shown(self) -> str:
