@@ -2,6 +2,7 @@ from django.urls import path
 
 from dunwell.web import (
     agency_views,
+    bank_views,
     call_views,
     dispute_views,
     dunning_views,
@@ -81,6 +82,7 @@ urlpatterns = [
     path("items/<int:item_id>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("aging/", views.aging_report, name="aging"),
     path("import/", views.import_file, name="import"),
+    path("bank/", bank_views.bank, name="bank"),
     path("worklist/", worklist_views.worklist, name="worklist"),
     path("worklist/actions", worklist_views.bulk, name="worklist_bulk"),
     path("worklist/refresh", worklist_views.refresh, name="worklist_refresh"),
