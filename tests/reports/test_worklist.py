@@ -25,6 +25,7 @@ from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.dunning.services.statement_requests import send_statement
 from dunwell.ledger.services.fx import set_rate
+from dunwell.reports import worklist
 from dunwell.reports.models import WorklistRow
 from dunwell.reports.worklist import Filters, refresh_worklist, worklist_page
 from tests import factories as f
@@ -144,6 +145,17 @@ def test_keyset_pages_follow_on_from_the_last_row_and_match_the_numbered_pages(a
     assert [r.account_number for r in worklist_page(company, Filters(), size=3, page=2).rows] == [
         "C004"
     ]
+
+
+def test_a_long_list_is_counted_up_to_a_limit_and_says_more(acme, monkeypatch):
+    company, _, _ = acme
+    refresh_worklist(company=company, on=ON, at=AT)
+    monkeypatch.setattr(worklist, "COUNTED", 2)
+    page = worklist_page(company, Filters(), size=3)
+    assert (page.total, page.more, len(page.rows)) == (2, True, 3)
+    monkeypatch.setattr(worklist, "COUNTED", 4)
+    assert (worklist_page(company, Filters(), size=3).total, worklist_page(company, Filters(),
+            size=3).more) == (4, False)  # fmt: skip
 
 
 def test_refreshing_one_customer_updates_its_row_and_leaves_the_others(acme):

@@ -70,6 +70,15 @@ def test_a_credit_manager_sees_any_collectors_and_the_unassigned_accounts(client
     assert WHY not in page(client, f"/worklist/?collector={world.collector_a.pk}")
 
 
+def test_a_list_longer_than_is_counted_says_more_than(client, world, monkeypatch):
+    from dunwell.reports import worklist
+
+    refresh(world.a)
+    monkeypatch.setattr(worklist, "COUNTED", 0)
+    html = page(as_user(client, world.manager_a), "/worklist/?collector=all")
+    assert "More than 0 accounts as of" in html and WHY in html
+
+
 def test_others_accounts_are_refused_below_credit_manager_and_other_companies_see_none(
     client, world
 ):

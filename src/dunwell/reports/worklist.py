@@ -50,6 +50,7 @@ from dunwell.reports.models import WorklistRow
 from dunwell.reports.rules.priority import Account, priority, promise_counts_from, rank
 
 PAGE_SIZE = 50
+COUNTED = 10_000  # a page says how many accounts match up to this many, then "more than"
 CHUNK = 500  # customer ids per IN (...) of a partial refresh
 OPEN_DISPUTE = (DisputeState.OPEN, DisputeState.INVESTIGATING)
 TASK_CHANNELS = (Channel.CALL, Channel.TASK)
@@ -371,8 +372,9 @@ class Page:
     number: int
     has_next: bool
     next_after: str  # the keyset cursor of the next page: "rank:customer"
-    total: int
+    total: int  # accounts matching, counted up to COUNTED
     as_of: date | None
+    more: bool = False  # more than COUNTED match
 
 
 def filtered(company: Company, filters: Filters) -> QuerySet[WorklistRow]:
@@ -417,7 +419,9 @@ def worklist_page(
     """A page in priority order (rank descending, then customer): after a keyset cursor when
     given (one index range, however deep), else by page number (an offset)."""
     rows = filtered(company, filters)
-    total = rows.count()
+    # counted up to COUNTED and no further: the count of a credit manager's 100,000 accounts
+    # was 15 ms of a page's 50 on PostgreSQL, and "more than 10,000" says as much
+    total = rows[: COUNTED + 1].count()
     ordered = rows.select_related("owner").order_by("-rank", "customer_id")
     if after is not None:
         rank, customer = after
@@ -437,5 +441,5 @@ def worklist_page(
     return Page(
         rows=found, number=max(page, 1), has_next=has_next,
         next_after=f"{last.rank}:{last.customer_id}" if last and has_next else "",
-        total=total, as_of=as_of,
+        total=min(total, COUNTED), more=total > COUNTED, as_of=as_of,
     )  # fmt: skip

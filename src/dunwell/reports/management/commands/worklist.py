@@ -64,7 +64,8 @@ class Command(DunwellCommand):
             self.emit_json({
                 "company": company.code, "collector": collector or "",
                 "as_of": page.as_of.isoformat() if page.as_of else None, "page": page.number,
-                "accounts": page.total, "has_next": page.has_next, "rows": rows,
+                "accounts": page.total, "more_accounts": page.more, "has_next": page.has_next,
+                "rows": rows,
             })  # fmt: skip
         else:
             self._table(page, rows, company.legal_name)
@@ -72,7 +73,8 @@ class Command(DunwellCommand):
     def _table(self, page: Page, rows: list[dict[str, Any]], name: str) -> None:
         day = page.as_of.isoformat() if page.as_of else "never computed"
         table = Table(
-            title=f"{name}: worklist as of {day}, page {page.number}, {page.total} accounts"
+            title=f"{name}: worklist as of {day}, page {page.number}, "
+            f"{'more than ' if page.more else ''}{page.total} accounts"
         )
         for column in ("account", "customer", "overdue", "oldest", "score", "why", "next action"):
             table.add_column(
