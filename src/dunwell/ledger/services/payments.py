@@ -60,7 +60,11 @@ def build_payment(company: Company, spec: PaymentInput) -> Payment:
 
 
 def record_received(
-    payment: Payment, actor: User | None, at: datetime, note: str = "", data: dict[str, Any] | None = None
+    payment: Payment,
+    actor: User | None,
+    at: datetime,
+    note: str = "",
+    data: dict[str, Any] | None = None,
 ) -> None:
     """The PAYMENT_RECEIVED entry; `note` (why it was recorded so, e.g. the bank-line match) is
     appended to the summary and `data` stored with it."""
