@@ -216,3 +216,29 @@ def test_retrieval_is_set_based_the_queries_do_not_grow_with_the_lines(world):
     add(5, 50)
     assert queries_of_a_run(50) == few
     assert Proposal.objects.filter(rank=1).count() == 50
+
+
+def test_the_cli_matches_reviews_confirms_by_item_and_ignores(world, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    company, customer = world
+    User.objects.create_user("clerk")
+    item = f.invoice(company, customer, "A-1", 500_00, date(2025, 2, 1))
+    f.invoice(company, f.customer(company, "C002", "Huber AG"), "B-7", 500_00, date(2025, 2, 3))
+    line = bank_line(company, 600_00, iban=IBAN, name="Unknown Trading")
+    fee = bank_line(company, 12_00, text="interest credit")
+    call_command("cash", "match", "--format", "json")
+    out = json.loads(capsys.readouterr().out)
+    assert (out["lines"], out["applied"], out["queued"]) == (2, 0, 2)
+    call_command("cash", "confirm", str(line.pk), "--item", "A-1=500.00", "--by", "clerk")
+    assert "applied as payment" in capsys.readouterr().out
+    item.refresh_from_db()
+    line.refresh_from_db()
+    assert (item.open_minor, line.state, line.payment.unapplied_minor) == (0, "applied", 100_00)
+    call_command("cash", "ignore", str(fee.pk), "--reason", "bank interest", "--by", "clerk")
+    fee.refresh_from_db()
+    assert (fee.state, fee.reason) == ("ignored", "bank interest")
+    call_command("cash", "review")
+    assert "no lines waiting for review" in capsys.readouterr().out

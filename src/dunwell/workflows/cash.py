@@ -34,7 +34,8 @@ from dunwell.cash.rules.values import Allocation, Proposal
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.core.money import Money
-from dunwell.ledger.models import Customer, ItemKind, OpenItem, Payment
+from dunwell.ledger.models import ActivityKind, Customer, ItemKind, OpenItem, Payment
+from dunwell.ledger.services import activity
 from dunwell.ledger.services.allocations import apply_credit_note, write_off
 from dunwell.ledger.services.payments import PaymentInput, receive_payment
 from dunwell.workflows.payments import apply_payment
@@ -217,3 +218,30 @@ def _allocate(
                     f"{Money.from_minor(item.open_minor, item.currency)} would stay open",
                     field="discount",
                 )
+
+
+@transaction.atomic
+def ignore_line(
+    *, company: Company, line: StatementLine, reason: str, actor: User, at: datetime
+) -> StatementLine:
+    """A person says the line is no receivable (a supplier refund, a transfer, a fee)."""
+    if not reason.strip():
+        raise DunwellError(
+            ErrorCode.INVALID, "say why the line is not a receivable", field="reason"
+        )
+    locked = StatementLine.objects.select_for_update().filter(company=company, pk=line.pk).first()
+    if locked is None:
+        raise DunwellError(ErrorCode.NOT_FOUND, f"no statement line {line.pk} in this company")
+    if locked.state != LineState.UNMATCHED:
+        raise DunwellError(ErrorCode.CONFLICT, f"statement line {line.pk} is "
+                           f"{locked.get_state_display().lower()} already", field="line")  # fmt: skip
+    locked.state = LineState.IGNORED
+    locked.rule, locked.reason = "ignored", reason.strip()[:500]
+    locked.decided_at, locked.decided_by = at, actor
+    locked.save(update_fields=["state", "rule", "reason", "decided_at", "decided_by"])
+    locked.proposals.all().delete()
+    activity.record(company=company, kind=ActivityKind.NOTE_ADDED, on=locked.value_on, at=at,
+                    actor=actor, amount_minor=locked.amount_minor, currency=locked.currency,
+                    summary=f"statement line {locked.pk} ({locked}) is not a receivable: "
+                    f"{locked.reason}", data={"statement_line": locked.pk})  # fmt: skip
+    return locked
