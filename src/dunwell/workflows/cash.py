@@ -32,6 +32,7 @@ from dunwell.cash.models import Proposal as StoredProposal
 from dunwell.cash.rules.evidence import DESIGNATING_RULES
 from dunwell.cash.rules.values import Allocation, Proposal
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.ledger.models import ActivityKind, Customer, ItemKind, OpenItem, Payment
@@ -140,7 +141,7 @@ def _check(company: Company, line: StatementLine, proposal: Proposal) -> None:
     if line.state != LineState.UNMATCHED or line.payment_id is not None:
         raise DunwellError(
             ErrorCode.CONFLICT,
-            f"statement line {line.pk} is {line.get_state_display().lower()} already",
+            f"statement line {line.pk} is {english(line.get_state_display).lower()} already",
             field="line",
         )
     if line.amount_minor <= 0 or line.reversal:
@@ -234,7 +235,7 @@ def ignore_line(
         raise DunwellError(ErrorCode.NOT_FOUND, f"no statement line {line.pk} in this company")
     if locked.state != LineState.UNMATCHED:
         raise DunwellError(ErrorCode.CONFLICT, f"statement line {line.pk} is "
-                           f"{locked.get_state_display().lower()} already", field="line")  # fmt: skip
+                           f"{english(locked.get_state_display).lower()} already", field="line")  # fmt: skip
     locked.state = LineState.IGNORED
     locked.rule, locked.reason = "ignored", reason.strip()[:500]
     locked.decided_at, locked.decided_by = at, actor
