@@ -154,3 +154,51 @@ class StatementLine(models.Model):
     def __str__(self) -> str:
         amount = Money.from_minor(self.amount_minor, self.currency)
         return f"{self.value_on} {amount} {self.counterparty_name}".strip()
+
+
+class Proposal(models.Model):
+    """One ranked way to apply an unmatched line, as the matcher last proposed it.
+
+    Replaced whole each time the line is matched again; `allocations` is a list of
+    {"item": id, "amount_minor", "discount_minor", "charges_minor"} (cash.rules.values).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(StatementLine, on_delete=models.CASCADE, related_name="proposals")
+    rank = models.PositiveSmallIntegerField(help_text="1 = best")
+    confidence = models.PositiveSmallIntegerField(help_text="per mille")
+    rule = models.CharField(max_length=40)
+    reason = models.CharField(max_length=500)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    allocations = models.JSONField(default=list)
+    unapplied_minor = models.BigIntegerField(default=0)
+    proposed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "rank"], name="proposal_rank_once"),
+        ]
+        ordering = ["line", "rank"]
+
+    def __str__(self) -> str:
+        return f"proposal {self.rank} for line {self.line_id} ({self.confidence / 10:.1f} %)"
+
+
+class KnownAccount(models.Model):
+    """A payer IBAN learned for a customer: each time a payment from it was applied to them."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    iban = models.CharField(max_length=34)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    confirmations = models.PositiveIntegerField(default=0)
+    last_confirmed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "iban", "customer"], name="known_account_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.iban} -> customer {self.customer_id} ({self.confirmations})"

@@ -28,10 +28,12 @@ import re
 import string
 from typing import NamedTuple
 
+from dunwell.core.document_numbers import NumberKey, number_key
+
+__all__ = ["NumberKey", "Token", "blank", "number_key", "numbers_in_text"]
+
 MAX_TOKENS = 40  # a payment text with more numbers than this is a listing, not a designation
 
-_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
-_LETTERS = re.compile(r"[A-Z]*")
 _LETTER_VALUES = str.maketrans({c: str(int(c, 36)) for c in string.ascii_uppercase})
 _OCR = str.maketrans("OIL", "011")
 KEYWORDS = frozenset(
@@ -96,12 +98,6 @@ _LIST_GAP = re.compile(r"[\s,;&+/]*")
 _SEPARATORS = re.compile(r"[-/._]")
 
 
-class NumberKey(NamedTuple):
-    prefix: str  # the letters in front: "INV"
-    core: str  # the rest without separators and leading zeros: "123"
-    written: str  # the rest as written, without separators: "000123"
-
-
 class Token(NamedTuple):
     """One number found in free text."""
 
@@ -110,16 +106,6 @@ class Token(NamedTuple):
     labelled: bool = False  # after a word such as "invoice", "Rechnung", "no."
     ocr: bool = False  # read with O, I, l taken for 0, 1, 1
     parts: tuple[NumberKey, ...] = ()  # "123/124": also 123 and 124, if 123124 is nothing
-
-
-def number_key(number: str) -> NumberKey:
-    """The comparable form of an invoice number: number_key("INV-000123") == ("INV", "123",
-    "000123"); a number of letters only keeps them all as the prefix."""
-    compact = _NOT_ALNUM.sub("", number.upper())
-    prefix = _LETTERS.match(compact)
-    letters = prefix.group() if prefix else ""
-    written = compact[len(letters) :]
-    return NumberKey(letters, written.lstrip("0") or ("0" if written else ""), written)
 
 
 def blank(text: str, spans: list[tuple[int, int]]) -> str:

@@ -47,6 +47,9 @@ class OpenItem(models.Model):
     # a company in one of those countries; "" elsewhere and on credit notes. A database default
     # too, so that bulk writers that do not name it (benchmarks, old scripts) still insert.
     national_reference = models.CharField(max_length=35, blank=True, default="", db_default="")
+    # The number as payment matching finds it (`core.document_numbers.lookup_key`: "INV-000123"
+    # -> "123"), set where the item's values are decided (`item_row`); indexed with the company.
+    number_key = models.CharField(max_length=60, blank=True, default="", db_default="")
     payment_term = models.ForeignKey(
         "terms.PaymentTerm",
         null=True,
@@ -97,6 +100,9 @@ class OpenItem(models.Model):
         indexes = [
             models.Index(fields=["payment_reference"]),
             models.Index(fields=["national_reference"], name="item_national_reference"),
+            models.Index(fields=["company", "number_key"], name="item_number_key"),
+            # Cash matching's last resort: the open items with exactly a payment's amount.
+            models.Index(fields=["company", "currency", "open_minor"], name="item_open_amount"),
             models.Index(
                 fields=["related"], condition=models.Q(related__isnull=False), name="item_related"
             ),

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from dunwell.core.document_numbers import lookup_key
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
@@ -196,6 +197,7 @@ ITEM_COLUMNS = (
     "po_number",
     "payment_reference",
     "national_reference",
+    "number_key",
     "payment_term_id",
     "discount_until",
     "discount_minor",
@@ -245,6 +247,7 @@ def item_row(
         spec.po_number,
         payment_reference or payment_reference_for(spec.number),
         national,
+        lookup_key(spec.number.strip()),
         planned.term.id if planned.term else None,
         discount.until if discount else None,
         discount.amount_minor if discount else None,

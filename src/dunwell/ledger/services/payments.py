@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -58,7 +59,15 @@ def build_payment(company: Company, spec: PaymentInput) -> Payment:
     )
 
 
-def record_received(payment: Payment, actor: User | None, at: datetime) -> None:
+def record_received(
+    payment: Payment,
+    actor: User | None,
+    at: datetime,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The PAYMENT_RECEIVED entry; `note` (why it was recorded so, e.g. the bank-line match) is
+    appended to the summary and `data` stored with it."""
     amount = Money.from_minor(payment.amount_minor, payment.currency)
     activity.record(
         company=payment.company,
@@ -71,13 +80,21 @@ def record_received(payment: Payment, actor: User | None, at: datetime) -> None:
         amount_minor=payment.amount_minor,
         currency=payment.currency,
         summary=f"Payment of {amount} received"
-        + (f", reference {payment.reference}" if payment.reference else ""),
+        + (f", reference {payment.reference}" if payment.reference else "")
+        + (f"; {note}" if note else ""),
+        data=data,
     )
 
 
 @transaction.atomic
 def receive_payment(
-    *, company: Company, spec: PaymentInput, actor: User | None, at: datetime
+    *,
+    company: Company,
+    spec: PaymentInput,
+    actor: User | None,
+    at: datetime,
+    note: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Payment:
     """Record a payment; the same `external_id` twice is refused (imports treat it as unchanged)."""
     if Payment.objects.filter(company=company, external_id=spec.external_id).exists():
@@ -86,5 +103,5 @@ def receive_payment(
         )
     payment = build_payment(company, spec)
     payment.save()
-    record_received(payment, actor, at)
+    record_received(payment, actor, at, note, data)
     return payment

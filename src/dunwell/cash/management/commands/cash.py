@@ -9,14 +9,20 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import IntegrityError
 
 from dunwell.cash.models import BankAccount, LineState, StatementLine
+from dunwell.cash.models import Proposal as StoredProposal
+from dunwell.cash.rules.values import Allocation, Proposal
+from dunwell.cash.services.matching import match_lines, unmatched_credits
 from dunwell.cash.services.statements import ImportReport, import_statements
+from dunwell.core.errors import DunwellError
 from dunwell.core.management.base import DunwellCommand
 from dunwell.core.models import Company
-from dunwell.core.money import Money
+from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.formats.bank import FORMATS
 from dunwell.formats.errors import FileRejected
+from dunwell.ledger.models import OpenItem
+from dunwell.workflows.cash import apply_line, from_stored, ignore_line
 
-ACTIONS = ("import", "accounts", "account-add", "lines")
+ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore")
 
 
 class Command(DunwellCommand):
@@ -43,6 +49,19 @@ class Command(DunwellCommand):
         lines = actions.add_parser("lines", help="statement lines, newest first")
         lines.add_argument("--state", choices=LineState.values)
         lines.add_argument("--limit", type=int, default=50)
+        actions.add_parser("match", help="match unmatched credit lines; apply the sure ones")
+        review = actions.add_parser("review", help="unmatched lines with their ranked proposals")
+        review.add_argument("--limit", type=int, default=50)
+        confirm = actions.add_parser("confirm", help="apply a line as proposed or as given")
+        confirm.add_argument("line", type=int)
+        confirm.add_argument("--proposal", type=int, help="the proposal's rank (default 1)")
+        confirm.add_argument("--item", action="append", default=[], metavar="NUMBER=AMOUNT",
+                             help="put AMOUNT on invoice NUMBER (repeat); the rest stays unapplied")  # fmt: skip
+        confirm.add_argument("--by", required=True, help="the user who decided (username)")
+        ignore = actions.add_parser("ignore", help="mark a line as not a receivable")
+        ignore.add_argument("line", type=int)
+        ignore.add_argument("--reason", required=True)
+        ignore.add_argument("--by", required=True, help="the user who decided (username)")
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -58,6 +77,29 @@ class Command(DunwellCommand):
                        "own IBAN makes one, or add one with `dunwell cash account-add`")  # fmt: skip
         elif action == "account-add":
             self._account_add(company, options)
+        elif action == "match":
+            report = match_lines(company=company, at=self.now())
+            if options["format"] == "json":
+                self.emit_json(report.as_dict())
+                return
+            rules = ", ".join(f"{n} by {rule}" for rule, n in sorted(report.by_rule.items()))
+            self.stdout.write(f"{report.lines} line(s): {report.applied} applied automatically"
+                              f"{f' ({rules})' if rules else ''}, {report.queued} queued for "
+                              "review")  # fmt: skip
+            for error in report.errors:
+                self.stdout.write(f"  {error}")
+        elif action == "review":
+            self._review(company, options)
+        elif action == "confirm":
+            self._confirm(company, options)
+        elif action == "ignore":
+            line = _find_line(company, options["line"])
+            try:
+                ignore_line(company=company, line=line, reason=options["reason"],
+                            actor=self.user(options["by"]), at=self.now())  # fmt: skip
+            except DunwellError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"line {line.pk} ignored: {options['reason']}")
         else:
             found = StatementLine.objects.filter(company=company).order_by("-value_on", "-pk")
             if options["state"]:
@@ -108,6 +150,45 @@ class Command(DunwellCommand):
                     self.stdout.write(f"    {line['value_on']}  {line['amount']:>14} "
                                       f"{line['counterparty_name'][:30]:30}  {line['text'][:50]}")  # fmt: skip
 
+    def _review(self, company: Company, options: dict[str, Any]) -> None:
+        lines = unmatched_credits(company).order_by("value_on", "pk")[: max(options["limit"], 1)]
+        proposals: dict[int, list[StoredProposal]] = {}
+        for p in StoredProposal.objects.filter(line__in=list(lines)).select_related("customer"):
+            proposals.setdefault(p.line_id, []).append(p)
+        rows = [{**_line(line), "proposals": [_proposal_row(p) for p in proposals.get(line.pk, [])]}
+                for line in lines]  # fmt: skip
+        if options["format"] == "json":
+            self.emit_json(rows)
+            return
+        for row in rows:
+            self.stdout.write("  ".join(str(v) for k, v in row.items() if k != "proposals"))
+            for p in row["proposals"]:
+                self.stdout.write(f"    #{p['rank']} {p['confidence']} {p['rule']}: {p['reason']}")
+        if not rows:
+            self.stdout.write("no lines waiting for review")
+
+    def _confirm(self, company: Company, options: dict[str, Any]) -> None:
+        line = _find_line(company, options["line"])
+        actor = self.user(options["by"])
+        if options["item"] and options["proposal"]:
+            raise CommandError("give --proposal or --item, not both")
+        if options["item"]:
+            proposal = _given(company, line, options["item"], actor.username)
+        else:
+            rank = options["proposal"] or 1
+            stored = StoredProposal.objects.filter(line=line, rank=rank).first()
+            if stored is None:
+                raise CommandError(f"line {line.pk} has no proposal {rank}: see `dunwell cash "
+                                   "review`, or give --item NUMBER=AMOUNT")  # fmt: skip
+            proposal = from_stored(stored)
+        try:
+            payment = apply_line(company=company, line=line, proposal=proposal, actor=actor,
+                                 at=self.now())  # fmt: skip
+        except DunwellError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"line {line.pk} applied as payment {payment.external_id}: "
+                          f"{proposal.reason}")  # fmt: skip
+
     def _account_add(self, company: Company, options: dict[str, Any]) -> None:
         iban = options["iban"].replace(" ", "").upper()
         number = "" if iban else options["number"].strip()
@@ -136,6 +217,19 @@ class Command(DunwellCommand):
             self.stdout.write(empty)
 
 
+def _find_line(company: Company, pk: int) -> StatementLine:
+    line = StatementLine.objects.filter(company=company, pk=pk).first()
+    if line is None:
+        raise CommandError(f"no statement line {pk} in this company")
+    return line
+
+
+def _proposal_row(p: StoredProposal) -> dict[str, Any]:
+    return {"rank": p.rank, "confidence": f"{p.confidence / 10:.1f} %", "rule": p.rule,
+            "customer": p.customer.account_number, "allocations": p.allocations,
+            "unapplied_minor": p.unapplied_minor, "reason": p.reason}  # fmt: skip
+
+
 def _find_account(company: Company, given: str) -> BankAccount:
     accounts = BankAccount.objects.filter(company=company)
     text = given.replace(" ", "").upper()
@@ -162,3 +256,31 @@ def _line(line: StatementLine) -> dict[str, Any]:
         "iban": line.counterparty_iban, "text": line.text[:140],
         "references": line.structured,
     }  # fmt: skip
+
+
+def _given(company: Company, line: StatementLine, given: list[str], by: str) -> Proposal:
+    """A proposal from --item NUMBER=AMOUNT options: cash on each, the rest unapplied."""
+    allocations: list[Allocation] = []
+    customer_id: int | None = None
+    for text in given:
+        number, _, amount = text.partition("=")
+        item = OpenItem.objects.filter(company=company, number=number.strip()).first()
+        if item is None:
+            raise CommandError(f"--item {text}: no document numbered {number.strip()!r}")
+        try:
+            minor = Money(parse_amount(amount.strip()), line.currency).minor
+        except (MoneyError, ValueError, ArithmeticError):
+            raise CommandError(f"--item {text}: AMOUNT must be an amount like 1250.00") from None
+        if customer_id not in (None, item.customer_id):
+            raise CommandError("--item: the documents must be one customer's")
+        customer_id = item.customer_id
+        allocations.append(Allocation(item.pk, minor))
+    if customer_id is None:
+        raise CommandError("give at least one --item NUMBER=AMOUNT")
+    rest = line.amount_minor - sum(a.amount_minor for a in allocations)
+    if rest < 0:
+        raise CommandError("--item: the amounts add up to more than the line received")
+    numbers = ", ".join(t.partition("=")[0].strip() for t in given)
+    return Proposal(
+        customer_id, tuple(allocations), rest, 1000, "manual", f"{by} applied it to {numbers}"
+    )

@@ -1,0 +1,333 @@
+"""Matching a company's unmatched bank lines to open items, set-based (issue 5, DOMAIN.md 4.4).
+
+`match_lines` takes the company's unmatched credit lines (money received, not a reversal) in
+batches of `BATCH` and, per batch, a fixed number of queries whatever its size:
+
+1. the customers once per run (names, parents) and the learned IBANs (`KnownAccount`), as the
+   pure `Payer` values; a payer-only index says, per line, which customers may have sent it
+   (learned IBAN, then the name: rapidfuzz over all the company's names, in memory);
+2. one query for the open items the batch *names*: whose RF or national reference is among the
+   references of the batch (structured, end-to-end ids, written in the text, digit words that
+   may be a KID or viite), or whose `number_key` is among the numbers found in the texts and
+   the remittance documents;
+3. one query for the open items of the customers step 1 found (and their branches);
+4. one query for open items with exactly a line's amount (at most `PER_AMOUNT` per amount,
+   oldest due first, in the line's currency);
+5. one aggregate for the discounts already granted on those items, so that each `Candidate`
+   carries the early-payment discount still available (and its last day, `discount_until`).
+
+Then the pure rules: `prepare` once per batch, `score` per line, the top `KEEP` proposals stored
+(replacing the line's earlier ones) and `decide`: a proposal it picks is applied through
+`workflows.cash.apply_line` at once, each line in its own transaction (one that fails stays
+unmatched with its proposals, and the report counts it). Re-running touches only lines still
+unmatched; `apply_line` locks the line and refuses one already applied, and the payment's
+external id is the line's, so nothing is applied twice.
+
+Not retrieved: an RF reference with a typo (one edit away) finds its item only when that item
+was retrieved otherwise (the payer's items, the amount); the threshold is the module default
+(`matching.DEFAULT_SETTINGS`: 900 per mille) for every company.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+
+from dunwell.cash.models import KnownAccount, LineState, StatementLine
+from dunwell.cash.models import Proposal as StoredProposal
+from dunwell.cash.rules import matching
+from dunwell.cash.rules.index import Index, prepare
+from dunwell.cash.rules.numbers import blank, number_key, numbers_in_text
+from dunwell.cash.rules.references import normalise_reference, references_in_text
+from dunwell.cash.rules.values import Candidate, Document, Line, Payer, Proposal, Settings
+from dunwell.core.errors import DunwellError
+from dunwell.core.models import Company
+from dunwell.ledger.models import Allocation, AllocationKind, Customer, ItemKind, OpenItem
+from dunwell.workflows.cash import apply_line
+
+BATCH = 1_000
+KEEP = 5  # proposals stored per line
+PER_AMOUNT = 20  # open items with exactly a line's amount, at most
+SHORTEST_NUMBER = 3  # a shorter number in a text is never looked up
+_DIGIT_WORD = re.compile(r"\d[\d ]{3,}\d")
+
+ITEM_FIELDS = ("id", "customer_id", "number", "currency", "open_minor", "due_on", "issued_on",
+               "kind", "payment_reference", "national_reference", "discount_minor",
+               "discount_until")  # fmt: skip
+
+
+@dataclass
+class MatchReport:
+    lines: int = 0
+    applied: int = 0
+    queued: int = 0
+    failed: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"lines": self.lines, "applied": self.applied, "queued": self.queued,
+                "failed": self.failed, "by_rule": dict(sorted(self.by_rule.items())),
+                "errors": self.errors}  # fmt: skip
+
+
+def match_lines(
+    *,
+    company: Company,
+    at: datetime,
+    line_ids: Iterable[int] | None = None,
+    settings: Settings = matching.DEFAULT_SETTINGS,
+) -> MatchReport:
+    """Score the company's unmatched credit lines (or those of `line_ids`), store the ranked
+    proposals and apply what `decide` picks (see the module docstring)."""
+    report = MatchReport()
+    payers = _payers(company)
+    who = prepare((), payers.values())
+    for batch in _batches(company, line_ids):
+        values = {line.pk: _line(line) for line in batch}
+        senders: set[int] = set()
+        for value in values.values():
+            senders |= _payer_ids(value, who, settings)
+        candidates = _candidates(company, batch, values, senders)
+        index = prepare(candidates, _relevant(payers, candidates, senders))
+        scored = {line.pk: matching.score(values[line.pk], index, settings) for line in batch}
+        _store(company, scored, at)
+        for line in batch:
+            report.lines += 1
+            chosen = matching.decide(scored[line.pk], settings)
+            if chosen is None:
+                report.queued += 1
+                continue
+            try:
+                apply_line(company=company, line=line, proposal=chosen, actor=None, at=at)
+            except DunwellError as exc:
+                report.failed += 1
+                report.queued += 1
+                report.errors.append(f"line {line.pk}: {exc}")
+                continue
+            report.applied += 1
+            report.by_rule[chosen.rule] += 1
+    return report
+
+
+def unmatched_credits(company: Company) -> QuerySet[StatementLine]:
+    return StatementLine.objects.filter(
+        company=company, state=LineState.UNMATCHED, amount_minor__gt=0, reversal=False
+    )
+
+
+def _batches(company: Company, line_ids: Iterable[int] | None) -> Iterator[list[StatementLine]]:
+    lines = unmatched_credits(company)
+    if line_ids is not None:
+        lines = lines.filter(pk__in=list(line_ids))
+    last = 0
+    while True:
+        batch = list(lines.filter(pk__gt=last).order_by("pk")[:BATCH])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].pk
+
+
+def _line(line: StatementLine) -> Line:
+    documents = tuple(
+        Document(d.get("number", ""), d.get("amount_minor"), d.get("discount_minor"))
+        for d in line.documents
+        if d.get("number")
+    )
+    return Line(
+        amount_minor=line.amount_minor,
+        currency=line.currency,
+        value_on=line.value_on,
+        references=tuple(line.structured),
+        text=line.text,
+        payer_name=line.counterparty_name or line.ultimate_party,
+        payer_iban=line.counterparty_iban,
+        end_to_end_id="" if line.end_to_end_id.upper() == "NOTPROVIDED" else line.end_to_end_id,
+        documents=documents,
+    )
+
+
+def _payers(company: Company) -> dict[int, Payer]:
+    """Every customer of the company as a `Payer`, with the IBANs people confirmed for it."""
+    ibans: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for customer_id, iban, confirmations in KnownAccount.objects.filter(
+        company=company, confirmations__gt=0
+    ).values_list("customer_id", "iban", "confirmations"):
+        ibans[customer_id].append((iban, confirmations))
+    return {
+        pk: Payer(pk, (name,), tuple(ibans.get(pk, ())), parent_id)
+        for pk, name, parent_id in Customer.objects.filter(company=company).values_list(
+            "pk", "legal_name", "parent_id"
+        )
+    }
+
+
+def _keys(value: Line) -> tuple[set[str], set[str]]:
+    """(compact references, number keys) a line may name, as the rules will read them."""
+    references = {normalise_reference(r) for r in (*value.references, value.end_to_end_id)}
+    upper = value.text.upper()
+    spans = []
+    for found in references_in_text(upper):
+        spans.append(found.span)
+        references.update(reading.compact for reading in found.readings)
+    references.update(w.replace(" ", "") for w in _DIGIT_WORD.findall(upper))
+    text = " ".join([blank(upper, spans), *(r.upper() for r in value.references),
+                     value.end_to_end_id.upper()])  # fmt: skip
+    numbers: set[str] = set()
+    for token in numbers_in_text(text):
+        if len(token.key.written) >= 4:
+            references.add(token.key.written)
+        for key in (token.key, *token.parts):
+            numbers.add(key.core or key.prefix)
+    for document in value.documents:
+        key = number_key(document.number)
+        numbers.add(key.core or key.prefix)
+    numbers = {n for n in numbers if len(n) >= SHORTEST_NUMBER}
+    return {r for r in references if r}, numbers
+
+
+def _payer_ids(value: Line, who: Index, settings: Settings) -> set[int]:
+    ids: set[int] = set()
+    for hit in who.payers_of(value, settings):
+        ids |= who.group(hit.customer_id)
+    return ids
+
+
+def _open_items() -> QuerySet[OpenItem]:
+    return OpenItem.objects.filter(voided_on__isnull=True).exclude(open_minor=0)
+
+
+def _candidates(
+    company: Company,
+    batch: list[StatementLine],
+    values: dict[int, Line],
+    customers: set[int],
+) -> list[Candidate]:
+    references: set[str] = set()
+    numbers: set[str] = set()
+    for value in values.values():
+        refs, nums = _keys(value)
+        references |= refs
+        numbers |= nums
+    currencies = {line.currency for line in batch}
+    rows: dict[int, dict[str, Any]] = {}
+    named = Q(payment_reference__in=references) | Q(national_reference__in=references)
+    named |= Q(number_key__in=numbers)
+    if references or numbers:
+        for row in (
+            _open_items()
+            .filter(named, company=company, currency__in=currencies)
+            .values(*ITEM_FIELDS)
+        ):
+            rows[row["id"]] = row
+    if customers:
+        for row in (
+            _open_items()
+            .filter(company=company, customer_id__in=customers, currency__in=currencies)
+            .values(*ITEM_FIELDS)
+        ):
+            rows[row["id"]] = row
+    amounts = {(line.currency, line.amount_minor) for line in batch}
+    by_amount = (
+        _open_items()
+        .filter(
+            company=company,
+            currency__in=currencies,
+            open_minor__in={amount for _, amount in amounts},
+        )
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("currency"), F("open_minor")],
+                order_by=[F("due_on").asc(), F("id").asc()],
+            )
+        )
+        .filter(place__lte=PER_AMOUNT)
+    )
+    for row in by_amount.values(*ITEM_FIELDS):
+        if (row["currency"], row["open_minor"]) in amounts:
+            rows[row["id"]] = row
+    granted = _granted_discounts([pk for pk, row in rows.items() if row["discount_minor"]])
+    return [_candidate(row, granted.get(pk, 0)) for pk, row in rows.items()]
+
+
+def _granted_discounts(item_ids: list[int]) -> dict[int, int]:
+    if not item_ids:
+        return {}
+    rows = (
+        Allocation.objects.filter(target_id__in=item_ids, kind=AllocationKind.DISCOUNT)
+        .values("target_id")
+        .annotate(total=Sum("amount_minor"))
+    )
+    return {row["target_id"]: row["total"] or 0 for row in rows}
+
+
+def _candidate(row: dict[str, Any], granted: int) -> Candidate:
+    discount = max((row["discount_minor"] or 0) - granted, 0) if row["discount_until"] else 0
+    return Candidate(
+        item_id=row["id"],
+        customer_id=row["customer_id"],
+        number=row["number"],
+        currency=row["currency"],
+        open_minor=row["open_minor"],
+        due_on=row["due_on"],
+        issued_on=row["issued_on"],
+        kind=row["kind"] if row["kind"] in {k.value for k in ItemKind} else "invoice",
+        payment_reference=row["payment_reference"],
+        national_reference=row["national_reference"],
+        discount_minor=discount,
+        discount_until=row["discount_until"] if discount else None,
+    )
+
+
+def _relevant(
+    payers: dict[int, Payer], candidates: list[Candidate], senders: set[int]
+) -> list[Payer]:
+    """The payers a batch's index needs: the candidates' owners, the customers the lines may
+    come from, and their parents and branches (not the company's every name, each batch)."""
+    ids = {c.customer_id for c in candidates} | senders
+    ids |= {payers[i].parent_id for i in ids if i in payers and payers[i].parent_id}  # type: ignore[misc]
+    ids |= {p.customer_id for p in payers.values() if p.parent_id in ids}
+    return [payers[i] for i in ids if i in payers]
+
+
+@transaction.atomic
+def _store(company: Company, scored: dict[int, list[Proposal]], at: datetime) -> None:
+    """Each line's best `KEEP` proposals, replacing what was stored for it before."""
+    StoredProposal.objects.filter(line_id__in=list(scored)).delete()
+    StoredProposal.objects.bulk_create(
+        [
+            StoredProposal(
+                company=company,
+                line_id=line_id,
+                rank=rank,
+                confidence=p.confidence,
+                rule=p.rule[:40],
+                reason=p.reason[:500],
+                customer_id=p.customer_id,
+                allocations=[
+                    {
+                        "item": a.item_id,
+                        "amount_minor": a.amount_minor,
+                        "discount_minor": a.discount_minor,
+                        "charges_minor": a.charges_minor,
+                    }
+                    for a in p.allocations
+                ],
+                unapplied_minor=p.unapplied_minor,
+                proposed_at=at,
+            )
+            for line_id, proposals in scored.items()
+            for rank, p in enumerate(proposals[:KEEP], start=1)
+        ],
+        batch_size=500,
+    )
