@@ -1,4 +1,5 @@
-"""`dunwell cash import|accounts|account-add|lines`: bank statements in, and what they hold."""
+"""`dunwell cash import|accounts|account-add|lines|match|review|confirm|ignore`: bank statements in,
+matched to invoices. In `workflows` because applying a line is a workflow (`workflows.cash`)."""
 
 from __future__ import annotations
 
