@@ -20,11 +20,10 @@ from dunwell.cash.models import (
     StatementFile,
     StatementLine,
 )
-from dunwell.cash.services.matching import match_lines
 from dunwell.core.errors import DunwellError
 from dunwell.ledger.models import Activity, ActivityKind, Payment
 from dunwell.terms.services import create_term
-from dunwell.workflows.cash import apply_line, from_stored
+from dunwell.workflows.cash import apply_line, from_stored, match_lines
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +84,20 @@ def test_an_rf_referenced_line_is_applied_automatically(world):
     assert not Proposal.objects.exists()
     # the payer named the invoice: the IBAN (none here) would be learned; nothing to learn
     assert not KnownAccount.objects.exists()
+
+
+def test_scoring_without_the_workflow_only_proposes(world):
+    """cash.services.matching ranks and stores; applying is the workflow's (the layers)."""
+    from dunwell.cash.services import matching as scoring
+
+    company, customer = world
+    item = f.invoice(company, customer, "INV-0815", 1_250_00, date(2025, 3, 1))
+    line = bank_line(company, 1_250_00, structured=[item.payment_reference])
+    report = scoring.match_lines(company=company, at=AT)
+    assert (report.applied, report.queued) == (0, 1)
+    line.refresh_from_db()
+    assert line.state == LineState.UNMATCHED and not Payment.objects.exists()
+    assert list(Proposal.objects.values_list("rule", "confidence")) == [("reference", 990)]
 
 
 def test_matching_again_applies_nothing_twice(world):

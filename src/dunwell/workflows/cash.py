@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -29,8 +29,11 @@ from django.db import transaction
 
 from dunwell.cash.models import KnownAccount, LineState, StatementLine
 from dunwell.cash.models import Proposal as StoredProposal
+from dunwell.cash.rules import matching
 from dunwell.cash.rules.evidence import DESIGNATING_RULES
-from dunwell.cash.rules.values import Allocation, Proposal
+from dunwell.cash.rules.values import Allocation, Proposal, Settings
+from dunwell.cash.services import matching as scoring
+from dunwell.cash.services.matching import MatchReport
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
@@ -246,3 +249,17 @@ def ignore_line(
                     summary=f"statement line {locked.pk} ({locked}) is not a receivable: "
                     f"{locked.reason}", data={"statement_line": locked.pk})  # fmt: skip
     return locked
+
+
+def match_lines(
+    *, company: Company, at: datetime, line_ids: Iterable[int] | None = None,
+    settings: Settings = matching.DEFAULT_SETTINGS,
+) -> MatchReport:  # fmt: skip
+    """Match the company's unmatched credit lines and apply, each in its own transaction, the
+    proposals `decide` picks (`cash.services.matching.match_lines`)."""
+
+    def apply(line: StatementLine, proposal: Proposal) -> None:
+        apply_line(company=company, line=line, proposal=proposal, actor=None, at=at)
+
+    return scoring.match_lines(company=company, at=at, line_ids=line_ids, settings=settings,
+                               apply=apply)  # fmt: skip

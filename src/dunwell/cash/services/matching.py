@@ -18,7 +18,7 @@ batches of `BATCH` and, per batch, a fixed number of queries whatever its size:
 
 Then the pure rules: `prepare` once per batch, `score` per line, the top `KEEP` proposals stored
 (replacing the line's earlier ones) and `decide`: a proposal it picks is applied through
-`workflows.cash.apply_line` at once, each line in its own transaction (one that fails stays
+`apply` (`workflows.cash.apply_line`) at once, each line in its own transaction (one that fails stays
 unmatched with its proposals, and the report counts it). Re-running touches only lines still
 unmatched; `apply_line` locks the line and refuses one already applied, and the payment's
 external id is the line's, so nothing is applied twice.
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,7 +51,6 @@ from dunwell.cash.rules.values import Candidate, Document, Line, Payer, Proposal
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company
 from dunwell.ledger.models import Allocation, AllocationKind, Customer, ItemKind, OpenItem
-from dunwell.workflows.cash import apply_line
 
 BATCH = 1_000
 KEEP = 5  # proposals stored per line
@@ -85,9 +84,12 @@ def match_lines(
     at: datetime,
     line_ids: Iterable[int] | None = None,
     settings: Settings = matching.DEFAULT_SETTINGS,
+    apply: Callable[[StatementLine, Proposal], object] | None = None,
 ) -> MatchReport:
     """Score the company's unmatched credit lines (or those of `line_ids`), store the ranked
-    proposals and apply what `decide` picks (see the module docstring)."""
+    proposals and hand what `decide` picks to `apply` (`workflows.cash.match_lines` passes
+    `apply_line`: applying touches the ledger, the cases and the history, which is a workflow's
+    business; without `apply` nothing is applied and every line waits for review)."""
     report = MatchReport()
     payers = _payers(company)
     who = prepare((), payers.values())
@@ -103,11 +105,11 @@ def match_lines(
         for line in batch:
             report.lines += 1
             chosen = matching.decide(scored[line.pk], settings)
-            if chosen is None:
+            if chosen is None or apply is None:
                 report.queued += 1
                 continue
             try:
-                apply_line(company=company, line=line, proposal=chosen, actor=None, at=at)
+                apply(line, chosen)
             except DunwellError as exc:
                 report.failed += 1
                 report.queued += 1

@@ -12,7 +12,7 @@ from django.db import IntegrityError
 from dunwell.cash.models import BankAccount, LineState, StatementLine
 from dunwell.cash.models import Proposal as StoredProposal
 from dunwell.cash.rules.values import Allocation, Proposal
-from dunwell.cash.services.matching import match_lines, unmatched_credits
+from dunwell.cash.services.matching import unmatched_credits
 from dunwell.cash.services.statements import ImportReport, import_statements
 from dunwell.core.errors import DunwellError
 from dunwell.core.management.base import DunwellCommand
@@ -21,7 +21,7 @@ from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.formats.bank import FORMATS
 from dunwell.formats.errors import FileRejected
 from dunwell.ledger.models import OpenItem
-from dunwell.workflows.cash import apply_line, from_stored, ignore_line
+from dunwell.workflows.cash import apply_line, from_stored, ignore_line, match_lines
 
 ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore")
 
