@@ -37,7 +37,7 @@ from dunwell.cash.services.matching import MatchReport
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
-from dunwell.core.money import Money
+from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import ActivityKind, Customer, ItemKind, OpenItem, Payment
 from dunwell.ledger.services import activity
 from dunwell.ledger.services.allocations import apply_credit_note, write_off
@@ -140,13 +140,87 @@ def learn_iban(company: Company, iban: str, customer: Customer, at: datetime) ->
     known.save(update_fields=["confirmations", "last_confirmed_at"])
 
 
-def _check(company: Company, line: StatementLine, proposal: Proposal) -> None:
+def check_undecided(line: StatementLine) -> None:
+    """Refuse a line someone (or the matcher) already decided: applied, ignored, returned..."""
     if line.state != LineState.UNMATCHED or line.payment_id is not None:
         raise DunwellError(
             ErrorCode.CONFLICT,
             f"statement line {line.pk} is {english(line.get_state_display).lower()} already",
             field="line",
         )
+
+
+def typed_proposal(
+    *, company: Company, line: StatementLine, items: Sequence[tuple[str, str]], by: str
+) -> Proposal:
+    """A person's way to apply `line`: (document number, amount as typed) pairs, that cash on
+    each document, the rest of the line unapplied (`dunwell cash confirm --item`, the bank
+    page's split form). One customer's documents; an invoice takes at most its open amount, a
+    credit note a negative amount down to its open credit."""
+    allocations: list[Allocation] = []
+    customer_id: int | None = None
+    found: dict[str, list[OpenItem]] = {}
+    for item in OpenItem.objects.filter(
+        company=company, number__in=[number.strip() for number, _ in items]
+    ).order_by("pk"):
+        found.setdefault(item.number, []).append(item)
+    for given, amount in items:
+        number = given.strip()
+        if not found.get(number):
+            raise DunwellError(ErrorCode.UNKNOWN_DOCUMENT, f"no document numbered {number!r}",
+                               field="item")  # fmt: skip
+        if len(found[number]) > 1:
+            kinds = ", ".join(english(i.get_kind_display).lower() for i in found[number])
+            raise DunwellError(ErrorCode.INVALID, f"{number} names more than one document "
+                               f"({kinds})", field="item")  # fmt: skip
+        item = found[number][0]
+        try:
+            minor = Money(parse_amount(amount.strip()), line.currency).minor
+        except (MoneyError, ValueError, ArithmeticError):
+            raise DunwellError(ErrorCode.INVALID, f"{number}: {amount.strip()!r} is not an "
+                               "amount like 1250.00", field="amount") from None  # fmt: skip
+        _check_typed(item, minor)
+        if customer_id not in (None, item.customer_id):
+            raise DunwellError(ErrorCode.INVALID, f"{number} is another customer's: the "
+                               "documents must be one customer's", field="item")  # fmt: skip
+        customer_id = item.customer_id
+        allocations.append(Allocation(item.pk, minor))
+    if customer_id is None:
+        raise DunwellError(ErrorCode.INVALID, "give at least one document number and amount",
+                           field="item")  # fmt: skip
+    total = sum(a.amount_minor for a in allocations)
+    if total > line.amount_minor:
+        raise DunwellError(
+            ErrorCode.INVALID,
+            f"the amounts add up to {Money.from_minor(total, line.currency)}, more than the "
+            f"{Money.from_minor(line.amount_minor, line.currency)} the line received",
+            field="amount",
+        )
+    numbers = ", ".join(number.strip() for number, _ in items)
+    return Proposal(customer_id, tuple(allocations), line.amount_minor - total, 1000, "manual",
+                    f"{by} applied it to {numbers}")  # fmt: skip
+
+
+def _check_typed(item: OpenItem, minor: int) -> None:
+    def shown(amount: int) -> Money:
+        return Money.from_minor(amount, item.currency)
+
+    if item.kind == ItemKind.CREDIT_NOTE:
+        if minor >= 0 or minor < item.open_minor:
+            raise DunwellError(ErrorCode.INVALID, f"{item.number} is a credit note: give a "
+                               f"negative amount, down to its open {shown(item.open_minor)}",
+                               field="amount")  # fmt: skip
+    elif minor <= 0:
+        raise DunwellError(ErrorCode.INVALID, f"{item.number}: the amount must be more than zero",
+                           field="amount")  # fmt: skip
+    elif minor > item.open_minor:
+        raise DunwellError(ErrorCode.OVER_ALLOCATION, f"{item.number}: {shown(minor)} is more "
+                           f"than the {shown(max(item.open_minor, 0))} open on it",
+                           field="amount")  # fmt: skip
+
+
+def _check(company: Company, line: StatementLine, proposal: Proposal) -> None:
+    check_undecided(line)
     if line.amount_minor <= 0 or line.reversal:
         raise DunwellError(
             ErrorCode.INVALID,
@@ -236,9 +310,7 @@ def ignore_line(
     locked = StatementLine.objects.select_for_update().filter(company=company, pk=line.pk).first()
     if locked is None:
         raise DunwellError(ErrorCode.NOT_FOUND, f"no statement line {line.pk} in this company")
-    if locked.state != LineState.UNMATCHED:
-        raise DunwellError(ErrorCode.CONFLICT, f"statement line {line.pk} is "
-                           f"{english(locked.get_state_display).lower()} already", field="line")  # fmt: skip
+    check_undecided(locked)
     locked.state = LineState.IGNORED
     locked.rule, locked.reason = "ignored", reason.strip()[:500]
     locked.decided_at, locked.decided_by = at, actor

@@ -11,17 +11,21 @@ from django.db import IntegrityError
 
 from dunwell.cash.models import BankAccount, LineState, StatementLine
 from dunwell.cash.models import Proposal as StoredProposal
-from dunwell.cash.rules.values import Allocation, Proposal
 from dunwell.cash.services.matching import unmatched_credits
 from dunwell.cash.services.statements import ImportReport, import_statements
 from dunwell.core.errors import DunwellError
 from dunwell.core.management.base import DunwellCommand
 from dunwell.core.models import Company
-from dunwell.core.money import Money, MoneyError, parse_amount
+from dunwell.core.money import Money
 from dunwell.formats.bank import FORMATS
 from dunwell.formats.errors import FileRejected
-from dunwell.ledger.models import OpenItem
-from dunwell.workflows.cash import apply_line, from_stored, ignore_line, match_lines
+from dunwell.workflows.cash import (
+    apply_line,
+    from_stored,
+    ignore_line,
+    match_lines,
+    typed_proposal,
+)
 
 ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore")
 
@@ -174,7 +178,12 @@ class Command(DunwellCommand):
         if options["item"] and options["proposal"]:
             raise CommandError("give --proposal or --item, not both")
         if options["item"]:
-            proposal = _given(company, line, options["item"], actor.username)
+            pairs = [(t.partition("=")[0], t.partition("=")[2]) for t in options["item"]]
+            try:
+                proposal = typed_proposal(company=company, line=line, items=pairs,
+                                          by=actor.username)  # fmt: skip
+            except DunwellError as exc:
+                raise CommandError(f"--item: {exc}") from None
         else:
             rank = options["proposal"] or 1
             stored = StoredProposal.objects.filter(line=line, rank=rank).first()
@@ -257,31 +266,3 @@ def _line(line: StatementLine) -> dict[str, Any]:
         "iban": line.counterparty_iban, "text": line.text[:140],
         "references": line.structured,
     }  # fmt: skip
-
-
-def _given(company: Company, line: StatementLine, given: list[str], by: str) -> Proposal:
-    """A proposal from --item NUMBER=AMOUNT options: cash on each, the rest unapplied."""
-    allocations: list[Allocation] = []
-    customer_id: int | None = None
-    for text in given:
-        number, _, amount = text.partition("=")
-        item = OpenItem.objects.filter(company=company, number=number.strip()).first()
-        if item is None:
-            raise CommandError(f"--item {text}: no document numbered {number.strip()!r}")
-        try:
-            minor = Money(parse_amount(amount.strip()), line.currency).minor
-        except (MoneyError, ValueError, ArithmeticError):
-            raise CommandError(f"--item {text}: AMOUNT must be an amount like 1250.00") from None
-        if customer_id not in (None, item.customer_id):
-            raise CommandError("--item: the documents must be one customer's")
-        customer_id = item.customer_id
-        allocations.append(Allocation(item.pk, minor))
-    if customer_id is None:
-        raise CommandError("give at least one --item NUMBER=AMOUNT")
-    rest = line.amount_minor - sum(a.amount_minor for a in allocations)
-    if rest < 0:
-        raise CommandError("--item: the amounts add up to more than the line received")
-    numbers = ", ".join(t.partition("=")[0].strip() for t in given)
-    return Proposal(
-        customer_id, tuple(allocations), rest, 1000, "manual", f"{by} applied it to {numbers}"
-    )
