@@ -69,7 +69,9 @@ def bank(request: CompanyRequest) -> HttpResponse:
             if reports and not form.cleaned_data["dry_run"]:
                 return redirect("web:bank")
     state = request.GET.get("state", "")
-    lines = StatementLine.objects.filter(company=company).select_related("account")
+    lines = StatementLine.objects.filter(company=company).select_related(
+        "account", "customer", "payment", "decided_by"
+    )
     if state in LineState.values:
         lines = lines.filter(state=state)
     counts = dict(
