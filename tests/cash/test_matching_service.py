@@ -255,3 +255,20 @@ def test_the_cli_matches_reviews_confirms_by_item_and_ignores(world, capsys):
     assert (fee.state, fee.reason) == ("ignored", "bank interest")
     call_command("cash", "review")
     assert "no lines waiting for review" in capsys.readouterr().out
+
+
+def test_the_cli_refuses_an_item_it_cannot_book_and_writes_nothing(world):
+    from django.core.management import CommandError, call_command
+
+    company, customer = world
+    User.objects.create_user("clerk")
+    f.invoice(company, customer, "A-1", 500_00, date(2025, 2, 1))
+    line = bank_line(company, 600_00)
+    for given, message in [("NOPE=1.00", "--item: no document numbered 'NOPE'"),
+                           ("A-1=600.00", "--item: A-1: EUR 600.00 is more than the EUR 500.00 "
+                                          "open on it")]:  # fmt: skip
+        with pytest.raises(CommandError) as refused:
+            call_command("cash", "confirm", str(line.pk), "--item", given, "--by", "clerk")
+        assert str(refused.value) == message
+    line.refresh_from_db()
+    assert line.state == LineState.UNMATCHED and not Payment.objects.exists()

@@ -248,3 +248,34 @@ def test_another_company_s_line_is_not_found(client, cast):  # noqa: F811
     assert client.post("/bank/match", follow=True).status_code == 200  # Bolt's own lines: none
     line.refresh_from_db()
     assert line.state == "unmatched" and Proposal.objects.filter(line=line).count() == 2
+
+
+def test_the_queue_is_paged_newest_first_and_its_queries_do_not_grow(client, cast):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(first, last):
+        for n in range(first, last):
+            invoice(cast.a, cast.customer_a, f"INV-{n:04}", 100_00 + n, date(2025, 2, 1))
+            invoice(cast.a, cast.customer_a, f"DUP-{n:04}", 100_00 + n, date(2025, 2, 1))
+            bank_line(cast.a, 100_00 + n, name="Nobody Ltd",
+                      value_on=date(2025, 1, 1) + timedelta(days=n))  # fmt: skip
+        match_lines(company=cast.a, at=AT)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            html = page(client, "/bank/review/")
+        return len(captured), html
+
+    as_user(client, cast.manager_a)
+    add(0, 3)
+    few, _ = queries()
+    add(3, 52)
+    many, html = queries()
+    assert many == few
+    assert "52 lines wait for review" in html and "Page 1 of 2 · 52 rows" in html
+    assert html.count('<section class="card') == 50
+    assert html.index("2025-02-21") < html.index("2025-02-20")  # newest first (day 51, 50)
+    assert "2025-01-02" not in html  # day 1: on page 2
+    second = page(client, "/bank/review/?page=2")
+    assert "2025-01-02" in second and "2025-01-01" in second and "2025-02-21" not in second
