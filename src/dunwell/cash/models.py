@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.core.money import Money
-from dunwell.ledger.models import Customer, Payment
+from dunwell.ledger.models import Customer, OpenItem, Payment
 
 
 class BankAccount(models.Model):
@@ -134,6 +134,14 @@ class StatementLine(models.Model):
     payment = models.OneToOneField(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_line"
     )
+    returns = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returned_by",
+        help_text="a returned debit: the applied credit line whose payment the bank took back",
+    )  # fmt: skip
+    refund = models.OneToOneField(
+        OpenItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="a refund debit: the refund item its amount was recorded as",
+    )  # fmt: skip
     rule = models.CharField(max_length=40, blank=True, help_text="what decided it")
     reason = models.CharField(max_length=500, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -69,12 +69,14 @@ class MatchReport:
     applied: int = 0
     queued: int = 0
     failed: int = 0
+    returned: int = 0  # debit lines booked as returns of an applied payment (workflows.cash)
     by_rule: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"lines": self.lines, "applied": self.applied, "queued": self.queued,
-                "failed": self.failed, "by_rule": dict(sorted(self.by_rule.items())),
+                "failed": self.failed, "returned": self.returned,
+                "by_rule": dict(sorted(self.by_rule.items())),
                 "errors": self.errors}  # fmt: skip
 
 

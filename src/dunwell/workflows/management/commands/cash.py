@@ -1,5 +1,5 @@
-"""`dunwell cash import|accounts|account-add|lines|match|review|confirm|ignore`: bank statements in,
-matched to invoices. In `workflows` because applying a line is a workflow (`workflows.cash`)."""
+"""`dunwell cash import|accounts|account-add|lines|match|review|confirm|ignore|return|refund`: bank
+statements in, matched to invoices; debits booked as returned payments or refunds. In `workflows` because applying a line is a workflow (`workflows.cash`)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,19 @@ from dunwell.core.models import Company
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.formats.bank import FORMATS
 from dunwell.formats.errors import FileRejected
-from dunwell.ledger.models import OpenItem
-from dunwell.workflows.cash import apply_line, from_stored, ignore_line, match_lines
+from dunwell.ledger.models import Customer, OpenItem
+from dunwell.workflows.cash import (
+    apply_line,
+    from_stored,
+    ignore_line,
+    match_lines,
+    refund_customer,
+    refund_line,
+    return_line,
+)
 
-ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore")
+ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore",
+           "return", "refund")  # fmt: skip
 
 
 class Command(DunwellCommand):
@@ -63,6 +72,18 @@ class Command(DunwellCommand):
         ignore.add_argument("line", type=int)
         ignore.add_argument("--reason", required=True)
         ignore.add_argument("--by", required=True, help="the user who decided (username)")
+        returned = actions.add_parser("return", help="book a debit as the bank's return of an "
+                                      "applied payment: its invoices open again")  # fmt: skip
+        returned.add_argument("line", type=int)
+        returned.add_argument("--original", type=int, help="the applied credit line it returns "
+                              "(default: the one with its amount and payer)")  # fmt: skip
+        returned.add_argument("--by", required=True, help="the user who decided (username)")
+        refund = actions.add_parser("refund", help="book a debit as a refund of a customer's "
+                                    "unapplied cash")  # fmt: skip
+        refund.add_argument("line", type=int)
+        refund.add_argument("--customer", help="the customer's account number (default: the one "
+                            "the payee IBAN is known for)")  # fmt: skip
+        refund.add_argument("--by", required=True, help="the user who decided (username)")
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -70,14 +91,15 @@ class Command(DunwellCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         company = self.company(options["company"])
         action = options["action"]
-        if action == "import":
-            self._import(company, options)
+        handlers = {"import": self._import, "account-add": self._account_add,
+                    "review": self._review, "confirm": self._confirm, "return": self._return,
+                    "refund": self._refund}  # fmt: skip
+        if action in handlers:
+            handlers[action](company, options)
         elif action == "accounts":
             rows = [_account(a) for a in BankAccount.objects.filter(company=company).order_by("pk")]
             self._rows(options, rows, "no bank account yet: the first statement of the company's "
                        "own IBAN makes one, or add one with `dunwell cash account-add`")  # fmt: skip
-        elif action == "account-add":
-            self._account_add(company, options)
         elif action == "match":
             report = match_lines(company=company, at=self.now())
             if options["format"] == "json":
@@ -87,12 +109,10 @@ class Command(DunwellCommand):
             self.stdout.write(f"{report.lines} line(s): {report.applied} applied automatically"
                               f"{f' ({rules})' if rules else ''}, {report.queued} queued for "
                               "review")  # fmt: skip
+            if report.returned:
+                self.stdout.write(f"{report.returned} debit(s) booked as returned payments")
             for error in report.errors:
                 self.stdout.write(f"  {error}")
-        elif action == "review":
-            self._review(company, options)
-        elif action == "confirm":
-            self._confirm(company, options)
         elif action == "ignore":
             line = _find_line(company, options["line"])
             try:
@@ -189,6 +209,44 @@ class Command(DunwellCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(f"line {line.pk} applied as payment {payment.external_id}: "
                           f"{proposal.reason}")  # fmt: skip
+
+    def _return(self, company: Company, options: dict[str, Any]) -> None:
+        line = _find_line(company, options["line"])
+        original = None if options["original"] is None else _find_line(company, options["original"])
+        try:
+            done = return_line(company=company, line=line, actor=self.user(options["by"]),
+                               at=self.now(), original=original)  # fmt: skip
+        except DunwellError as exc:
+            raise CommandError(str(exc)) from None
+        if options["format"] == "json":
+            self.emit_json({**_line(done), "returns": done.returns_id, "reason": done.reason})
+        else:
+            self.stdout.write(f"line {done.pk} returned: {done.reason}")
+
+    def _refund(self, company: Company, options: dict[str, Any]) -> None:
+        line = _find_line(company, options["line"])
+        if options["customer"]:
+            customer = Customer.objects.filter(
+                company=company, account_number=options["customer"]
+            ).first()
+            if customer is None:
+                raise CommandError(f"--customer {options['customer']!r}: no customer with that "
+                                   "account number")  # fmt: skip
+        else:
+            customer = refund_customer(company, line)
+            if customer is None:
+                raise CommandError(f"line {line.pk}: its IBAN is not known for one customer: "
+                                   "give --customer ACCOUNT")  # fmt: skip
+        try:
+            done = refund_line(company=company, line=line, customer=customer,
+                               actor=self.user(options["by"]), at=self.now())  # fmt: skip
+        except DunwellError as exc:
+            raise CommandError(str(exc)) from None
+        if options["format"] == "json":
+            self.emit_json({**_line(done), "customer": customer.account_number,
+                            "reason": done.reason})  # fmt: skip
+        else:
+            self.stdout.write(f"line {done.pk} refunded: {done.reason}")
 
     def _account_add(self, company: Company, options: dict[str, Any]) -> None:
         iban = options["iban"].replace(" ", "").upper()
