@@ -23,6 +23,7 @@ from dunwell.cash.models import (
 from dunwell.core.errors import DunwellError
 from dunwell.ledger.models import Activity, ActivityKind, ItemKind, OpenItem, Payment
 from dunwell.ledger.queries import drift
+from dunwell.terms.services import create_term
 from dunwell.workflows.cash import match_lines, refund_line, return_line
 from tests import factories as f
 
@@ -280,3 +281,69 @@ def test_the_cli_returns_and_refunds(world, capsys):
         call_command("cash", "refund", str(other.pk), "--by", "clerk")
     with pytest.raises(CommandError, match=r"only EUR 0\.00"):
         call_command("cash", "refund", str(other.pk), "--customer", "C001", "--by", "clerk")
+
+
+ADVICE_CSV = b"""Payment Reference,Payment Date,Payment Amount,Currency,Invoice Number,Amount Paid,Discount
+PAY-778,2025-03-09,3480.00,EUR,INV-1001,2450.00,50.00
+PAY-778,2025-03-09,3480.00,EUR,INV-1002,1030.00,
+"""
+
+
+def test_an_advice_becomes_the_split_of_its_line_and_is_applied_on_confirmation(
+    world, tmp_path, capsys
+):
+    from dunwell.cash.models import Advice, Proposal
+
+    company, customer, _ = world
+    term = create_term(company=company, code="2-10-net30", name="2/10 net 30", days=30,
+                       discount_percent="2", discount_days=10)  # fmt: skip
+    first = f.invoice(company, customer, "INV-1001", 2_500_00, date(2025, 3, 1), payment_term=term)
+    second = f.invoice(company, customer, "INV-1002", 1_030_00, date(2025, 2, 21))
+    line = bank_line(company, 3_480_00, value_on=date(2025, 3, 11), iban="")
+    line.text = "PAY-778 Bauer"
+    line.save()
+    bank_line(company, 3_480_00, value_on=date(2025, 3, 12), iban="")  # same amount, no key
+    path = tmp_path / "advice.csv"
+    path.write_bytes(ADVICE_CSV)
+    call_command("cash", "advice", str(path), "--format", "json")
+    [out] = json.loads(capsys.readouterr().out)
+    assert (out["line"], out["proposed"]) == (line.pk, True)
+    advice = Advice.objects.get()
+    assert (advice.payment_key, advice.amount_minor, advice.paid_on) == (
+        "PAY-778", 3_480_00, date(2025, 3, 9))  # fmt: skip
+    assert list(advice.rows.values_list("number", "amount_minor", "discount_minor", "item")) == [
+        ("INV-1001", 2_450_00, 50_00, first.pk), ("INV-1002", 1_030_00, 0, second.pk)]  # fmt: skip
+    best = Proposal.objects.get(line=line, rank=1)
+    assert (best.rule, best.confidence, best.unapplied_minor) == ("advice", 1000, 0)
+    assert best.reason == (
+        "remittance advice PAY-778 of 2025-03-09: INV-1001 2450.00 (discount 50.00), "
+        "INV-1002 1030.00"
+    )
+    # the matcher leaves the advised line to the advice
+    match_lines(company=company, at=AT)
+    assert Proposal.objects.get(line=line, rank=1).rule == "advice"
+    call_command("cash", "confirm", str(line.pk), "--by", "clerk")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.open_minor, second.open_minor) == (0, 0)
+    verify_is_clean(company, capsys)
+
+
+def test_pasted_remittance_lines_for_a_named_line(world, capsys):
+    from dunwell.cash.models import Proposal
+
+    company, customer, _ = world
+    f.invoice(company, customer, "INV-7", 300_00, date(2025, 2, 20))
+    f.invoice(company, customer, "INV-8", 200_00, date(2025, 2, 21))
+    line = bank_line(company, 520_00, value_on=date(2025, 3, 11))
+    text = "Hello,\nINV-7   300.00\nInvoice INV-8: 200.00 EUR\nTotal 500.00\nRegards"
+    call_command("cash", "advice", "--text", text, "--line", str(line.pk))
+    assert f"the split of line {line.pk}" in capsys.readouterr().out
+    best = Proposal.objects.get(line=line, rank=1)
+    assert (best.rule, best.unapplied_minor) == ("advice", 20_00)
+    other = bank_line(company, 520_00, value_on=date(2025, 3, 12))
+    call_command("cash", "advice", "--text", "INV-9 520.00", "--line", str(other.pk))
+    assert f"waits: line {other.pk}: no open document numbered INV-9" in capsys.readouterr().out
+    assert not Proposal.objects.filter(line=other, rule="advice").exists()
+    with pytest.raises(CommandError, match=r"give an advice FILE\.csv or --text"):
+        call_command("cash", "advice")

@@ -129,7 +129,8 @@ def unmatched_credits(company: Company) -> QuerySet[StatementLine]:
 
 
 def _batches(company: Company, line_ids: Iterable[int] | None) -> Iterator[list[StatementLine]]:
-    lines = unmatched_credits(company)
+    # a line a remittance advice describes keeps the advice's split (cash.services.advices)
+    lines = unmatched_credits(company).filter(advices__isnull=True)
     if line_ids is not None:
         lines = lines.filter(pk__in=list(line_ids))
     last = 0
