@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dunwell.core.models import Company
 from dunwell.core.money import Money
-from dunwell.ledger.models import Customer, Payment
+from dunwell.ledger.models import Customer, OpenItem, Payment
 
 
 class BankAccount(models.Model):
@@ -134,6 +134,14 @@ class StatementLine(models.Model):
     payment = models.OneToOneField(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_line"
     )
+    returns = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returned_by",
+        help_text="a returned debit: the applied credit line whose payment the bank took back",
+    )  # fmt: skip
+    refund = models.OneToOneField(
+        OpenItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="a refund debit: the refund item its amount was recorded as",
+    )  # fmt: skip
     rule = models.CharField(max_length=40, blank=True, help_text="what decided it")
     reason = models.CharField(max_length=500, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -202,3 +210,46 @@ class KnownAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.iban} -> customer {self.customer_id} ({self.confirmations})"
+
+
+class Advice(models.Model):
+    """A remittance advice as received (a CSV from the payer's AP system, lines pasted from an
+    email): which documents one payment is for. `line` is the statement line it was found to
+    describe (same amount, date within a few days, the payment reference where given); that
+    line's best proposal is the advice's split, and the matcher leaves the line to it."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    payment_key = models.CharField(max_length=140, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    amount_minor = models.BigIntegerField(help_text="the payment's total")
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=300, help_text="file name and line, or pasted text")
+    line = models.ForeignKey(
+        StatementLine, null=True, blank=True, on_delete=models.PROTECT, related_name="advices"
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="why no line or split, if so")
+    received_at = models.DateTimeField()
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        amount = Money.from_minor(self.amount_minor, self.currency)
+        return f"advice {self.payment_key or self.pk} of {amount}"
+
+
+class AdviceRow(models.Model):
+    advice = models.ForeignKey(Advice, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=60, help_text="the document number as the payer wrote it")
+    amount_minor = models.BigIntegerField(help_text="paid on it; a credit note negative")
+    discount_minor = models.BigIntegerField(default=0)
+    item = models.ForeignKey(
+        OpenItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["advice", "position"]

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 
+from dunwell.cases.services import tracking
 from dunwell.cash.models import KnownAccount, LineState, StatementLine
 from dunwell.cash.models import Proposal as StoredProposal
 from dunwell.cash.rules import matching
@@ -40,8 +42,9 @@ from dunwell.core.models import Company
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import ActivityKind, Customer, ItemKind, OpenItem, Payment
 from dunwell.ledger.services import activity
-from dunwell.ledger.services.allocations import apply_credit_note, write_off
+from dunwell.ledger.services.allocations import apply_credit_note, void_payment, write_off
 from dunwell.ledger.services.payments import PaymentInput, receive_payment
+from dunwell.ledger.services.refunds import refund_unapplied
 from dunwell.workflows.payments import apply_payment
 
 CHARGES_REASON = "bank charges"
@@ -327,11 +330,254 @@ def match_lines(
     *, company: Company, at: datetime, line_ids: Iterable[int] | None = None,
     settings: Settings = matching.DEFAULT_SETTINGS,
 ) -> MatchReport:  # fmt: skip
-    """Match the company's unmatched credit lines and apply, each in its own transaction, the
-    proposals `decide` picks (`cash.services.matching.match_lines`)."""
+    """Book the obvious bank returns first (`return_lines`), then match the company's unmatched
+    credit lines and apply, each in its own transaction, the proposals `decide` picks
+    (`cash.services.matching.match_lines`)."""
 
     def apply(line: StatementLine, proposal: Proposal) -> None:
         apply_line(company=company, line=line, proposal=proposal, actor=None, at=at)
 
-    return scoring.match_lines(company=company, at=at, line_ids=line_ids, settings=settings,
-                               apply=apply)  # fmt: skip
+    ids = None if line_ids is None else list(line_ids)
+    returned, errors = return_lines(company=company, at=at, line_ids=ids)
+    report = scoring.match_lines(company=company, at=at, line_ids=ids, settings=settings,
+                                 apply=apply)  # fmt: skip
+    report.returned = returned
+    report.errors[:0] = errors
+    return report
+
+
+# Returns -----------------------------------------------------------------------------------------
+#
+# A returned payment is a debit line that takes back an earlier credit: the bank flags it (camt
+# RvslInd, a return reason in RtrInf/Rsn/Cd), or it has the amount of an applied credit and the
+# same payer IBAN or end-to-end id within RETURN_WINDOW_DAYS. `return_line` voids the payment the
+# original line booked (`void_payment`, not `reverse_allocations` alone: reversing only the
+# allocations would leave the money on the customer as unapplied cash, and it is gone). Voiding
+# reverses every allocation of the payment, the early-payment discounts it earned included, so
+# the invoices are open again to the cent. Bank charges written off and credit notes netted when
+# the line was applied are not linked to the payment and stay as they are. The original line stays
+# `applied` (its money did arrive and was applied on its date; the earlier reports stay true):
+# `returned_by` and the payment's `voided_on` say it came back. The debit line becomes `returned`,
+# linked to it by `returns` (one to one: a credit is returned once; a debit returns once).
+
+RETURN_WINDOW_DAYS = 60
+NOT_PROVIDED = ("", "NOTPROVIDED")
+# ISO 20022 ExternalReturnReason1Code, the ones banks send most (others are shown as given).
+RETURN_REASONS = {
+    "AC01": "incorrect account number", "AC04": "account closed", "AC06": "account blocked",
+    "AC13": "debtor account is a consumer account", "AG01": "transaction forbidden",
+    "AG02": "invalid bank operation code", "AM04": "insufficient funds", "AM05": "duplication",
+    "BE05": "unrecognised initiating party", "CUST": "requested by the customer",
+    "DUPL": "duplicate payment", "FOCR": "following a cancellation request",
+    "FF01": "invalid file format", "MD01": "no mandate", "MD06": "refund requested by the debtor",
+    "MD07": "debtor deceased", "MS02": "reason not given by the customer",
+    "MS03": "reason not given by the bank", "RC01": "bank identifier incorrect",
+    "RR01": "missing debtor account or identification", "RR04": "regulatory reason",
+    "SL01": "specific service offered by the debtor's bank", "TECH": "technical problem",
+}  # fmt: skip
+
+
+def return_reason_text(line: StatementLine) -> str:
+    code = line.return_reason.strip().upper()
+    if not code:
+        return "reversal" if line.reversal else "no reason given"
+    named = RETURN_REASONS.get(code)
+    return f"{code} {named}" if named else code
+
+
+def is_flagged_return(line: StatementLine) -> bool:
+    """The bank itself says the debit is a return or reversal."""
+    return line.amount_minor < 0 and (line.reversal or bool(line.return_reason.strip()))
+
+
+def return_candidates(company: Company, line: StatementLine) -> list[StatementLine]:
+    """The applied, not yet returned credit lines `line` may take back: the same amount, the same
+    end-to-end id (when the payer gave one) or payer IBAN, at most RETURN_WINDOW_DAYS earlier.
+    An end-to-end id hit beats IBAN-only hits. One query; more than one result is ambiguous."""
+    if line.amount_minor >= 0:
+        return []
+    e2e = line.end_to_end_id.strip()
+    has_e2e = e2e.upper() not in NOT_PROVIDED
+    iban = line.counterparty_iban.replace(" ", "").upper()
+    keys = Q(end_to_end_id=e2e) if has_e2e else Q()
+    if iban:
+        keys |= Q(counterparty_iban=iban)
+    if not keys:
+        return []
+    found = list(
+        StatementLine.objects.filter(
+            keys, company=company, state=LineState.APPLIED, currency=line.currency,
+            amount_minor=-line.amount_minor, payment__isnull=False,
+            payment__voided_on__isnull=True, returned_by__isnull=True,
+            value_on__gte=line.value_on - timedelta(days=RETURN_WINDOW_DAYS),
+            value_on__lte=line.value_on,
+        ).exclude(pk=line.pk).select_related("payment").order_by("value_on", "pk")[:20]
+    )  # fmt: skip
+    by_e2e = [c for c in found if has_e2e and c.end_to_end_id == e2e]
+    return by_e2e or found
+
+
+def _locked_line(company: Company, line: StatementLine) -> StatementLine:
+    locked = StatementLine.objects.select_for_update().filter(company=company, pk=line.pk).first()
+    if locked is None:
+        raise DunwellError(ErrorCode.NOT_FOUND, f"no statement line {line.pk} in this company")
+    return locked
+
+
+def _check_debit(line: StatementLine) -> None:
+    if line.state != LineState.UNMATCHED:
+        how = english(line.get_state_display).lower()
+        raise DunwellError(ErrorCode.CONFLICT, f"statement line {line.pk} is {how} already",
+                           field="line")  # fmt: skip
+    if line.amount_minor >= 0:
+        raise DunwellError(ErrorCode.INVALID, f"statement line {line.pk} is money received: only "
+                           "a debit can return a payment or refund cash", field="line")  # fmt: skip
+
+
+@transaction.atomic
+def return_line(
+    *,
+    company: Company,
+    line: StatementLine,
+    actor: User | None,
+    at: datetime,
+    original: StatementLine | None = None,
+) -> StatementLine:
+    """Book debit `line` as the bank's return of an applied credit (see the comment above).
+
+    `original` None: the one `return_candidates` finds, refused when there is none or more than
+    one (the line waits for a person, who names `original`). A person's `original` must be an
+    applied credit of the same amount and currency, on or before the debit, not returned yet.
+    `actor` None is the matcher. Everything in one transaction; a second return is refused.
+    """
+    line = _locked_line(company, line)
+    _check_debit(line)
+    if original is None:
+        found = return_candidates(company, line)
+        if len(found) != 1:
+            shown = Money.from_minor(-line.amount_minor, line.currency)
+            raise DunwellError(
+                ErrorCode.CONFLICT,
+                f"statement line {line.pk}: no applied credit of {shown} from the same payer in "
+                f"the {RETURN_WINDOW_DAYS} days before it"
+                if not found
+                else f"statement line {line.pk}: {len(found)} applied credit lines could be the "
+                f"one returned ({', '.join(str(c.pk) for c in found)}): name the original",
+                field="original",
+            )
+        original = found[0]
+    original = _locked_line(company, original)
+    _check_original(line, original)
+    payment = Payment.objects.get(company=company, statement_line=original)
+    why = return_reason_text(line)
+    amount = Money.from_minor(-line.amount_minor, line.currency)
+    void_payment(company=company, payment=payment, on=line.value_on,
+                 reason=f"{amount} returned by the bank: {why} (statement line {line.pk})",
+                 actor=actor, at=at)  # fmt: skip
+    tracking.after_payments(company=company, customer_ids=[payment.customer_id],
+                            on=line.value_on, at=at, actor=actor)  # fmt: skip
+    line.state = LineState.RETURNED
+    line.customer_id = payment.customer_id
+    line.returns = original
+    line.rule = "return"
+    line.reason = f"returns line {original.pk} (payment {payment.external_id}): {why}"[:500]
+    line.decided_at, line.decided_by = at, actor
+    line.save(update_fields=["state", "customer", "returns", "rule", "reason", "decided_at",
+                             "decided_by"])  # fmt: skip
+    line.proposals.all().delete()
+    return line
+
+
+def _check_original(line: StatementLine, original: StatementLine) -> None:
+    problem = ""
+    if original.state != LineState.APPLIED or original.payment_id is None:
+        problem = "is not an applied payment"
+    elif original.amount_minor != -line.amount_minor or original.currency != line.currency:
+        problem = "is not the same amount"
+    elif original.value_on > line.value_on:
+        problem = "came after the debit"
+    elif StatementLine.objects.filter(returns=original).exists():
+        problem = "was returned already"
+    elif Payment.objects.filter(pk=original.payment_id, voided_on__isnull=False).exists():
+        problem = "has its payment voided already"
+    if problem:
+        raise DunwellError(ErrorCode.CONFLICT, f"statement line {original.pk} {problem}: line "
+                           f"{line.pk} cannot return it", field="original")  # fmt: skip
+
+
+def return_lines(
+    *, company: Company, at: datetime, line_ids: Sequence[int] | None = None
+) -> tuple[int, list[str]]:
+    """Book each unmatched debit the bank flags as a return (`is_flagged_return`) whose original
+    is unique, each in its own transaction; the others wait for review. (returned, errors)."""
+    flagged = StatementLine.objects.filter(
+        Q(reversal=True) | ~Q(return_reason=""), company=company, state=LineState.UNMATCHED,
+        amount_minor__lt=0,
+    ).order_by("value_on", "pk")  # fmt: skip
+    if line_ids is not None:
+        flagged = flagged.filter(pk__in=line_ids)
+    returned, errors = 0, []
+    for line in flagged:
+        found = return_candidates(company, line)
+        if len(found) != 1:
+            continue
+        try:
+            return_line(company=company, line=line, actor=None, at=at, original=found[0])
+        except DunwellError as exc:
+            errors.append(f"line {line.pk}: {exc}")
+        else:
+            returned += 1
+    return returned, errors
+
+
+# Refunds -----------------------------------------------------------------------------------------
+
+
+def refund_customer(company: Company, line: StatementLine) -> Customer | None:
+    """The customer a debit pays, when its IBAN was learned for exactly one."""
+    iban = line.counterparty_iban.replace(" ", "").upper()
+    if not iban:
+        return None
+    ids = list(KnownAccount.objects.filter(company=company, iban=iban)
+               .values_list("customer_id", flat=True)[:2])  # fmt: skip
+    return Customer.objects.get(pk=ids[0]) if len(ids) == 1 else None
+
+
+@transaction.atomic
+def refund_line(
+    *,
+    company: Company,
+    line: StatementLine,
+    customer: Customer,
+    actor: User,
+    at: datetime,
+) -> StatementLine:
+    """Book debit `line` as money paid back to `customer` out of their unapplied cash
+    (`ledger.services.refunds`: a REFUND item settled by the payments, oldest first), refused
+    above what is unapplied. The line becomes `refunded`, linked to the refund item."""
+    line = _locked_line(company, line)
+    _check_debit(line)
+    if is_flagged_return(line):
+        raise DunwellError(ErrorCode.INVALID, f"statement line {line.pk} is a bank return "
+                           f"({return_reason_text(line)}): return it, do not refund it",
+                           field="line")  # fmt: skip
+    if customer.company_id != company.pk:
+        raise DunwellError(ErrorCode.UNKNOWN_CUSTOMER, "no such customer", field="customer")
+    to = ", ".join(x for x in (line.counterparty_name, line.counterparty_iban) if x)
+    refund = refund_unapplied(
+        company=company, customer=customer, amount_minor=-line.amount_minor,
+        currency=line.currency, on=line.value_on, number=f"REFUND-{line.pk}",
+        reason=f"paid back by bank transfer{f' to {to}' if to else ''} (statement line {line.pk})",
+        actor=actor, at=at,
+    )  # fmt: skip
+    line.state = LineState.REFUNDED
+    line.customer = customer
+    line.refund = refund.item
+    line.rule = "refund"
+    line.reason = f"refund of unapplied cash to {customer} ({refund.item.number})"[:500]
+    line.decided_at, line.decided_by = at, actor
+    line.save(update_fields=["state", "customer", "refund", "rule", "reason", "decided_at",
+                             "decided_by"])  # fmt: skip
+    line.proposals.all().delete()
+    learn_iban(company, line.counterparty_iban, customer, at)
+    return line

@@ -69,12 +69,14 @@ class MatchReport:
     applied: int = 0
     queued: int = 0
     failed: int = 0
+    returned: int = 0  # debit lines booked as returns of an applied payment (workflows.cash)
     by_rule: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"lines": self.lines, "applied": self.applied, "queued": self.queued,
-                "failed": self.failed, "by_rule": dict(sorted(self.by_rule.items())),
+                "failed": self.failed, "returned": self.returned,
+                "by_rule": dict(sorted(self.by_rule.items())),
                 "errors": self.errors}  # fmt: skip
 
 
@@ -127,7 +129,8 @@ def unmatched_credits(company: Company) -> QuerySet[StatementLine]:
 
 
 def _batches(company: Company, line_ids: Iterable[int] | None) -> Iterator[list[StatementLine]]:
-    lines = unmatched_credits(company)
+    # a line a remittance advice describes keeps the advice's split (cash.services.advices)
+    lines = unmatched_credits(company).filter(advices__isnull=True)
     if line_ids is not None:
         lines = lines.filter(pk__in=list(line_ids))
     last = 0

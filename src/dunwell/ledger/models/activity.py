@@ -69,6 +69,7 @@ class ActivityKind(models.IntegerChoices):
     WRITTEN_OFF = 305, _("Written off")
     PAYMENT_VOIDED = 306, _("Payment voided")
     DISCOUNT_GRANTED = 307, _("Early-payment discount granted")
+    REFUND_PAID = 308, _("Refund paid")
     IMPORTED = 401, _("File imported")
     IMPORT_CONFLICT = 402, _("Import conflict")
     DUNNING_HOLD_PLACED = 501, _("Dunning hold placed")

@@ -30,6 +30,7 @@ class AllocationKind(models.TextChoices):
     DISCOUNT = "discount", _("Early-payment discount")
     WRITE_OFF = "write_off", _("Write-off")
     VOID = "void", _("Void")
+    REFUND = "refund", _("Refund of unapplied cash")  # a payment's cash on a refund item
 
 
 class WriteOff(models.Model):

@@ -25,6 +25,9 @@ class ItemKind(models.TextChoices):
     CREDIT_NOTE = "credit_note", _("Credit note")
     FEE = "fee", _("Fee")
     INTEREST = "interest", _("Interest")
+    # Money paid back to the customer out of their unapplied cash (`ledger.services.refunds`):
+    # a debit on the account, settled at once by REFUND allocations from the payments it came from.
+    REFUND = "refund", _("Refund")
 
 
 class OpenItem(models.Model):

@@ -1,16 +1,19 @@
-"""`dunwell cash import|accounts|account-add|lines|match|review|confirm|ignore`: bank statements in,
-matched to invoices. In `workflows` because applying a line is a workflow (`workflows.cash`)."""
+"""`dunwell cash import|accounts|account-add|lines|match|review|confirm|ignore|return|refund|advice`:
+bank statements in, matched to invoices; debits booked as returned payments or refunds; remittance
+advices stored and made the split of their line. In `workflows` because applying a line is a workflow (`workflows.cash`)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from dunwell.cash.models import BankAccount, LineState, StatementLine
 from dunwell.cash.models import Proposal as StoredProposal
+from dunwell.cash.services.advices import Outcome, store_advice
 from dunwell.cash.services.matching import unmatched_credits
 from dunwell.cash.services.statements import ImportReport, import_statements
 from dunwell.core.errors import DunwellError
@@ -19,15 +22,21 @@ from dunwell.core.models import Company
 from dunwell.core.money import Money
 from dunwell.formats.bank import FORMATS
 from dunwell.formats.errors import FileRejected
+from dunwell.formats.remittance import RemittanceAdvice, parse_pasted, read_remittance_csv
+from dunwell.ledger.models import Customer
 from dunwell.workflows.cash import (
     apply_line,
     from_stored,
     ignore_line,
     match_lines,
+    refund_customer,
+    refund_line,
+    return_line,
     typed_proposal,
 )
 
-ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore")
+ACTIONS = ("import", "accounts", "account-add", "lines", "match", "review", "confirm", "ignore",
+           "return", "refund", "advice")  # fmt: skip
 
 
 class Command(DunwellCommand):
@@ -67,6 +76,25 @@ class Command(DunwellCommand):
         ignore.add_argument("line", type=int)
         ignore.add_argument("--reason", required=True)
         ignore.add_argument("--by", required=True, help="the user who decided (username)")
+        returned = actions.add_parser("return", help="book a debit as the bank's return of an "
+                                      "applied payment: its invoices open again")  # fmt: skip
+        returned.add_argument("line", type=int)
+        returned.add_argument("--original", type=int, help="the applied credit line it returns "
+                              "(default: the one with its amount and payer)")  # fmt: skip
+        returned.add_argument("--by", required=True, help="the user who decided (username)")
+        refund = actions.add_parser("refund", help="book a debit as a refund of a customer's "
+                                    "unapplied cash")  # fmt: skip
+        refund.add_argument("line", type=int)
+        refund.add_argument("--customer", help="the customer's account number (default: the one "
+                            "the payee IBAN is known for)")  # fmt: skip
+        refund.add_argument("--by", required=True, help="the user who decided (username)")
+        advice = actions.add_parser("advice", help="store a remittance advice (CSV, or pasted "
+                                    "lines) and make it the split of its statement line")  # fmt: skip
+        advice.add_argument("file", nargs="?", type=Path, help="an advice CSV")
+        advice.add_argument("--text", help="remittance lines pasted from an email ('-': stdin)")
+        advice.add_argument("--line", type=int, help="the statement line it is for (default: "
+                            "the one with its amount, date and reference)")  # fmt: skip
+        advice.add_argument("--by", help="the user who entered it (username)")
         for sub in actions.choices.values():
             sub.add_argument("--company", help="company code (may be left out when only one)")
             self.add_format(sub)
@@ -74,14 +102,15 @@ class Command(DunwellCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         company = self.company(options["company"])
         action = options["action"]
-        if action == "import":
-            self._import(company, options)
+        handlers = {"import": self._import, "account-add": self._account_add,
+                    "review": self._review, "confirm": self._confirm, "return": self._return,
+                    "refund": self._refund, "advice": self._advice}  # fmt: skip
+        if action in handlers:
+            handlers[action](company, options)
         elif action == "accounts":
             rows = [_account(a) for a in BankAccount.objects.filter(company=company).order_by("pk")]
             self._rows(options, rows, "no bank account yet: the first statement of the company's "
                        "own IBAN makes one, or add one with `dunwell cash account-add`")  # fmt: skip
-        elif action == "account-add":
-            self._account_add(company, options)
         elif action == "match":
             report = match_lines(company=company, at=self.now())
             if options["format"] == "json":
@@ -91,12 +120,10 @@ class Command(DunwellCommand):
             self.stdout.write(f"{report.lines} line(s): {report.applied} applied automatically"
                               f"{f' ({rules})' if rules else ''}, {report.queued} queued for "
                               "review")  # fmt: skip
+            if report.returned:
+                self.stdout.write(f"{report.returned} debit(s) booked as returned payments")
             for error in report.errors:
                 self.stdout.write(f"  {error}")
-        elif action == "review":
-            self._review(company, options)
-        elif action == "confirm":
-            self._confirm(company, options)
         elif action == "ignore":
             line = _find_line(company, options["line"])
             try:
@@ -199,6 +226,88 @@ class Command(DunwellCommand):
         self.stdout.write(f"line {line.pk} applied as payment {payment.external_id}: "
                           f"{proposal.reason}")  # fmt: skip
 
+    def _return(self, company: Company, options: dict[str, Any]) -> None:
+        line = _find_line(company, options["line"])
+        original = None if options["original"] is None else _find_line(company, options["original"])
+        try:
+            done = return_line(company=company, line=line, actor=self.user(options["by"]),
+                               at=self.now(), original=original)  # fmt: skip
+        except DunwellError as exc:
+            raise CommandError(str(exc)) from None
+        if options["format"] == "json":
+            self.emit_json({**_line(done), "returns": done.returns_id, "reason": done.reason})
+        else:
+            self.stdout.write(f"line {done.pk} returned: {done.reason}")
+
+    def _refund(self, company: Company, options: dict[str, Any]) -> None:
+        line = _find_line(company, options["line"])
+        if options["customer"]:
+            customer = Customer.objects.filter(
+                company=company, account_number=options["customer"]
+            ).first()
+            if customer is None:
+                raise CommandError(f"--customer {options['customer']!r}: no customer with that "
+                                   "account number")  # fmt: skip
+        else:
+            customer = refund_customer(company, line)
+            if customer is None:
+                raise CommandError(f"line {line.pk}: its IBAN is not known for one customer: "
+                                   "give --customer ACCOUNT")  # fmt: skip
+        try:
+            done = refund_line(company=company, line=line, customer=customer,
+                               actor=self.user(options["by"]), at=self.now())  # fmt: skip
+        except DunwellError as exc:
+            raise CommandError(str(exc)) from None
+        if options["format"] == "json":
+            self.emit_json({**_line(done), "customer": customer.account_number,
+                            "reason": done.reason})  # fmt: skip
+        else:
+            self.stdout.write(f"line {done.pk} refunded: {done.reason}")
+
+    def _advice(self, company: Company, options: dict[str, Any]) -> None:
+        if (options["file"] is None) == (options["text"] is None):
+            raise CommandError("give an advice FILE.csv or --text, one of them")
+        line = None if options["line"] is None else _find_line(company, options["line"])
+        actor = self.user(options["by"]) if options["by"] else None
+        if options["file"] is not None:
+            path: Path = options["file"]
+            try:
+                advices = read_remittance_csv(path.read_bytes(), file_name=path.name)
+            except OSError as exc:
+                raise CommandError(f"{path}: {exc.strerror}") from None
+            except FileRejected as rejected:
+                raise CommandError("\n".join(str(e) for e in rejected.errors)
+                                   + "\nnothing was stored") from None  # fmt: skip
+            if line is not None and len(advices) != 1:
+                raise CommandError(f"--line: {path.name} holds {len(advices)} advices, not one")
+            sources = [f"{path.name}" + (f" line {a.line}" if a.line else "") for a in advices]
+        else:
+            text = sys.stdin.read() if options["text"] == "-" else options["text"]
+            pasted = parse_pasted(text)
+            if pasted.errors:
+                raise CommandError("\n".join(str(e) for e in pasted.errors)
+                                   + "\nnothing was stored") from None  # fmt: skip
+            if not pasted.documents:
+                raise CommandError("--text: no line with a document number and an amount")
+            advices = [RemittanceAdvice("", pasted.documents, amount=pasted.total,
+                                        currency=line.currency if line else "")]  # fmt: skip
+            sources = ["pasted text"]
+        try:
+            with transaction.atomic():
+                outcomes = [store_advice(company=company, advice=a, source=source, actor=actor,
+                                         at=self.now(), line=line)
+                            for a, source in zip(advices, sources, strict=True)]  # fmt: skip
+        except DunwellError as exc:
+            raise CommandError(f"{exc}\nnothing was stored") from None
+        rows = [_outcome(o) for o in outcomes]
+        if options["format"] == "json":
+            self.emit_json(rows)
+            return
+        for row in rows:
+            self.stdout.write(f"{row['advice']}: " + (
+                f"the split of line {row['line']} (confirm with `dunwell cash confirm "
+                f"{row['line']} --by USER`)" if row["proposed"] else f"waits: {row['note']}"))  # fmt: skip
+
     def _account_add(self, company: Company, options: dict[str, Any]) -> None:
         iban = options["iban"].replace(" ", "").upper()
         number = "" if iban else options["number"].strip()
@@ -225,6 +334,11 @@ class Command(DunwellCommand):
             self.stdout.write("  ".join(str(v) for v in row.values()))
         if not rows:
             self.stdout.write(empty)
+
+
+def _outcome(o: Outcome) -> dict[str, Any]:
+    return {"advice": str(o.advice), "id": o.advice.pk, "line": o.line.pk if o.line else None,
+            "proposed": o.proposed, "note": o.advice.note}  # fmt: skip
 
 
 def _find_line(company: Company, pk: int) -> StatementLine:
