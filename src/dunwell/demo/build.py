@@ -4,7 +4,10 @@ Everything is generated in Python from one seeded `random.Random` (each customer
 stream, so that one customer's history does not depend on another's) and written with
 `bulk_create`; the stored balances are then computed once by `refresh_company`. Every reduction of
 an open item is an allocation row dated on its business date (`effective_on`) and recorded at noon
-UTC of that day, so that as-of reports on any past day are exact.
+UTC of that day, so that as-of reports on any past day are exact. The EUR payments of the last
+30 days are the exception: they arrive as the bank's camt.053 statements, which the build
+imports and matches through the cash services and workflows (`demo.bank`), so the demo has a
+month of statements mostly applied and a small review queue.
 
 Payment behaviours, one per customer:
 
