@@ -4,7 +4,10 @@ Everything is generated in Python from one seeded `random.Random` (each customer
 stream, so that one customer's history does not depend on another's) and written with
 `bulk_create`; the stored balances are then computed once by `refresh_company`. Every reduction of
 an open item is an allocation row dated on its business date (`effective_on`) and recorded at noon
-UTC of that day, so that as-of reports on any past day are exact.
+UTC of that day, so that as-of reports on any past day are exact. The EUR payments of the last
+30 days are the exception: they arrive as the bank's camt.053 statements, which the build
+imports and matches through the cash services and workflows (`demo.bank`), so the demo has a
+month of statements mostly applied and a small review queue.
 
 Payment behaviours, one per customer:
 
@@ -35,6 +38,8 @@ from django.db.models import Model, Sum
 
 from dunwell.core.dates import Adjustment, add_months
 from dunwell.core.models import Company, FxRate, Membership, Role
+from dunwell.demo.bank import DAYS as BANK_DAYS
+from dunwell.demo.bank import BankStats, Receipt, bank_month
 from dunwell.demo.cycle import CycleStats, collections_month
 from dunwell.ledger.models import (
     Activity,
@@ -100,6 +105,7 @@ class DemoStats:
     unapplied_by_currency: dict[str, int] = field(default_factory=dict)
     behaviours: dict[str, int] = field(default_factory=dict)
     cycle: CycleStats = field(default_factory=CycleStats)
+    bank: BankStats = field(default_factory=BankStats)
     users_created: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -981,6 +987,38 @@ class Simulation:
                 inv.open = 0
 
 
+def _to_the_bank(plan: Plan, custs: list[Cust], as_of: date) -> list[Receipt]:
+    """The EUR payments of the last `bank.DAYS` days taken out of the plan, with their
+    allocations and the early-payment discounts they took: they arrive as bank statements
+    (`demo.bank`), and matching applies them."""
+    first = as_of - timedelta(days=BANK_DAYS - 1)
+    moved = [p for p in plan.payments if p.value_on >= first and p.currency == "EUR"]
+    ids = {id(p) for p in moved}
+    items: dict[int, list[tuple[OpenItem, int]]] = defaultdict(list)
+    paid_on: set[tuple[int, date]] = set()
+    for allocation in plan.allocations:
+        payment = allocation.payment
+        if payment is not None and id(payment) in ids:
+            items[id(payment)].append((allocation.target, allocation.amount_minor))
+            paid_on.add((id(allocation.target), allocation.effective_on))
+    plan.allocations = [
+        a for a in plan.allocations
+        if not (a.payment is not None and id(a.payment) in ids)
+        and not (a.kind == AllocationKind.DISCOUNT.value
+                 and (id(a.target), a.effective_on) in paid_on)
+    ]  # fmt: skip
+    plan.payments = [p for p in plan.payments if id(p) not in ids]
+    by_model = {id(c.model): c for c in custs}
+    receipts = []
+    for payment in moved:
+        cust = by_model[id(payment.customer)]
+        cust.payments -= 1
+        receipts.append(Receipt(customer=cust.model, iban=cust.iban, method=payment.method,
+                                value_on=payment.value_on, amount_minor=payment.amount_minor,
+                                items=items[id(payment)]))  # fmt: skip
+    return receipts
+
+
 def _number_all(plan: Plan) -> None:
     """Document numbers in issue order, one sequence per year: NW-2025-000123, GS-2025-000012."""
     for items, prefix in ((plan.items, "NW"), (plan.credit_notes, "GS")):
@@ -1067,6 +1105,7 @@ def build_demo(  # noqa: PLR0915 - the phases in order, each a few lines
             sim.run(cust, rng)
         sim.payments(custs, rng)
         sim.write_offs(custs, rng)
+        receipts = _to_the_bank(plan, custs, as_of)
         _number_all(Plan(credit_notes=plan.credit_notes))
         for n, payment in enumerate(sorted(plan.payments, key=lambda p: p.value_on), start=1):
             payment.external_id = f"BANK-{payment.value_on.year}-{n:06d}"
@@ -1127,11 +1166,13 @@ def build_demo(  # noqa: PLR0915 - the phases in order, each a few lines
 
         say("computing balances")
         refresh_company(company)
+        bank = bank_month(company, receipts, as_of, seed, at, say)
         cycle = collections_month(company, as_of, users, say)
         say("the collectors' worklists")
         refresh_worklist(company=company, on=as_of, at=at)
         stats = _stats(company, as_of, custs, created, plan)
         stats.cycle = cycle
+        stats.bank = bank
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -22,6 +22,7 @@ from dunwell.core import clock
 from dunwell.core.management.base import parse_iso_date
 from dunwell.core.models import Company
 from dunwell.core.money import Money
+from dunwell.demo.bank import DAYS as BANK_DAYS
 from dunwell.demo.build import COMPANY_CODE, PASSWORD, DemoStats, build_demo
 
 
@@ -106,7 +107,7 @@ class Command(BaseCommand):
             ("contacts", stats.contacts),
             ("invoices", stats.invoices),
             ("credit notes", stats.credit_notes),
-            ("payments", stats.payments),
+            ("payments booked directly", stats.payments),
             ("allocations", stats.allocations),
             ("write-offs", stats.write_offs),
             ("history entries", stats.activities),
@@ -135,6 +136,14 @@ class Command(BaseCommand):
             f"{cases.calls_logged:,} calls logged, {cases.promises:,} promises to pay, "
             f"{cases.disputes:,} disputes, {cases.plans:,} payment plan, {cases.placements:,} "
             f"placement with an agency, {cases.payments:,} payments applied",
+        )
+        bank = stats.bank
+        share = f" ({100 * bank.applied / bank.credits:.1f} %)" if bank.credits else ""
+        table.add_row(
+            f"bank statements, last {BANK_DAYS} days",
+            f"{bank.statements:,} camt.053 statements, {bank.entries:,} lines: {bank.applied:,} of "
+            f"{bank.credits:,} credits applied automatically{share}, {bank.queued:,} in the "
+            "review queue",
         )
         table.add_row("build seconds", f"{seconds:.1f}")
         self.console.print(table)
