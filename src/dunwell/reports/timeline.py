@@ -65,7 +65,7 @@ GROUPS: dict[str, Group] = {
               _kinds(K.CALL_LOGGED, K.NOTE_ADDED, K.TASK_DONE, K.TASK_CREATED, K.TASK_CLOSED,
                      K.ESCALATED)),
         Group("payments", _("Payments and allocations"),
-              _kinds(range(301, 305), K.PAYMENT_VOIDED)),
+              _kinds(range(301, 305), K.PAYMENT_VOIDED, K.REFUND_PAID)),
         # fees and interest are waived by writing the charge off; a discount is money given up too
         Group("fees", _("Fees, interest and waivers"),
               _kinds(K.FEE_CHARGED, K.INTEREST_CHARGED, K.WRITTEN_OFF, K.DISCOUNT_GRANTED)),
