@@ -36,3 +36,24 @@ def test_unrelated_and_too_short_names_resemble_nothing():
     choices = [normalise_name("Bauer Logistik GmbH")]
     assert similar_names(normalise_name("Schmidt Elektro"), choices, 86) == []
     assert similar_names("ba", choices, 86) == []
+
+
+def test_among_many_customers_a_payer_name_is_compared_with_those_sharing_a_telling_word():
+    """With more names than FEW_NAMES the index compares only names sharing a rare word (or its
+    first letters): the transliterated payer is found, and in a blink."""
+    import time
+
+    from dunwell.cash.rules.index import FEW_NAMES, prepare
+    from dunwell.cash.rules.values import Settings
+    from tests.cash.rules.make import line, payer
+
+    crowd = [payer(n, f"Customer {n} Handel GmbH") for n in range(1, FEW_NAMES * 3)]
+    index = prepare((), [*crowd, payer(99_999, "Müller Baustoffe Schröder KG")])
+    started = time.perf_counter()
+    hits = index.payers_of(line(100_00, payer_name="MUELLER BAUSTOFE SCHROEDER"), Settings())
+    assert time.perf_counter() - started < 0.05
+    assert [h.customer_id for h in hits] == [99_999]
+    assert (
+        index.payers_of(line(100_00, payer_name="Customer 4711 Handel"), Settings())[0].customer_id
+        == 4711
+    )

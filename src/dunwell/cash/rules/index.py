@@ -78,6 +78,13 @@ class Index:
             for name in payer.names:
                 self._names.append(normalise_name(name))
                 self._name_owner.append(payer.customer_id)
+        # names by their words (and a word's first letters, for a typo further on), so that a
+        # payer name is compared with the few names that share a telling word, not with every
+        # customer's: 100,000 comparisons a line took 40 ms (benchmarks/RESULTS.md, cash)
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        for position, normalised in enumerate(self._names):
+            for key in _name_keys(normalised):
+                self._by_word[key].append(position)
 
     def _add(self, item: Candidate) -> None:
         for reference in (item.payment_reference, item.national_reference):
@@ -169,13 +176,25 @@ class Index:
         """(customer, score, ambiguous) for the names that resemble `name`."""
         if not name or not self._names:
             return []
+        normalised = normalise_name(name)
+        positions = self._name_positions(normalised)
+        choices = [self._names[p] for p in positions]
         best: dict[int, int] = {}
-        for index, score in similar_names(normalise_name(name), self._names, cutoff):
-            owner = self._name_owner[index]
+        for index, score in similar_names(normalised, choices, cutoff):
+            owner = self._name_owner[positions[index]]
             best[owner] = max(best.get(owner, 0), score)
         top = max(best.values(), default=0)
         close = sum(1 for score in best.values() if score >= top - 5)
         return [(owner, score, close > 1) for owner, score in best.items()]
+
+    def _name_positions(self, normalised: str) -> list[int]:
+        """The names worth comparing with `normalised`: those sharing a word that few names
+        have; all of them when there are few names (or no telling word)."""
+        if len(self._names) <= FEW_NAMES:
+            return list(range(len(self._names)))
+        postings = [self._by_word.get(key, []) for key in _name_keys(normalised)]
+        telling = [found for found in postings if 0 < len(found) <= TELLING_WORD]
+        return sorted({p for found in telling for p in found})
 
     def name_of(self, customer_id: int) -> str:
         payer = self.payers.get(customer_id)
@@ -203,6 +222,16 @@ class Index:
     def with_amount(self, currency: str, amount: int) -> list[Candidate]:
         """Items whose open amount, or open amount less their discount, equals `amount`."""
         return self._by_amount.get((currency, amount), [])
+
+
+FEW_NAMES = 2_000  # up to this many names, every one is compared
+TELLING_WORD = 500  # a word in more names than this ("bau", "handel") narrows nothing
+PREFIX = 4  # a word's first letters, also a key, for names whose end is misspelt
+
+
+def _name_keys(normalised: str) -> set[str]:
+    words = [w for w in normalised.split() if len(w) >= 3]
+    return set(words) | {f"{w[:PREFIX]}…" for w in words if len(w) > PREFIX}
 
 
 def prepare(candidates: Iterable[Candidate], payers: Iterable[Payer] = ()) -> Index:
