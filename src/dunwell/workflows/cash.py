@@ -116,19 +116,25 @@ def apply_line(
         data={"statement_line": line.pk, "rule": proposal.rule, "confidence": proposal.confidence},
     )
     _allocate(company, payment, proposal.allocations, items, actor, at)
-    line.state = LineState.APPLIED
-    line.customer = customer
-    line.payment = payment
-    line.rule = proposal.rule[:40]
-    line.reason = proposal.reason[:500]
-    line.decided_at = at
-    line.decided_by = actor
-    line.save(update_fields=["state", "customer", "payment", "rule", "reason", "decided_at",
-                             "decided_by"])  # fmt: skip
-    line.proposals.all().delete()
+    _decide(line, LineState.APPLIED, proposal.rule, proposal.reason, actor, at,
+            customer=customer, payment=payment)  # fmt: skip
     if actor is not None or proposal.rule in DESIGNATING_RULES:
         learn_iban(company, line.counterparty_iban, customer, at)
     return payment
+
+
+def _decide(
+    line: StatementLine, state: str, rule: str, reason: str, actor: User | None, at: datetime,
+    **links: object,
+) -> None:  # fmt: skip
+    """Close `line` as `state` with what decided it (the rule, the reason, who and when) and the
+    rows it now points at (`links`: customer, payment, returns, refund); its proposals go."""
+    line.state, line.rule, line.reason = state, rule[:40], reason[:500]
+    line.decided_at, line.decided_by = at, actor
+    for name, value in links.items():
+        setattr(line, name, value)
+    line.save(update_fields=["state", "rule", "reason", "decided_at", "decided_by", *links])
+    line.proposals.all().delete()
 
 
 def learn_iban(company: Company, iban: str, customer: Customer, at: datetime) -> None:
@@ -314,11 +320,7 @@ def ignore_line(
     if locked is None:
         raise DunwellError(ErrorCode.NOT_FOUND, f"no statement line {line.pk} in this company")
     check_undecided(locked)
-    locked.state = LineState.IGNORED
-    locked.rule, locked.reason = "ignored", reason.strip()[:500]
-    locked.decided_at, locked.decided_by = at, actor
-    locked.save(update_fields=["state", "rule", "reason", "decided_at", "decided_by"])
-    locked.proposals.all().delete()
+    _decide(locked, LineState.IGNORED, "ignored", reason.strip(), actor, at)
     activity.record(company=company, kind=ActivityKind.NOTE_ADDED, on=locked.value_on, at=at,
                     actor=actor, amount_minor=locked.amount_minor, currency=locked.currency,
                     summary=f"statement line {locked.pk} ({locked}) is not a receivable: "
@@ -476,15 +478,9 @@ def return_line(
                  actor=actor, at=at)  # fmt: skip
     tracking.after_payments(company=company, customer_ids=[payment.customer_id],
                             on=line.value_on, at=at, actor=actor)  # fmt: skip
-    line.state = LineState.RETURNED
-    line.customer_id = payment.customer_id
-    line.returns = original
-    line.rule = "return"
-    line.reason = f"returns line {original.pk} (payment {payment.external_id}): {why}"[:500]
-    line.decided_at, line.decided_by = at, actor
-    line.save(update_fields=["state", "customer", "returns", "rule", "reason", "decided_at",
-                             "decided_by"])  # fmt: skip
-    line.proposals.all().delete()
+    _decide(line, LineState.RETURNED, "return",
+            f"returns line {original.pk} (payment {payment.external_id}): {why}", actor, at,
+            customer=payment.customer, returns=original)  # fmt: skip
     return line
 
 
@@ -570,14 +566,8 @@ def refund_line(
         reason=f"paid back by bank transfer{f' to {to}' if to else ''} (statement line {line.pk})",
         actor=actor, at=at,
     )  # fmt: skip
-    line.state = LineState.REFUNDED
-    line.customer = customer
-    line.refund = refund.item
-    line.rule = "refund"
-    line.reason = f"refund of unapplied cash to {customer} ({refund.item.number})"[:500]
-    line.decided_at, line.decided_by = at, actor
-    line.save(update_fields=["state", "customer", "refund", "rule", "reason", "decided_at",
-                             "decided_by"])  # fmt: skip
-    line.proposals.all().delete()
+    _decide(line, LineState.REFUNDED, "refund",
+            f"refund of unapplied cash to {customer} ({refund.item.number})", actor, at,
+            customer=customer, refund=refund.item)  # fmt: skip
     learn_iban(company, line.counterparty_iban, customer, at)
     return line
