@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -78,6 +79,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--reuse-template", action="store_true",
                         help="keep a template built before (same sizes) instead of building it")  # fmt: skip
+    parser.add_argument("--staged", action="store_true",
+                        help="keep the lines and answers written before (DB.staged and "
+                        "DB.answers.json, SQLite) instead of writing them again: for profiling")  # fmt: skip
     return parser.parse_args()
 
 
@@ -333,15 +337,58 @@ def checked(world: dict[str, Any], pks: list[int], answers: list[Answer]) -> dic
     return result
 
 
+def staged_world(args: argparse.Namespace, databases: Databases) -> tuple[Path, Path] | None:
+    """Where a staged copy (the database with its lines, and the answers) is kept, SQLite only."""
+    if not databases.sqlite:
+        return None
+    path = Path(databases.url[len("sqlite:///") :])
+    return Path(f"{path}.staged"), Path(f"{path}.answers.json")
+
+
+def the_lines(
+    args: argparse.Namespace, reused: tuple[Path, Path] | None, staged: tuple[Path, Path] | None,
+    url: str,
+) -> tuple[dict[str, Any], list[int], list[Answer]]:  # fmt: skip
+    """The world, the lines' keys and their answers: kept from before (`reused`), or written
+    now (and kept in `staged` for the next `--staged` run, on SQLite)."""
+    if reused is not None:
+        from dunwell.core.models import Company
+
+        kept = json.loads(reused[1].read_text())
+        answers = [Answer(kind, frozenset(items)) for kind, items in kept["answers"]]
+        return {"company": Company.objects.get(code="bench")}, kept["pks"], answers
+    rng = random.Random(20251001)
+    world = setup(rng)
+    made = lines(world, args.lines, rng)
+    pks = store(world, made)
+    answers = [answer for _, answer in made]
+    if staged is not None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(url[len("sqlite:///") :], staged[0])
+        staged[1].write_text(json.dumps({"pks": pks, "answers": [
+            (a.kind, sorted(a.items)) for a in answers]}))  # fmt: skip
+    return world, pks, answers
+
+
 def main() -> int:
     args = parse()
     args.workdir.mkdir(parents=True, exist_ok=True)
     databases = Databases(args.database_url)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dunwell.settings"}
+    staged = staged_world(args, databases)
+    reuse = args.staged and staged is not None and staged[0].exists() and staged[1].exists()
     template = Path(databases.template()[len("sqlite:///") :]) if databases.sqlite else None
-    if not (args.reuse_template and template is not None and template.exists()):
+    if not reuse and not (args.reuse_template and template is not None and template.exists()):
         prepare(databases, args.workdir, args.customers, args.invoices, env)
-    url = databases.fresh(0)
+    url = databases.url if reuse else databases.fresh(0)
+    if reuse and staged is not None:
+        target = Path(url[len("sqlite:///") :])
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(staged[0], target)
     env["DATABASE_URL"] = url
     dunwell = str(Path(sys.executable).with_name("dunwell"))
     subprocess.run([dunwell, "migrate", "--verbosity", "0"], env=env, check=True)
@@ -349,12 +396,8 @@ def main() -> int:
     import django
 
     django.setup()
-    rng = random.Random(20251001)
     started = time.perf_counter()
-    world = setup(rng)
-    made = lines(world, args.lines, rng)
-    pks = store(world, made)
-    answers = [answer for _, answer in made]
+    world, pks, answers = the_lines(args, staged if reuse else None, staged, url)
     print(f"set up in {time.perf_counter() - started:.1f} s: {len(pks)} lines", flush=True)
     swept = sweep(world, pks, answers)
     print(json.dumps(swept["by_threshold"]["900"]), flush=True)

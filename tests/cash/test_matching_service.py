@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -188,13 +189,19 @@ def test_an_ambiguous_line_waits_with_ranked_proposals_and_a_confirmation_learns
     )  # one confirmation is not enough to apply on its own (threshold 900): it waits
 
 
-def test_a_promise_kept_by_the_applied_payment_changes_state_with_it(world):
-    company, customer = world
+def promised_invoice(company, customer, promised_on):
+    """Invoice INV-0815 of 1,200.00 and Petra Bauer's promise to pay it by `promised_on`."""
     item = f.invoice(company, customer, "INV-0815", 1_200_00, date(2025, 2, 1))
     made = make_promise(company=company, customer=customer, amount_minor=1_200_00,
                         currency="EUR", promised_by="Petra Bauer", items=[item], actor=None,
                         on=date(2025, 3, 3), at=AT, grace_days=3, note="", channel="phone",
-                        promised_on=date(2025, 3, 10))  # fmt: skip
+                        promised_on=promised_on)  # fmt: skip
+    return item, made
+
+
+def test_a_promise_kept_by_the_applied_payment_changes_state_with_it(world):
+    company, customer = world
+    item, made = promised_invoice(company, customer, date(2025, 3, 10))
     bank_line(company, 1_200_00, structured=[item.payment_reference])
     assert match_lines(company=company, at=AT).applied == 1
     made.refresh_from_db()
@@ -217,11 +224,13 @@ def test_retrieval_is_set_based_the_queries_do_not_grow_with_the_lines(world):
         assert (report.lines, report.applied, report.queued) == (lines, 0, lines)
         # the proposals' INSERT is chunked at the database's parameter limit (SQLite: 999);
         # savepoint names differ from run to run
+        # (an executemany is logged as "N times: INSERT ...")
         return [
             q["sql"][:30]
             for q in queries
-            if not q["sql"].startswith(("INSERT", "SAVEPOINT", "RELEASE"))
-        ]
+            if not re.sub(r"^\d+ times: ", "", q["sql"]).startswith(("INSERT", "SAVEPOINT",
+                                                                        "RELEASE"))
+        ]  # fmt: skip
 
     add(0, 5)
     queries_of_a_run(5)  # the runs measured below replace stored proposals, as this one did not
@@ -272,3 +281,98 @@ def test_the_cli_refuses_an_item_it_cannot_book_and_writes_nothing(world):
         assert str(refused.value) == message
     line.refresh_from_db()
     assert line.state == LineState.UNMATCHED and not Payment.objects.exists()
+
+
+def test_two_lines_for_one_invoice_in_one_batch_the_second_waits(world):
+    """A customer paid the same invoice twice: the second payment is not forced onto it."""
+    company, customer = world
+    item = f.invoice(company, customer, "INV-0815", 500_00, date(2025, 3, 1))
+    first = bank_line(company, 500_00, structured=[item.payment_reference])
+    second = bank_line(company, 500_00, structured=[item.payment_reference])
+    report = match_lines(company=company, at=AT)
+    assert (report.lines, report.applied, report.failed, report.queued) == (2, 1, 1, 1)
+    assert report.errors == [f"line {second.pk}: Invoice INV-0815 has only EUR 0.00 open: the "
+                             "proposal puts EUR 500.00 on it"]  # fmt: skip
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (LineState.APPLIED, LineState.UNMATCHED)
+    assert Payment.objects.get().statement_line == first
+    assert Proposal.objects.filter(line=second).exists()  # it waits with its proposals
+
+
+def test_a_line_refused_after_its_batch_was_written_costs_the_others_nothing(world):
+    """A discount the ledger does not grant is seen only once the allocations are written: the
+    batch is rolled back and booked again without that line."""
+    from dunwell.cash.rules.values import Allocation
+    from dunwell.cash.rules.values import Proposal as Value
+    from dunwell.workflows.cash import apply_lines
+
+    company, customer = world
+    plain = f.invoice(company, customer, "A-1", 300_00, date(2025, 3, 1))
+    no_discount = f.invoice(company, customer, "A-2", 1_000_00, date(2025, 3, 1))
+    good = bank_line(company, 300_00)
+    greedy = bank_line(company, 980_00)
+    done = apply_lines(company=company, pairs=[
+        (good, Value(customer.pk, (Allocation(plain.pk, 300_00),), 0, 1000, "manual", "by hand")),
+        (greedy, Value(customer.pk, (Allocation(no_discount.pk, 980_00, 20_00),), 0, 1000,
+                       "manual", "by hand")),
+    ], actor=None, at=AT)  # fmt: skip
+    assert list(done.payments) == [good.pk]
+    assert str(done.refused[greedy.pk]) == (
+        "the early-payment discount on Invoice A-2 is not earned by this payment: EUR 20.00 "
+        "would stay open"
+    )
+    plain.refresh_from_db()
+    no_discount.refresh_from_db()
+    assert (plain.open_minor, no_discount.open_minor) == (0, 1_000_00)
+    assert Payment.objects.get().amount_minor == 300_00
+    assert Activity.objects.filter(kind=ActivityKind.PAYMENT_RECEIVED).count() == 1
+    greedy.refresh_from_db()
+    assert greedy.state == LineState.UNMATCHED
+
+
+def test_a_persons_confirmations_in_one_batch_each_count(world):
+    from dunwell.cash.rules.values import Allocation
+    from dunwell.cash.rules.values import Proposal as Value
+    from dunwell.workflows.cash import apply_lines
+
+    company, customer = world
+    clerk = User.objects.create_user("clerk")
+    items = [f.invoice(company, customer, f"A-{n}", 100_00, date(2025, 3, 1)) for n in (1, 2)]
+    lines = [bank_line(company, 100_00, iban="DE89 3704 0044 0532 0130 00") for _ in items]
+    done = apply_lines(company=company, pairs=[
+        (line, Value(customer.pk, (Allocation(item.pk, 100_00),), 0, 1000, "manual", "by hand"))
+        for line, item in zip(lines, items, strict=True)
+    ], actor=clerk, at=AT)  # fmt: skip
+    assert not done.refused
+    known = KnownAccount.objects.get()
+    assert (known.iban, known.customer_id, known.confirmations) == (IBAN, customer.pk, 2)
+
+
+def test_a_promise_is_kept_on_the_day_the_money_that_completed_it_came(world):
+    """A month of statements matched in one batch: a promise paid in two parts is kept on the
+    second part's value date, not on the first's."""
+    company, customer = world
+    item, made = promised_invoice(company, customer, date(2025, 3, 12))
+    bank_line(company, 600_00, structured=[item.payment_reference], value_on=date(2025, 3, 11))
+    bank_line(company, 600_00, structured=[item.payment_reference], value_on=date(2025, 3, 5))
+    assert match_lines(company=company, at=AT).applied == 2
+    made.refresh_from_db()
+    assert (made.state, made.decided_on) == (PromiseState.KEPT, date(2025, 3, 11))
+
+
+def test_applying_is_set_based_the_statements_do_not_grow_with_the_lines(world):
+    company, customer = world
+
+    def statements_of_a_run(first, last):
+        for n in range(first, last):
+            item = f.invoice(company, customer, f"INV-{n:04}", 100_00 + n, date(2025, 2, 1))
+            bank_line(company, 100_00 + n - 3, structured=[item.payment_reference],
+                      iban=f"DE{n:020}")  # fmt: skip  # 3 cents of bank charges each
+        with CaptureQueriesContext(connection) as queries:
+            report = match_lines(company=company, at=AT)
+        assert (report.applied, report.queued) == (last - first, 0)
+        return len([q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+
+    assert statements_of_a_run(0, 4) == statements_of_a_run(4, 40)
+    assert Activity.objects.filter(kind=ActivityKind.WRITTEN_OFF).count() == 40

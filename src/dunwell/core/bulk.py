@@ -13,6 +13,8 @@ them through the same code as the ORM path (see `ledger.services.documents`).
 
 `deferred_indexes` is the other half of a large load on SQLite: indexes built once at the end.
 `analyze` refreshes PostgreSQL's planner statistics after a load replaced much of a table.
+`update_instances` writes changed fields of many rows (one executemany), and `company_rows`
+reads rows by primary key, the company checked on the rows.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from functools import partial
 from itertools import islice
 from queue import Queue
 from threading import Condition, Thread
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.utils import timezone
 
 BATCH = 20_000
 
@@ -51,13 +55,63 @@ def analyze(model: type[models.Model]) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def insert_instances(instances: Sequence[models.Model]) -> int:
-    """Insert unsaved instances of one model (their primary keys stay unset)."""
+M = TypeVar("M", bound=models.Model)
+
+
+def company_rows(
+    model: type[M], company_id: int, ids: Iterable[int], queryset: QuerySet[M] | None = None
+) -> dict[int, M]:
+    """The company's rows of `model` with these primary keys, by key. Looked up by key alone and
+    the company checked on each row: given the company too, SQLite's planner (it keeps no
+    statistics here, `analyze`) prefers the company's index and reads every row the company
+    has (a million open items: 250 ms for a thousand keys, against 20 ms by key)."""
+    rows = (model._default_manager.all() if queryset is None else queryset).in_bulk(list(ids))
+    return {pk: row for pk, row in rows.items() if getattr(row, "company_id", None) == company_id}
+
+
+def update_instances(instances: Sequence[models.Model], fields: Sequence[str]) -> int:
+    """Store `fields` (attribute names: ``customer_id`` or ``customer``) of saved instances of one
+    model: one ``UPDATE ... WHERE id = %s`` run for all (``executemany``). Django's
+    `bulk_update` builds one CASE per field over the batch, which SQLite evaluates row by row:
+    a thousand lines took 0.8 s against 20 ms."""
     if not instances:
         return 0
-    columns = column_names(type(instances[0]))
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = type(instances[0])._meta
+    chosen = [meta.get_field(name) for name in fields]
+    concrete = [f for f in chosen if isinstance(f, models.Field) and f.concrete]
+    if len(concrete) != len(chosen):
+        raise ValueError(f"{meta.label}: not all of {list(fields)} are stored fields")
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in concrete)
+    sql = (f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - names from the model
+           f"WHERE {quote(str(meta.pk.column))} = %s")  # fmt: skip
+    rows = [
+        [f.get_db_prep_save(getattr(i, f.attname), connection) for f in concrete] + [i.pk]
+        for i in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)
+
+
+def insert_instances(instances: Sequence[models.Model]) -> int:
+    """Insert unsaved instances of one model (their primary keys stay unset). Fields the ORM
+    stamps as it saves (`auto_now`, `auto_now_add`) get the time now, as they would."""
+    if not instances:
+        return 0
+    model = type(instances[0])
+    stamped = [
+        f.attname for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]  # fmt: skip
+    now = timezone.now()
+    for instance in instances if stamped else ():
+        for name in stamped:
+            setattr(instance, name, now)
+    columns = column_names(model)
     rows = ([getattr(i, name) for name in columns] for i in instances)
-    return insert_rows(type(instances[0]), columns, rows)
+    return insert_rows(model, columns, rows)
 
 
 def insert_rows(

@@ -29,8 +29,13 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+ENGLISH = frozenset({"en", "en-us", None})
+
+
 def english(label: StrOrPromise | Callable[[], str]) -> str:
     """`label` as English text, whatever language is active: a (lazy) choice label, or a model's
     `get_<field>_display` method, which is called in English."""
+    if translation.get_language() in ENGLISH:  # no catalogue to switch: a batch's every entry
+        return label() if callable(label) else str(label)
     with translation.override("en"):
         return label() if callable(label) else str(label)

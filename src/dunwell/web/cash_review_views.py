@@ -25,6 +25,7 @@ from dunwell.cash.models import Proposal as StoredProposal
 from dunwell.cash.models import StatementLine
 from dunwell.cash.services.matching import unmatched_credits
 from dunwell.core import clock
+from dunwell.core.bulk import company_rows
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.formatting import format_money
 from dunwell.core.models import Role
@@ -77,9 +78,7 @@ def review(request: CompanyRequest) -> HttpResponse:
         .order_by("line", "rank")
     )
     rows = list(stored)
-    items = OpenItem.objects.filter(company=company).in_bulk(
-        {a["item"] for p in rows for a in p.allocations}
-    )
+    items = company_rows(OpenItem, company.pk, {a["item"] for p in rows for a in p.allocations})
     for p in rows:
         allocations = [{**a, "item": items.get(a["item"]), "item_id": a["item"]}
                        for a in p.allocations]  # fmt: skip

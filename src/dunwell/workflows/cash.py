@@ -1,27 +1,34 @@
-"""Applying a bank statement line: the payment, its allocations and what follows, in one go.
+"""Applying bank statement lines: the payments, their allocations and what follows, in one go.
 
-`apply_line` turns an unmatched credit line and one way to apply it (a `Proposal` of
-`cash.rules.values`: the matcher's, or one a person wrote) into, in ONE transaction:
+`apply_lines` turns unmatched credit lines, each with one way to apply it (a `Proposal` of
+`cash.rules.values`: the matcher's, or one a person wrote), into, in ONE transaction for the
+batch (`apply_line` is a batch of one):
 
-1. a ledger `Payment` on the proposal's customer, with the line's value date, amount, payer name,
-   IBAN and reference; its external id is "bank:" + the line's account and key, so a retry can
-   never record the money twice (the line is locked first and must still be unmatched);
-2. per allocation: bank charges written off (`write_off`, reason "bank charges"), open credit
-   notes netted against the invoices (`apply_credit_note`), then the cash through
-   `workflows.payments.apply_payment`, which grants the early-payment discount where the ledger's
-   terms earn it and tracks promises and plan instalments; what is left stays unapplied cash;
-3. the line marked applied with the customer, payment, rule, reason and who decided;
-4. the payer IBAN learned (`KnownAccount`): a person's confirmation counts once more; an
+1. a ledger `Payment` per line on the proposal's customer, with the line's value date, amount,
+   payer name, IBAN and reference; its external id is "bank:" + the line's account and key, so
+   a retry can never record the money twice (the lines are locked first and must be unmatched);
+2. open credit notes netted against the invoices (`apply_credit_note`), bank charges written
+   off (`write_offs`, reason "bank charges"), then the cash through
+   `workflows.payments.apply_payments`, which grants the early-payment discount where the
+   ledger's terms earn it and tracks promises and plan instalments; what is left stays
+   unapplied cash;
+3. the lines marked applied with the customer, payment, rule, reason and who decided;
+4. the payer IBANs learned (`KnownAccount`): a person's confirmation counts once more; an
    automatic application counts only when the payer itself named what it paid (a reference, an
    end-to-end id, a remittance), so an IBAN never confirms itself;
 5. history: PAYMENT_RECEIVED carries the matching reason (and the line in its data); the ledger
    services write ALLOCATED, DISCOUNT_GRANTED, WRITTEN_OFF and CREDIT_APPLIED.
+
+Set-based: a fixed number of statements per batch whatever its size, the ledger's own batch
+services (`receive_payments`, `write_offs`, `allocate_payments`) doing what they do for one.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -36,16 +43,23 @@ from dunwell.cash.rules.evidence import DESIGNATING_RULES
 from dunwell.cash.rules.values import Allocation, Proposal, Settings
 from dunwell.cash.services import matching as scoring
 from dunwell.cash.services.matching import MatchReport
+from dunwell.core.bulk import company_rows, insert_instances, update_instances
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import ActivityKind, Customer, ItemKind, OpenItem, Payment
 from dunwell.ledger.services import activity
-from dunwell.ledger.services.allocations import apply_credit_note, void_payment, write_off
-from dunwell.ledger.services.payments import PaymentInput, receive_payment
+from dunwell.ledger.services.allocations import (
+    Share,
+    WriteOffRequest,
+    apply_credit_note,
+    void_payment,
+    write_offs,
+)
+from dunwell.ledger.services.payments import PaymentInput, Received, receive_payments
 from dunwell.ledger.services.refunds import refund_unapplied
-from dunwell.workflows.payments import apply_payment
+from dunwell.workflows.payments import apply_payments
 
 CHARGES_REASON = "bank charges"
 
@@ -75,6 +89,23 @@ def from_stored(stored: StoredProposal) -> Proposal:
     )
 
 
+class RefusedLineError(Exception):
+    """A line of a batch found wrong only once the batch was written (a discount the ledger did
+    not grant): the batch is rolled back and tried again without it."""
+
+    def __init__(self, line_id: int, error: DunwellError) -> None:
+        super().__init__(str(error))
+        self.line_id, self.error = line_id, error
+
+
+@dataclass
+class Applied:
+    """What `apply_lines` did: the payment booked per line applied, why each other was not."""
+
+    payments: dict[int, Payment] = field(default_factory=dict)
+    refused: dict[int, DunwellError] = field(default_factory=dict)
+
+
 @transaction.atomic
 def apply_line(
     *,
@@ -84,69 +115,197 @@ def apply_line(
     actor: User | None,
     at: datetime,
 ) -> Payment:
-    """Book `line` as a payment applied as `proposal` says (see the module docstring).
+    """Book `line` as a payment applied as `proposal` says (see the module docstring); a refusal
+    is raised. `actor` None is the matcher applying it automatically; a user is a person."""
+    done = apply_lines(company=company, pairs=[(line, proposal)], actor=actor, at=at)
+    if line.pk in done.refused:
+        raise done.refused[line.pk]
+    return done.payments[line.pk]
 
-    `actor` None is the matcher applying it automatically; a user is a person confirming it.
-    """
-    locked = StatementLine.objects.select_for_update().filter(company=company, pk=line.pk).first()
-    if locked is None:
-        raise DunwellError(ErrorCode.NOT_FOUND, f"no statement line {line.pk} in this company")
-    line = locked
-    _check(company, line, proposal)
-    customer = Customer.objects.get(company=company, pk=proposal.customer_id)
-    items = OpenItem.objects.filter(company=company).in_bulk(
-        [a.item_id for a in proposal.allocations]
-    )
-    payment = receive_payment(
+
+def apply_lines(
+    *,
+    company: Company,
+    pairs: Sequence[tuple[StatementLine, Proposal]],
+    actor: User | None,
+    at: datetime,
+) -> Applied:
+    """Book each (line, proposal) as `apply_line` does, set-based: one transaction for the batch,
+    a fixed number of statements whatever its size (the payments, their history, the bank
+    charges, the allocations, the promises and plans, the lines, the learned IBANs). A line that
+    cannot be applied as proposed (decided already, stale amounts, another currency...) is
+    refused with its reason and stays unmatched; the others are applied. A refusal the checks
+    could not foresee rolls the batch back, and it is tried again without that line (or, when no
+    line can be blamed, line by line), so one bad line never costs the others theirs."""
+    done = Applied()
+    pending = list(pairs)
+    while pending:
+        try:
+            with transaction.atomic():
+                done.payments = _book(company, pending, actor, at, done.refused)
+        except RefusedLineError as refused:
+            done.refused[refused.line_id] = refused.error
+            pending = [p for p in pending if p[0].pk not in done.refused]
+            continue
+        except DunwellError as error:
+            if len(pending) == 1:
+                done.refused[pending[0][0].pk] = error
+                return done
+            for pair in pending:
+                one = apply_lines(company=company, pairs=[pair], actor=actor, at=at)
+                done.payments.update(one.payments)
+                done.refused.update(one.refused)
+        return done
+    return done
+
+
+def _book(
+    company: Company,
+    pairs: Sequence[tuple[StatementLine, Proposal]],
+    actor: User | None,
+    at: datetime,
+    refused: dict[int, DunwellError],
+) -> dict[int, Payment]:
+    lines = company_rows(StatementLine, company.pk, [line.pk for line, _ in pairs],
+                         StatementLine.objects.select_for_update())  # fmt: skip
+    customers = company_rows(Customer, company.pk, {p.customer_id for _, p in pairs})
+    items = company_rows(OpenItem, company.pk, {a.item_id for _, p in pairs for a in p.allocations})
+    left = {pk: item.open_minor for pk, item in items.items()}
+    accepted: list[tuple[StatementLine, Proposal]] = []
+    for given, proposal in pairs:
+        try:
+            line = lines.get(given.pk)
+            if line is None:
+                raise DunwellError(ErrorCode.NOT_FOUND,
+                                   f"no statement line {given.pk} in this company")  # fmt: skip
+            _check(line, proposal, customers)
+            _check_items(line, proposal, items, left)
+        except DunwellError as error:
+            refused[given.pk] = error
+            continue
+        accepted.append((line, proposal))
+    if not accepted:
+        return {}
+    payments = receive_payments(
         company=company,
-        spec=PaymentInput(
-            customer=customer,
-            external_id=external_id(line),
-            value_on=line.value_on,
-            currency=line.currency,
-            amount_minor=line.amount_minor,
-            reference=(line.structured[0] if line.structured else line.text)[:140],
-            payer_name=line.counterparty_name,
-            payer_iban=line.counterparty_iban,
-            source=f"statement line {line.pk}",
-        ),
+        received=[Received(_payment_of(line, customers[p.customer_id]),
+                           note=f"matched ({p.rule}): {p.reason}",
+                           data={"statement_line": line.pk, "rule": p.rule,
+                                 "confidence": p.confidence})
+                  for line, p in accepted],
         actor=actor,
         at=at,
-        note=f"matched ({proposal.rule}): {proposal.reason}",
-        data={"statement_line": line.pk, "rule": proposal.rule, "confidence": proposal.confidence},
+    )  # fmt: skip
+    charges: list[WriteOffRequest] = []
+    shares: list[Share] = []
+    discounted: dict[int, int] = {}  # item -> line, where the proposal counts on its discount
+    for (line, proposal), payment in zip(accepted, payments, strict=True):
+        cash = _net_credit_notes(company, payment, proposal.allocations, items, actor, at)
+        for a in proposal.allocations:
+            if a.item_id not in cash:
+                continue
+            if a.charges_minor:
+                charges.append(WriteOffRequest(a.item_id, payment.value_on, CHARGES_REASON,
+                                               a.charges_minor))  # fmt: skip
+            if cash[a.item_id] > 0:
+                shares.append(Share(payment.pk, a.item_id, cash[a.item_id]))
+            if a.discount_minor:
+                discounted[a.item_id] = line.pk
+    write_offs(company=company, requests=charges, actor=actor, at=at)
+    apply_payments(company=company, shares=shares, actor=actor, at=at)
+    for item_id, open_minor in (
+        OpenItem.objects.filter(pk__in=list(discounted))
+        .exclude(open_minor=0)
+        .values_list("pk", "open_minor")
+    ):
+        item = items[item_id]
+        raise RefusedLineError(discounted[item_id], DunwellError(
+            ErrorCode.INVALID,
+            f"the early-payment discount on {item} is not earned by this payment: "
+            f"{Money.from_minor(open_minor, item.currency)} would stay open",
+            field="discount",
+        ))  # fmt: skip
+    for (line, proposal), payment in zip(accepted, payments, strict=True):
+        _close(line, LineState.APPLIED, proposal.rule, proposal.reason, actor, at,
+               customer=customers[proposal.customer_id], payment=payment)  # fmt: skip
+    _save_closed([line for line, _ in accepted], ("customer", "payment"))
+    learn_ibans(company, [(line.counterparty_iban, p.customer_id) for line, p in accepted
+                          if actor is not None or p.rule in DESIGNATING_RULES], at)  # fmt: skip
+    return {line.pk: payment for (line, _), payment in zip(accepted, payments, strict=True)}
+
+
+def _payment_of(line: StatementLine, customer: Customer) -> PaymentInput:
+    return PaymentInput(
+        customer=customer,
+        external_id=external_id(line),
+        value_on=line.value_on,
+        currency=line.currency,
+        amount_minor=line.amount_minor,
+        reference=(line.structured[0] if line.structured else line.text)[:140],
+        payer_name=line.counterparty_name,
+        payer_iban=line.counterparty_iban,
+        source=f"statement line {line.pk}",
     )
-    _allocate(company, payment, proposal.allocations, items, actor, at)
-    _decide(line, LineState.APPLIED, proposal.rule, proposal.reason, actor, at,
-            customer=customer, payment=payment)  # fmt: skip
-    if actor is not None or proposal.rule in DESIGNATING_RULES:
-        learn_iban(company, line.counterparty_iban, customer, at)
-    return payment
+
+
+DECIDED = ("state", "rule", "reason", "decided_at", "decided_by")
+
+
+def _close(
+    line: StatementLine, state: str, rule: str, reason: str, actor: User | None, at: datetime,
+    **links: object,
+) -> None:  # fmt: skip
+    """Mark `line` as `state` with what decided it (the rule, the reason, who and when) and the
+    rows it now points at (`links`: customer, payment, returns, refund), unsaved."""
+    line.state, line.rule, line.reason = state, rule[:40], reason[:500]
+    line.decided_at, line.decided_by = at, actor
+    for name, value in links.items():
+        setattr(line, name, value)
+
+
+def _save_closed(lines: Sequence[StatementLine], links: Sequence[str]) -> None:
+    """Store what `_close` set on `lines`; their proposals go."""
+    update_instances(lines, [*DECIDED, *links])
+    StoredProposal.objects.filter(line_id__in=[line.pk for line in lines]).delete()
 
 
 def _decide(
     line: StatementLine, state: str, rule: str, reason: str, actor: User | None, at: datetime,
     **links: object,
 ) -> None:  # fmt: skip
-    """Close `line` as `state` with what decided it (the rule, the reason, who and when) and the
-    rows it now points at (`links`: customer, payment, returns, refund); its proposals go."""
-    line.state, line.rule, line.reason = state, rule[:40], reason[:500]
-    line.decided_at, line.decided_by = at, actor
-    for name, value in links.items():
-        setattr(line, name, value)
-    line.save(update_fields=["state", "rule", "reason", "decided_at", "decided_by", *links])
-    line.proposals.all().delete()
+    """Close one line (`_close`) and store it."""
+    _close(line, state, rule, reason, actor, at, **links)
+    _save_closed([line], list(links))
 
 
 def learn_iban(company: Company, iban: str, customer: Customer, at: datetime) -> None:
-    iban = iban.replace(" ", "").upper()
-    if not iban:
+    learn_ibans(company, [(iban, customer.pk)], at)
+
+
+def learn_ibans(company: Company, pairs: Iterable[tuple[str, int]], at: datetime) -> None:
+    """Each (payer IBAN, customer) confirmed once more (`KnownAccount`), set-based."""
+    counts = Counter((iban.replace(" ", "").upper(), customer) for iban, customer in pairs)
+    counts = Counter({(iban, customer): n for (iban, customer), n in counts.items() if iban})
+    if not counts:
         return
-    known, _ = KnownAccount.objects.select_for_update().get_or_create(
-        company=company, iban=iban, customer=customer, defaults={"last_confirmed_at": at}
-    )
-    known.confirmations += 1
-    known.last_confirmed_at = at
-    known.save(update_fields=["confirmations", "last_confirmed_at"])
+    known = {
+        (k.iban, k.customer_id): k
+        for k in KnownAccount.objects.select_for_update().filter(
+            company=company, iban__in={iban for iban, _ in counts}
+        )
+    }
+    new, changed = [], []
+    for (iban, customer_id), n in counts.items():
+        row = known.get((iban, customer_id))
+        if row is None:
+            new.append(KnownAccount(company=company, iban=iban, customer_id=customer_id,
+                                    confirmations=n, last_confirmed_at=at))  # fmt: skip
+        else:
+            row.confirmations += n
+            row.last_confirmed_at = at
+            changed.append(row)
+    insert_instances(new)
+    update_instances(changed, ["confirmations", "last_confirmed_at"])
 
 
 def check_undecided(line: StatementLine) -> None:
@@ -228,7 +387,7 @@ def _check_typed(item: OpenItem, minor: int) -> None:
                            field="amount")  # fmt: skip
 
 
-def _check(company: Company, line: StatementLine, proposal: Proposal) -> None:
+def _check(line: StatementLine, proposal: Proposal, customers: dict[int, Customer]) -> None:
     check_undecided(line)
     if line.amount_minor <= 0 or line.reversal:
         raise DunwellError(
@@ -245,32 +404,54 @@ def _check(company: Company, line: StatementLine, proposal: Proposal) -> None:
             f"{Money.from_minor(total, line.currency)}",
             field="amount",
         )
-    if not Customer.objects.filter(company=company, pk=proposal.customer_id).exists():
+    if proposal.customer_id not in customers:
         raise DunwellError(ErrorCode.UNKNOWN_CUSTOMER, "no such customer", field="customer")
 
 
-def _allocate(
+def _check_items(
+    line: StatementLine, proposal: Proposal, items: dict[int, OpenItem], left: dict[int, int]
+) -> None:
+    """The proposal's documents exist, are open, in the line's currency, and still owe what it
+    puts on them after the batch's earlier lines (`left`, which it then takes)."""
+    missing = [a.item_id for a in proposal.allocations if a.item_id not in items]
+    if missing:
+        raise DunwellError(ErrorCode.UNKNOWN_DOCUMENT, f"no open item {missing[0]}", field="item")
+    wanted: Counter[int] = Counter()
+    for a in proposal.allocations:
+        item = items[a.item_id]
+        if item.currency != line.currency:
+            raise DunwellError(ErrorCode.CURRENCY_MISMATCH, f"{item} is in {item.currency}, the "
+                               f"line in {line.currency}", field="item")  # fmt: skip
+        if item.voided_on is not None:
+            raise DunwellError(ErrorCode.ALREADY_VOID, f"{item} was voided on {item.voided_on}")
+        wanted[a.item_id] += a.amount_minor + a.charges_minor
+    for item_id, amount in wanted.items():
+        item = items[item_id]
+        credit = item.kind == ItemKind.CREDIT_NOTE
+        if (credit and amount < left[item_id]) or (not credit and amount > left[item_id]):
+            shown = Money.from_minor(abs(left[item_id]), item.currency)
+            raise DunwellError(
+                ErrorCode.OVER_ALLOCATION,
+                f"{item} has only {shown} {'left' if credit else 'open'}: the proposal puts "
+                f"{Money.from_minor(abs(amount), item.currency)} on it",
+                field="amount",
+            )
+    for item_id, amount in wanted.items():
+        left[item_id] -= amount
+
+
+def _net_credit_notes(
     company: Company,
     payment: Payment,
     allocations: Sequence[Allocation],
     items: dict[int, OpenItem],
     actor: User | None,
     at: datetime,
-) -> None:
-    missing = [a.item_id for a in allocations if a.item_id not in items]
-    if missing:
-        raise DunwellError(ErrorCode.UNKNOWN_DOCUMENT, f"no open item {missing[0]}", field="item")
-    for a in allocations:
-        if items[a.item_id].currency != payment.currency:
-            raise DunwellError(
-                ErrorCode.CURRENCY_MISMATCH,
-                f"{items[a.item_id]} is in {items[a.item_id].currency}, the line in "
-                f"{payment.currency}",
-                field="item",
-            )
+) -> dict[int, int]:
+    """Net the proposal's credit notes against its invoices (`apply_credit_note`); returns the
+    cash still to put on each invoice (its allocation less the credit netted on it)."""
     debits = [a for a in allocations if items[a.item_id].kind != ItemKind.CREDIT_NOTE]
     credits = [a for a in allocations if items[a.item_id].kind == ItemKind.CREDIT_NOTE]
-    # Cash still to put on each debit item: its allocation, less the credit notes netted on it.
     cash = {a.item_id: a.amount_minor for a in debits}
     for credit in credits:
         left = -credit.amount_minor
@@ -288,23 +469,7 @@ def _allocate(
                 f"{items[credit.item_id]} nets more than the invoices it is applied with",
                 field="amount",
             )
-    for a in debits:
-        item = items[a.item_id]
-        if a.charges_minor:
-            write_off(company=company, item=item, on=payment.value_on, reason=CHARGES_REASON,
-                      amount_minor=a.charges_minor, actor=actor, at=at)  # fmt: skip
-        if cash[a.item_id] > 0:
-            apply_payment(company=company, payment=payment, item=item,
-                          amount_minor=cash[a.item_id], actor=actor, at=at)  # fmt: skip
-        if a.discount_minor:
-            item.refresh_from_db(fields=["open_minor"])
-            if item.open_minor != 0:
-                raise DunwellError(
-                    ErrorCode.INVALID,
-                    f"the early-payment discount on {item} is not earned by this payment: "
-                    f"{Money.from_minor(item.open_minor, item.currency)} would stay open",
-                    field="discount",
-                )
+    return cash
 
 
 @transaction.atomic
@@ -333,11 +498,11 @@ def match_lines(
     settings: Settings = matching.DEFAULT_SETTINGS,
 ) -> MatchReport:  # fmt: skip
     """Book the obvious bank returns first (`return_lines`), then match the company's unmatched
-    credit lines and apply, each in its own transaction, the proposals `decide` picks
-    (`cash.services.matching.match_lines`)."""
+    credit lines and apply the proposals `decide` picks, one transaction per batch
+    (`cash.services.matching.match_lines`, `apply_lines`)."""
 
-    def apply(line: StatementLine, proposal: Proposal) -> None:
-        apply_line(company=company, line=line, proposal=proposal, actor=None, at=at)
+    def apply(pairs: Sequence[tuple[StatementLine, Proposal]]) -> dict[int, DunwellError]:
+        return apply_lines(company=company, pairs=pairs, actor=None, at=at).refused
 
     ids = None if line_ids is None else list(line_ids)
     returned, errors = return_lines(company=company, at=at, line_ids=ids)

@@ -40,19 +40,18 @@ def test_unrelated_and_too_short_names_resemble_nothing():
 
 def test_among_many_customers_a_payer_name_is_compared_with_those_sharing_a_telling_word():
     """With more names than FEW_NAMES the index compares only names sharing a rare word (or its
-    first letters): the transliterated payer is found, and in a blink."""
-    import time
-
-    from dunwell.cash.rules.index import FEW_NAMES, prepare
+    first letters): the transliterated payer is found among a handful compared, not 6,000."""
+    from dunwell.cash.rules.index import FEW_NAMES, Names, prepare
+    from dunwell.cash.rules.names import normalise_name
     from dunwell.cash.rules.values import Settings
     from tests.cash.rules.make import line, payer
 
     crowd = [payer(n, f"Customer {n} Handel GmbH") for n in range(1, FEW_NAMES * 3)]
     index = prepare((), [*crowd, payer(99_999, "Müller Baustoffe Schröder KG")])
-    started = time.perf_counter()
     hits = index.payers_of(line(100_00, payer_name="MUELLER BAUSTOFE SCHROEDER"), Settings())
-    assert time.perf_counter() - started < 0.05
     assert [h.customer_id for h in hits] == [99_999]
+    names = Names([*crowd, payer(99_999, "Müller Baustoffe Schröder KG")])
+    assert len(names._positions(normalise_name("MUELLER BAUSTOFE SCHROEDER"))) == 1
     assert (
         index.payers_of(line(100_00, payer_name="Customer 4711 Handel"), Settings())[0].customer_id
         == 4711

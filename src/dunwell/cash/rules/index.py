@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -70,21 +71,15 @@ class Index:
         self.rf_references = [r for r in self._by_reference if r.startswith("RF")]
         self.other_references = [r for r in self._by_reference if not r.startswith("RF")]
         self._by_iban: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._names: list[str] = []
-        self._name_owner: list[int] = []
         for payer in self.payers.values():
             for iban, confirmations in payer.known_ibans:
                 self._by_iban[iban].append((payer.customer_id, confirmations))
-            for name in payer.names:
-                self._names.append(normalise_name(name))
-                self._name_owner.append(payer.customer_id)
-        # names by their words (and a word's first letters, for a typo further on), so that a
-        # payer name is compared with the few names that share a telling word, not with every
-        # customer's: 100,000 comparisons a line took 40 ms (benchmarks/RESULTS.md, cash)
-        self._by_word: dict[str, list[int]] = defaultdict(list)
-        for position, normalised in enumerate(self._names):
-            for key in _name_keys(normalised):
-                self._by_word[key].append(position)
+
+    @cached_property
+    def _names(self) -> Names:
+        """The payers' names, normalised on first use (a batch scored with the payer hits found
+        by the company's index never needs its own)."""
+        return Names(self.payers.values())
 
     def _add(self, item: Candidate) -> None:
         for reference in (item.payment_reference, item.national_reference):
@@ -174,27 +169,9 @@ class Index:
 
     def _by_name(self, name: str, cutoff: int) -> list[tuple[int, int, bool]]:
         """(customer, score, ambiguous) for the names that resemble `name`."""
-        if not name or not self._names:
+        if not name or not self.payers:
             return []
-        normalised = normalise_name(name)
-        positions = self._name_positions(normalised)
-        choices = [self._names[p] for p in positions]
-        best: dict[int, int] = {}
-        for index, score in similar_names(normalised, choices, cutoff):
-            owner = self._name_owner[positions[index]]
-            best[owner] = max(best.get(owner, 0), score)
-        top = max(best.values(), default=0)
-        close = sum(1 for score in best.values() if score >= top - 5)
-        return [(owner, score, close > 1) for owner, score in best.items()]
-
-    def _name_positions(self, normalised: str) -> list[int]:
-        """The names worth comparing with `normalised`: those sharing a word that few names
-        have; all of them when there are few names (or no telling word)."""
-        if len(self._names) <= FEW_NAMES:
-            return list(range(len(self._names)))
-        postings = [self._by_word.get(key, []) for key in _name_keys(normalised)]
-        telling = [found for found in postings if 0 < len(found) <= TELLING_WORD]
-        return sorted({p for found in telling for p in found})
+        return self._names.resembling(name, cutoff)
 
     def name_of(self, customer_id: int) -> str:
         payer = self.payers.get(customer_id)
@@ -222,6 +199,45 @@ class Index:
     def with_amount(self, currency: str, amount: int) -> list[Candidate]:
         """Items whose open amount, or open amount less their discount, equals `amount`."""
         return self._by_amount.get((currency, amount), [])
+
+
+class Names:
+    """Payer names, normalised, and by their words (and a word's first letters, for a typo
+    further on), so that a payer name is compared with the few names that share a telling word,
+    not with every customer's: 100,000 comparisons a line took 40 ms (benchmarks/RESULTS.md)."""
+
+    def __init__(self, payers: Iterable[Payer]) -> None:
+        self.names: list[str] = []
+        self.owner: list[int] = []
+        for payer in payers:
+            for name in payer.names:
+                self.names.append(normalise_name(name))
+                self.owner.append(payer.customer_id)
+        self.by_word: dict[str, list[int]] = defaultdict(list)
+        for position, normalised in enumerate(self.names):
+            for key in _name_keys(normalised):
+                self.by_word[key].append(position)
+
+    def resembling(self, name: str, cutoff: int) -> list[tuple[int, int, bool]]:
+        normalised = normalise_name(name)
+        positions = self._positions(normalised)
+        choices = [self.names[p] for p in positions]
+        best: dict[int, int] = {}
+        for index, score in similar_names(normalised, choices, cutoff):
+            owner = self.owner[positions[index]]
+            best[owner] = max(best.get(owner, 0), score)
+        top = max(best.values(), default=0)
+        close = sum(1 for score in best.values() if score >= top - 5)
+        return [(owner, score, close > 1) for owner, score in best.items()]
+
+    def _positions(self, normalised: str) -> list[int]:
+        """The names worth comparing with `normalised`: those sharing a word that few names
+        have; all of them when there are few names (or no telling word)."""
+        if len(self.names) <= FEW_NAMES:
+            return list(range(len(self.names)))
+        postings = [self.by_word.get(key, []) for key in _name_keys(normalised)]
+        telling = [found for found in postings if 0 < len(found) <= TELLING_WORD]
+        return sorted({p for found in telling for p in found})
 
 
 FEW_NAMES = 2_000  # up to this many names, every one is compared

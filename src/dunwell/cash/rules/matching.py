@@ -46,7 +46,7 @@ from dunwell.cash.rules import confidence as c
 from dunwell.cash.rules.amounts import Fit, fit, fit_remitted, oldest_first, subsets
 from dunwell.cash.rules.by_payer import from_amount, from_payers
 from dunwell.cash.rules.evidence import DESIGNATING_RULES, Evidence, Gathered, describe, named
-from dunwell.cash.rules.index import Index, prepare
+from dunwell.cash.rules.index import Index, PayerHit, prepare
 from dunwell.cash.rules.proposing import SETTLING, Proposer, misfit, ranked, what
 from dunwell.cash.rules.values import (
     Allocation,
@@ -78,11 +78,19 @@ DEFAULT_SETTINGS = Settings()
 MAX_NAMED_FOR_SUBSETS = 12  # more items named than this: no search for the ones that add up
 
 
-def score(line: Line, index: Index, settings: Settings = DEFAULT_SETTINGS) -> list[Proposal]:
-    """The ways to apply `line`, best first (empty: nothing points anywhere)."""
+def score(
+    line: Line,
+    index: Index,
+    settings: Settings = DEFAULT_SETTINGS,
+    payers: list[PayerHit] | None = None,
+) -> list[Proposal]:
+    """The ways to apply `line`, best first (empty: nothing points anywhere). `payers`: who may
+    have sent it, when the caller found that already (`Index.payers_of` of the company's index,
+    which retrieved the candidates); else the batch's index finds them."""
     if line.amount_minor <= 0:
         return []
-    payers = index.payers_of(line, settings)
+    if payers is None:
+        payers = index.payers_of(line, settings)
     propose = Proposer(line, index, payers, settings)
     proposals = _from_evidence(Gathered(line, index, payers), propose)
     if not any(p.confidence >= settings.auto_apply_threshold for p in proposals):

@@ -188,11 +188,17 @@ LEGAL_FORMS = frozenset(
 
 def normalise_name(name: str) -> str:
     """The comparable form of a company name (see the module docstring)."""
-    text = unicodedata.normalize("NFKD", name.casefold().translate(_SPECIAL))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_SCRIPTS)
+    text = name.casefold()
+    if not text.isascii():  # most names are: no accents to strip, no script to transliterate
+        text = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_SCRIPTS)
     words = _NOT_WORD.sub(" ", _ABBREVIATION_DOTS.sub("", text)).split()
     kept = [word for word in words if word not in LEGAL_FORMS] or words
-    return _FOLDS.sub(lambda m: m.group()[0], " ".join(kept))
+    return _FOLDS.sub(_first_letter, " ".join(kept))
+
+
+def _first_letter(found: re.Match[str]) -> str:
+    return found.group()[0]
 
 
 def similar_names(

@@ -8,8 +8,11 @@ deletes an allocation: undoing one is a reversal row with the opposite amount.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -23,6 +26,8 @@ from dunwell.ledger.models import (
     ActivityKind,
     Allocation,
     AllocationKind,
+    Customer,
+    Instalment,
     ItemKind,
     OpenItem,
     Payment,
@@ -44,36 +49,86 @@ def _money(minor: int, currency: str) -> Money:
     return Money.from_minor(minor, currency)
 
 
-def _check_open(item: OpenItem, amount_minor: int) -> None:
+def _check_open(item: OpenItem, amount_minor: int, open_minor: int | None = None) -> None:
+    """`open_minor`: what is open on the item now, when a batch changed it (else the stored)."""
+    open_minor = item.open_minor if open_minor is None else open_minor
     if amount_minor <= 0:
         raise DunwellError(
             ErrorCode.INVALID, "an allocation must be more than zero", field="amount"
         )
     if item.voided_on is not None:
         raise DunwellError(ErrorCode.ALREADY_VOID, f"{item} was voided on {item.voided_on}")
-    if amount_minor > item.open_minor:
+    if amount_minor > open_minor:
         raise DunwellError(
             ErrorCode.OVER_ALLOCATION,
             f"cannot allocate {_money(amount_minor, item.currency)} to {item}: only "
-            f"{_money(max(item.open_minor, 0), item.currency)} is open",
+            f"{_money(max(open_minor, 0), item.currency)} is open",
             field="amount",
         )
 
 
 def _parts(item: OpenItem, amount_minor: int) -> list[tuple[date, int]]:
     """Which due dates an amount settles: the item's own, or its instalments earliest first."""
-    if not item.has_instalments:
-        return [(item.due_on, amount_minor)]
-    paid: dict[date, int] = defaultdict(int)
-    for due_on, amount in Allocation.objects.filter(target=item).values_list(
-        "target_due_on", "amount_minor"
-    ):
-        paid[due_on] += amount
-    remaining: dict[date, int] = defaultdict(int)
-    for due_on, amount in item.instalments.values_list("due_on", "amount_minor"):
-        remaining[due_on] += amount
-    open_parts = [(on, remaining[on] - paid.get(on, 0)) for on in sorted(remaining)]
-    return split_over_instalments(amount_minor, open_parts)
+    return Running({item.pk: item}).parts(item, amount_minor)
+
+
+class Running:
+    """A batch's items as its earlier requests left them: what is open on each, and, for items
+    in instalments, on each due date. Each request of `allocate_payments` and `write_offs` is
+    checked and split against these, so that two requests for one item in one batch see each
+    other (at most three queries for the whole batch, none per request)."""
+
+    def __init__(self, items: Mapping[int, OpenItem]) -> None:
+        self.open = {pk: item.open_minor for pk, item in items.items()}
+        self.due: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+        split = [pk for pk, item in items.items() if item.has_instalments]
+        if split:
+            for item_id, due_on, amount in Instalment.objects.filter(item_id__in=split).values_list(
+                "item_id", "due_on", "amount_minor"
+            ):
+                self.due[item_id][due_on] += amount
+            for item_id, due_on, amount in Allocation.objects.filter(
+                target_id__in=split
+            ).values_list("target_id", "target_due_on", "amount_minor"):
+                self.due[item_id][due_on] -= amount
+        offered = [pk for pk, item in items.items() if item.discount_until and item.discount_minor]
+        self.granted: dict[int, int] = defaultdict(int)
+        if offered:
+            for item_id, total in (
+                Allocation.objects.filter(target_id__in=offered, kind=AllocationKind.DISCOUNT)
+                .values("target_id")
+                .annotate(total=Sum("amount_minor"))
+                .values_list("target_id", "total")
+            ):
+                self.granted[item_id] = total or 0
+
+    def check(self, item: OpenItem, amount_minor: int) -> None:
+        _check_open(item, amount_minor, self.open[item.pk])
+
+    def parts(self, item: OpenItem, amount_minor: int) -> list[tuple[date, int]]:
+        if not item.has_instalments:
+            return [(item.due_on, amount_minor)]
+        return split_over_instalments(amount_minor, sorted(self.due[item.pk].items()))
+
+    def take(self, item: OpenItem, amount_minor: int) -> list[tuple[date, int]]:
+        """The parts of `amount_minor` on `item`, from now on counted as settled."""
+        parts = self.parts(item, amount_minor)
+        self.open[item.pk] -= amount_minor
+        if item.has_instalments:
+            for due_on, part in parts:
+                self.due[item.pk][due_on] -= part
+        return parts
+
+    def discount_earned(self, item: OpenItem, paid_on: date) -> int:
+        """The early-payment discount earned by a payment on `paid_on` that left open what is
+        open now (counted as granted from now on)."""
+        if item.discount_until is None or not item.discount_minor:
+            return 0
+        offer = DiscountOffer(item.discount_until, item.discount_minor)
+        earned = discount_earned(offer, paid_on=paid_on, open_after_minor=self.open[item.pk],
+                                 granted_minor=self.granted[item.pk])  # fmt: skip
+        self.granted[item.pk] += earned
+        return earned
 
 
 def _rows(
@@ -84,8 +139,11 @@ def _rows(
     on: date,
     at: datetime,
     actor: User | None,
+    parts: list[tuple[date, int]] | None = None,
     **links: object,
 ) -> list[Allocation]:
+    """The rows that settle `amount_minor` of `item`, one per due date of `parts` (default: as
+    `_parts` splits it)."""
     return [
         Allocation(
             company_id=item.company_id,
@@ -100,8 +158,21 @@ def _rows(
             target_due_on=due_on,
             **links,
         )
-        for due_on, part_amount in _parts(item, amount_minor)
+        for due_on, part_amount in (_parts(item, amount_minor) if parts is None else parts)
     ]
+
+
+@dataclass(frozen=True)
+class Share:
+    """One allocation of a batch: `amount_minor` (in the item's currency) of a payment to an
+    item, effective `on` (default: the later of the payment's value date and the item's issue
+    date), with a `note` stored on the row."""
+
+    payment_id: int
+    item_id: int
+    amount_minor: int
+    on: date | None = None
+    note: str = ""
 
 
 @transaction.atomic
@@ -116,7 +187,19 @@ def allocate_payment(
     at: datetime,
     note: str = "",
 ) -> list[Allocation]:
-    """Apply `amount_minor` (in the item's currency) of a payment to an item.
+    """Apply `amount_minor` (in the item's currency) of a payment to an item: `allocate_payments`
+    with one share."""
+    share = Share(payment.pk, item.pk, amount_minor, on, note)
+    return allocate_payments(company=company, shares=[share], actor=actor, at=at)
+
+
+@transaction.atomic
+def allocate_payments(
+    *, company: Company, shares: Sequence[Share], actor: User | None, at: datetime
+) -> list[Allocation]:
+    """Apply payments to items share by share, in order, set-based: the items and payments
+    locked once, one insert of the allocation rows, one refresh of the balances, one insert of
+    the history entries. A share refused refuses the batch (its transaction).
 
     A payment that came within the item's early-payment discount period and leaves no more
     open than the discount settles the item: the rest is booked as the discount (DISCOUNT,
@@ -125,99 +208,93 @@ def allocate_payment(
     A payment in another currency converts through the dated rate of the effective day; the
     rate and its date are stored on the allocation and named in the history.
     """
-    locked = lock(OpenItem, [item.pk])
-    item = locked[item.pk]
-    payment = lock(Payment, [payment.pk])[payment.pk]
-    if item.company_id != company.pk or payment.company_id != company.pk:
-        raise DunwellError(ErrorCode.NOT_FOUND, "no such item or payment in this company")
-    if payment.voided_on is not None:
-        raise DunwellError(ErrorCode.ALREADY_VOID, f"{payment} was voided on {payment.voided_on}")
-    effective_on = on or max(payment.value_on, item.issued_on)
-    _check_open(item, amount_minor)
-    rate, rate_on_day = rate_on(payment.currency, item.currency, effective_on)
-    payment_amount = (
-        amount_minor
-        if payment.currency == item.currency
-        else round_half_up_integer(Decimal(amount_minor) / rate)
-    )
-    if payment_amount > payment.unapplied_minor:
-        raise DunwellError(
-            ErrorCode.OVER_ALLOCATION,
-            f"{payment} has only {_money(payment.unapplied_minor, payment.currency)} unapplied, "
-            f"not {_money(payment_amount, payment.currency)}",
-            field="amount",
+    if not shares:
+        return []
+    items = lock(OpenItem, [s.item_id for s in shares])
+    payments = lock(Payment, [s.payment_id for s in shares])
+    _check_found(company, items, {s.item_id for s in shares})
+    _check_found(company, payments, {s.payment_id for s in shares})
+    customers = Customer.objects.in_bulk({i.customer_id for i in items.values()})
+    running = Running(items)
+    unapplied = {pk: p.unapplied_minor for pk, p in payments.items()}
+    rates: dict[tuple[str, str, date], tuple[Decimal, date]] = {}
+    rows: list[Allocation] = []
+    entries = []
+    for share in shares:
+        item, payment = items[share.item_id], payments[share.payment_id]
+        if payment.voided_on is not None:
+            raise DunwellError(ErrorCode.ALREADY_VOID,
+                               f"{payment} was voided on {payment.voided_on}")  # fmt: skip
+        effective_on = share.on or max(payment.value_on, item.issued_on)
+        running.check(item, share.amount_minor)
+        pair = (payment.currency, item.currency, effective_on)
+        if pair not in rates:
+            rates[pair] = rate_on(*pair)
+        rate, rate_on_day = rates[pair]
+        payment_amount = (
+            share.amount_minor
+            if payment.currency == item.currency
+            else round_half_up_integer(Decimal(share.amount_minor) / rate)
         )
-    fx = {} if payment.currency == item.currency else {"fx_rate": rate, "fx_on": rate_on_day}
-    rows = _rows(
-        item,
-        amount_minor,
-        kind=AllocationKind.PAYMENT,
-        on=effective_on,
-        at=at,
-        actor=actor,
-        payment=payment,
-        note=note,
-        **fx,
-    )
-    # The payment-currency amount is split over instalment rows in proportion.
-    remaining = payment_amount
-    for index, row in enumerate(rows):
-        share = (
-            remaining
-            if index == len(rows) - 1
-            else round_half_up_integer(Decimal(payment_amount * row.amount_minor) / amount_minor)
+        if payment_amount > unapplied[payment.pk]:
+            raise DunwellError(
+                ErrorCode.OVER_ALLOCATION,
+                f"{payment} has only {_money(unapplied[payment.pk], payment.currency)} "
+                f"unapplied, not {_money(payment_amount, payment.currency)}",
+                field="amount",
+            )
+        unapplied[payment.pk] -= payment_amount
+        fx = {} if payment.currency == item.currency else {"fx_rate": rate, "fx_on": rate_on_day}
+        made = _rows(item, share.amount_minor, kind=AllocationKind.PAYMENT, on=effective_on,
+                     at=at, actor=actor, parts=running.take(item, share.amount_minor),
+                     payment=payment, note=share.note, **fx)  # fmt: skip
+        # The payment-currency amount is split over instalment rows in proportion.
+        remaining = payment_amount
+        for index, row in enumerate(made):
+            part = (
+                remaining
+                if index == len(made) - 1
+                else round_half_up_integer(
+                    Decimal(payment_amount * row.amount_minor) / share.amount_minor
+                )
+            )
+            row.payment_amount_minor = part
+            remaining -= part
+        conversion = (
+            f" ({_money(payment_amount, payment.currency)} at {rate} on {rate_on_day})"
+            if fx
+            else ""
         )
-        row.payment_amount_minor = share
-        remaining -= share
-    discount = _discount_earned(item, amount_minor, payment.value_on)
-    if discount:
-        rows += _rows(item, discount, kind=AllocationKind.DISCOUNT, on=effective_on, at=at,
-                      actor=actor, payment=payment, note="early-payment discount")  # fmt: skip
-    Allocation.objects.bulk_create(rows)
-    refresh_items([item.pk])
-    refresh_payments([payment.pk])
-    conversion = (
-        f" ({_money(payment_amount, payment.currency)} at {rate} on {rate_on_day})" if fx else ""
-    )
-    activity.record_on_item(
-        item,
-        ActivityKind.ALLOCATED,
-        on=effective_on,
-        at=at,
-        actor=actor,
-        amount_minor=amount_minor,
-        payment=payment,
-        summary=f"{_money(amount_minor, item.currency)} of payment {payment.external_id} "
-        f"allocated to {item}{conversion}",
-    )
-    if discount:
-        activity.record_on_item(
-            item,
-            ActivityKind.DISCOUNT_GRANTED,
-            on=effective_on,
-            at=at,
-            actor=actor,
-            amount_minor=discount,
-            payment=payment,
-            summary=f"early-payment discount of {_money(discount, item.currency)} on {item}: "
-            f"paid on {payment.value_on}, within the discount period to {item.discount_until}",
-        )
+        about: dict[str, Any] = {"company": company, "on": effective_on, "at": at, "actor": actor,
+                 "customer": customers[item.customer_id], "item": item, "payment": payment,
+                 "currency": item.currency}  # fmt: skip
+        entries.append(activity.entry(
+            kind=ActivityKind.ALLOCATED, amount_minor=share.amount_minor,
+            summary=f"{_money(share.amount_minor, item.currency)} of payment "
+            f"{payment.external_id} allocated to {item}{conversion}", **about,
+        ))  # fmt: skip
+        discount = running.discount_earned(item, payment.value_on)
+        if discount:
+            made += _rows(item, discount, kind=AllocationKind.DISCOUNT, on=effective_on, at=at,
+                          actor=actor, parts=running.take(item, discount), payment=payment,
+                          note="early-payment discount")  # fmt: skip
+            entries.append(activity.entry(
+                kind=ActivityKind.DISCOUNT_GRANTED, amount_minor=discount,
+                summary=f"early-payment discount of {_money(discount, item.currency)} on {item}: "
+                f"paid on {payment.value_on}, within the discount period to "
+                f"{item.discount_until}", **about,
+            ))  # fmt: skip
+        rows += made
+    Allocation.objects.bulk_create(rows)  # with their keys: callers reverse what they return
+    refresh_items(list(items))
+    refresh_payments(list(payments))
+    activity.record_many(entries)
     return rows
 
 
-def _discount_earned(item: OpenItem, amount_minor: int, paid_on: date) -> int:
-    """The early-payment discount a payment of `amount_minor` on `paid_on` earns on `item`."""
-    if item.discount_until is None or not item.discount_minor:
-        return 0
-    granted = (
-        Allocation.objects.filter(target=item, kind=AllocationKind.DISCOUNT).aggregate(
-            s=Sum("amount_minor")
-        )["s"]
-        or 0
-    )
-    offer = DiscountOffer(item.discount_until, item.discount_minor)
-    return discount_earned(offer, paid_on=paid_on, open_after_minor=item.open_minor - amount_minor,
-                           granted_minor=granted)  # fmt: skip
+def _check_found(company: Company, rows: Mapping[int, OpenItem | Payment], ids: set[int]) -> None:
+    if len(rows) != len(ids) or any(row.company_id != company.pk for row in rows.values()):
+        raise DunwellError(ErrorCode.NOT_FOUND, "no such item or payment in this company")
 
 
 @transaction.atomic
@@ -323,6 +400,16 @@ def apply_credit_note(
     return rows
 
 
+@dataclass(frozen=True)
+class WriteOffRequest:
+    """One write-off of a batch: `amount_minor` of an item (None: all that is open) on `on`."""
+
+    item_id: int
+    on: date
+    reason: str
+    amount_minor: int | None = None
+
+
 @transaction.atomic
 def write_off(
     *,
@@ -334,42 +421,51 @@ def write_off(
     actor: User | None,
     at: datetime,
 ) -> WriteOff:
-    item = lock(OpenItem, [item.pk])[item.pk]
-    amount = item.open_minor if amount_minor is None else amount_minor
-    _check_open(item, amount)
-    if not reason.strip():
-        raise DunwellError(ErrorCode.INVALID, "a write-off needs a reason", field="reason")
-    record = WriteOff.objects.create(
-        company=company,
-        item=item,
-        amount_minor=amount,
-        on=on,
-        reason=reason,
-        created_by=activity.stored_actor(actor),
-    )
-    Allocation.objects.bulk_create(
-        _rows(
-            item,
-            amount,
-            kind=AllocationKind.WRITE_OFF,
-            on=on,
-            at=at,
-            actor=actor,
-            write_off=record,
-            note=reason[:200],
-        )
-    )
-    refresh_items([item.pk])
-    activity.record_on_item(
-        item,
-        ActivityKind.WRITTEN_OFF,
-        on=on,
-        at=at,
-        actor=actor,
-        amount_minor=amount,
-        summary=f"{_money(amount, item.currency)} of {item} written off: {reason}",
-    )
-    return record
+    request = WriteOffRequest(item.pk, on, reason, amount_minor)
+    return write_offs(company=company, requests=[request], actor=actor, at=at)[0]
+
+
+@transaction.atomic
+def write_offs(
+    *, company: Company, requests: Sequence[WriteOffRequest], actor: User | None, at: datetime
+) -> list[WriteOff]:
+    """Write off (parts of) items, set-based: one lock, one insert of the records, one of their
+    allocation rows, one refresh, one of the history entries. A request refused refuses all."""
+    if not requests:
+        return []
+    items = lock(OpenItem, [r.item_id for r in requests])
+    _check_found(company, items, {r.item_id for r in requests})
+    customers = Customer.objects.in_bulk({i.customer_id for i in items.values()})
+    running = Running(items)
+    records: list[tuple[WriteOff, list[tuple[date, int]]]] = []
+    entries = []
+    for request in requests:
+        item = items[request.item_id]
+        amount = running.open[item.pk] if request.amount_minor is None else request.amount_minor
+        running.check(item, amount)
+        if not request.reason.strip():
+            raise DunwellError(ErrorCode.INVALID, "a write-off needs a reason", field="reason")
+        record = WriteOff(company=company, item=item, amount_minor=amount, on=request.on,
+                          reason=request.reason, created_by=activity.stored_actor(actor))  # fmt: skip
+        records.append((record, running.take(item, amount)))
+        entries.append(activity.entry(
+            company=company, kind=ActivityKind.WRITTEN_OFF, on=request.on, at=at, actor=actor,
+            customer=customers[item.customer_id], item=item, amount_minor=amount,
+            currency=item.currency,
+            summary=f"{_money(amount, item.currency)} of {item} written off: {request.reason}",
+        ))  # fmt: skip
+    WriteOff.objects.bulk_create([record for record, _ in records])
+    rows = [
+        row
+        for record, parts in records
+        for row in _rows(items[record.item_id], record.amount_minor, kind=AllocationKind.WRITE_OFF,
+                         on=record.on, at=at, actor=actor, parts=parts, write_off=record,
+                         note=record.reason[:200])
+    ]  # fmt: skip
+    Allocation.objects.bulk_create(rows)
+    refresh_items(list(items))
+    activity.record_many(entries)
+    return [record for record, _ in records]
 
 
 @transaction.atomic

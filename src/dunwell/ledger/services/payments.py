@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
+from dunwell.core.bulk import insert_instances
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.core.money import Money, MoneyError, check_currency
-from dunwell.ledger.models import ActivityKind, Customer, Payment, PaymentMethod
+from dunwell.ledger.models import Activity, ActivityKind, Customer, Payment, PaymentMethod
 from dunwell.ledger.services import activity
 
 
@@ -59,17 +62,17 @@ def build_payment(company: Company, spec: PaymentInput) -> Payment:
     )
 
 
-def record_received(
+def received_entry(
     payment: Payment,
     actor: User | None,
     at: datetime,
     note: str = "",
     data: dict[str, Any] | None = None,
-) -> None:
-    """The PAYMENT_RECEIVED entry; `note` (why it was recorded so, e.g. the bank-line match) is
-    appended to the summary and `data` stored with it."""
+) -> Activity:
+    """The PAYMENT_RECEIVED entry, unsaved; `note` (why it was recorded so, e.g. the bank-line
+    match) is appended to the summary and `data` stored with it."""
     amount = Money.from_minor(payment.amount_minor, payment.currency)
-    activity.record(
+    return activity.entry(
         company=payment.company,
         kind=ActivityKind.PAYMENT_RECEIVED,
         on=payment.value_on,
@@ -86,6 +89,15 @@ def record_received(
     )
 
 
+@dataclass(frozen=True)
+class Received:
+    """A payment to record (`receive_payments`) with what its history entry says of it."""
+
+    spec: PaymentInput
+    note: str = ""
+    data: dict[str, Any] | None = None
+
+
 @transaction.atomic
 def receive_payment(
     *,
@@ -97,11 +109,42 @@ def receive_payment(
     data: dict[str, Any] | None = None,
 ) -> Payment:
     """Record a payment; the same `external_id` twice is refused (imports treat it as unchanged)."""
-    if Payment.objects.filter(company=company, external_id=spec.external_id).exists():
-        raise DunwellError(
-            ErrorCode.DUPLICATE, f"payment {spec.external_id} is already recorded", field="id"
+    return receive_payments(company=company, received=[Received(spec, note, data)], actor=actor,
+                            at=at)[0]  # fmt: skip
+
+
+@transaction.atomic
+def receive_payments(
+    *, company: Company, received: Sequence[Received], actor: User | None, at: datetime
+) -> list[Payment]:
+    """Record payments set-based (one insert of the payments, one of their history entries), in
+    the given order. An `external_id` already recorded, or twice in the batch, refuses all."""
+    ids = [r.spec.external_id for r in received]
+    known = set(
+        Payment.objects.filter(company=company, external_id__in=ids).values_list(
+            "external_id", flat=True
         )
-    payment = build_payment(company, spec)
-    payment.save()
-    record_received(payment, actor, at, note, data)
-    return payment
+    )
+    counts = Counter(ids)
+    for external_id in ids:
+        if external_id in known or counts[external_id] > 1:
+            raise DunwellError(
+                ErrorCode.DUPLICATE, f"payment {external_id} is already recorded", field="id"
+            )
+    payments = [build_payment(company, r.spec) for r in received]
+    insert_instances(payments)
+    keys = dict(
+        Payment.objects.filter(company=company, external_id__in=ids).values_list(
+            "external_id", "pk"
+        )
+    )
+    for payment in payments:  # saved now, with the customer and company they were built with
+        payment.pk = keys[payment.external_id]
+        payment._state.adding, payment._state.db = False, DEFAULT_DB_ALIAS
+    activity.record_many(
+        [
+            received_entry(p, actor, at, r.note, r.data)
+            for p, r in zip(payments, received, strict=True)
+        ]
+    )
+    return payments
