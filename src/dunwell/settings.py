@@ -175,6 +175,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # -- background work: the Django Tasks API on the database (`dunwell worker`) ------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DUNNING_RUN_HOUR = env_int("DUNNING_RUN_HOUR", 6)  # the daily run starts at this hour, company time
+# Bank lines scored, stored and applied together (cash.services.matching).
+CASH_MATCH_BATCH = env_int("CASH_MATCH_BATCH", 1_000)
+if CASH_MATCH_BATCH < 1:
+    raise ImproperlyConfigured(f"CASH_MATCH_BATCH={CASH_MATCH_BATCH}: expected 1 or more")
 # A run over at least this many open items splits its customers over two processes.
 DUNNING_PARALLEL_FROM = env_int("DUNNING_PARALLEL_FROM", 200_000)
 if DUNNING_PARALLEL_FROM < 1:

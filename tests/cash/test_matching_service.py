@@ -313,8 +313,9 @@ def test_a_line_refused_after_its_batch_was_written_costs_the_others_nothing(wor
     good = bank_line(company, 300_00)
     greedy = bank_line(company, 980_00)
     done = apply_lines(company=company, pairs=[
-        (good, Value(customer.pk, (Allocation(plain.pk, 300_00),), 0, 1000, "manual", "by hand")),
-        (greedy, Value(customer.pk, (Allocation(no_discount.pk, 980_00, 20_00),), 0, 1000,
+        (good.pk, Value(customer.pk, (Allocation(plain.pk, 300_00),), 0, 1000, "manual",
+                        "by hand")),
+        (greedy.pk, Value(customer.pk, (Allocation(no_discount.pk, 980_00, 20_00),), 0, 1000,
                        "manual", "by hand")),
     ], actor=None, at=AT)  # fmt: skip
     assert list(done.payments) == [good.pk]
@@ -341,7 +342,7 @@ def test_a_persons_confirmations_in_one_batch_each_count(world):
     items = [f.invoice(company, customer, f"A-{n}", 100_00, date(2025, 3, 1)) for n in (1, 2)]
     lines = [bank_line(company, 100_00, iban="DE89 3704 0044 0532 0130 00") for _ in items]
     done = apply_lines(company=company, pairs=[
-        (line, Value(customer.pk, (Allocation(item.pk, 100_00),), 0, 1000, "manual", "by hand"))
+        (line.pk, Value(customer.pk, (Allocation(item.pk, 100_00),), 0, 1000, "manual", "by hand"))
         for line, item in zip(lines, items, strict=True)
     ], actor=clerk, at=AT)  # fmt: skip
     assert not done.refused

@@ -10,15 +10,12 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections import Counter
-from pathlib import Path
 
-import psycopg
 import pytest
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, dunwell, own_database
+
 CUSTOMERS = 7
 SETUP = """
 import django; django.setup()
@@ -42,35 +39,7 @@ for n in range(1, COUNT + 1):
 @pytest.fixture
 def database(tmp_path):
     """DATABASE_URL of a migrated database holding one company with 7 overdue customers."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url, drop = f"sqlite:///{tmp_path}/dunning.sqlite3", None
-    else:
-        name = f"dunning_{uuid.uuid4().hex[:10]}"
-        server = (
-            f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
-            f"{settings['PORT'] or 5432}"
-        )
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
-        url, drop = f"{server}/{name}", (server, name)
-    dunwell("migrate", "-v0", url=url)
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "dunwell.settings"}
-    subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True)  # noqa: S603
-    yield url
-    if drop is not None:
-        with psycopg.connect(f"{drop[0]}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {drop[1]} WITH (FORCE)")  # type: ignore[arg-type]
-
-
-def dunwell(
-    *args: str, url: str, fault: str = "", check: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "DUNWELL_FAULT": fault, **(env or {})}
-    return subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "dunwell.cli", *args], env=env, cwd=ROOT, capture_output=True,
-        text=True, check=check,
-    )  # fmt: skip
+    yield from own_database(tmp_path, "dunning", SETUP)
 
 
 def outbox(url: str) -> Counter:

@@ -114,6 +114,29 @@ def insert_instances(instances: Sequence[models.Model]) -> int:
     return insert_rows(model, columns, rows)
 
 
+def insert_keyed(instances: Sequence[M], mine: QuerySet[M]) -> None:
+    """`insert_instances`, then each instance gets its primary key, as `bulk_create` gives them
+    (its chunks of 999 parameters on SQLite cost a batch of allocations 0.1 s a thousand rows).
+
+    `mine` must select, among rows with a key above every key before the insert, exactly the
+    rows inserted: rows the caller's locks keep to its transaction (the allocations of payments
+    it holds locked, say). Keys are handed out in insert order (SQLite's AUTOINCREMENT, a
+    PostgreSQL sequence within one session), so the n keys found, in order, are the instances'.
+    """
+    if not instances:
+        return
+    model = type(instances[0])
+    before = model._default_manager.aggregate(last=models.Max("pk"))["last"] or 0
+    insert_instances(instances)
+    keys = list(mine.filter(pk__gt=before).order_by("pk").values_list("pk", flat=True))
+    if len(keys) != len(instances):
+        raise RuntimeError(f"{model._meta.label}: {len(instances)} rows inserted, {len(keys)} "
+                           "found by their scope: the scope does not select exactly them")  # fmt: skip
+    for instance, key in zip(instances, keys, strict=True):
+        instance.pk = key
+        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+
+
 def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:

@@ -158,9 +158,12 @@ def track_payments(
     *, company: Company, customer_ids: Sequence[int], on: date, at: datetime, actor: User | None
 ) -> None:
     """Allocations to these customers' items were written in this transaction: recompute what
-    their open promises have received; those now paid in full are kept."""
+    their open promises have received; those now paid in full are kept.
+
+    Only the promise rows are locked (`of`): locking the joined customer row as well deadlocks
+    with a concurrent payment whose allocation rows already hold a key-share lock on it."""
     promises = list(
-        PromiseToPay.objects.select_for_update()
+        PromiseToPay.objects.select_for_update(of=("self",))
         .filter(company=company, customer_id__in=customer_ids, state=PromiseState.OPEN)
         .select_related("customer")
         .order_by("pk")
@@ -178,7 +181,7 @@ def decide_due(*, company: Company, on: date, at: datetime) -> None:
     are kept, partly kept or broken."""
     with transaction.atomic():
         candidates = (
-            PromiseToPay.objects.select_for_update()
+            PromiseToPay.objects.select_for_update(of=("self",))
             .filter(company=company, state=PromiseState.OPEN, promised_on__lt=on)
             .select_related("customer")
             .order_by("pk")

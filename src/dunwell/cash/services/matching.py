@@ -1,7 +1,8 @@
 """Matching a company's unmatched bank lines to open items, set-based (issue 5, DOMAIN.md 4.4).
 
 `match_lines` takes the company's unmatched credit lines (money received, not a reversal) in
-batches of `BATCH` and, per batch, a fixed number of queries whatever its size:
+batches of `CASH_MATCH_BATCH` (settings, 1,000) and, per batch, a fixed number of queries
+whatever its size:
 
 1. the customers once per run (names, parents) and the learned IBANs (`KnownAccount`), as the
    pure `Payer` values; a payer-only index of the whole company says, per line, which
@@ -22,7 +23,8 @@ Then the pure rules: `prepare` once per batch, `score` per line, the top `KEEP` 
 (`workflows.cash.apply_lines`) together, one transaction for the batch (a line it refuses
 stays unmatched with its proposals, and the report counts it). Re-running touches only lines
 still unmatched; `apply_lines` locks the lines and refuses one already applied, and the
-payment's external id is the line's, so nothing is applied twice.
+payment's external id is the line's, so nothing is applied twice. With more than one batch to
+do, a forked process scores the next batches while this one applies (`match_lines`).
 
 Not retrieved: an RF reference with a typo (one edit away) finds its item only when that item
 was retrieved otherwise (the payer's items, the amount); the threshold is the module default
@@ -31,6 +33,8 @@ was retrieved otherwise (the payer's items, the amount); the threshold is the mo
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,7 +42,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings as config
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
@@ -50,17 +55,18 @@ from dunwell.cash.rules.numbers import blank, number_key, numbers_in_text
 from dunwell.cash.rules.references import normalise_reference, references_in_text
 from dunwell.cash.rules.values import Candidate, Document, Line, Payer, Proposal, Settings
 from dunwell.core.bulk import insert_instances
+from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
+from dunwell.core.processes import fork_workers, reconnect_database
 from dunwell.ledger.models import Allocation, AllocationKind, Customer, ItemKind, OpenItem
 
-BATCH = 1_000
 KEEP = 5  # proposals stored per line
 PER_AMOUNT = 20  # open items with exactly a line's amount, at most
 SHORTEST_NUMBER = 3  # a shorter number in a text is never looked up
 _DIGIT_WORD = re.compile(r"\d[\d ]{3,}\d")
 
-# Applies (line, proposal) pairs; returns why each line it did not apply was refused.
-Apply = Callable[[Sequence[tuple[StatementLine, Proposal]]], Mapping[int, Exception]]
+# Applies (line id, proposal) pairs; returns why each line it did not apply was refused.
+Apply = Callable[[Sequence[tuple[int, Proposal]]], Mapping[int, Exception]]
 
 ITEM_FIELDS = ("id", "customer_id", "number", "currency", "open_minor", "due_on", "issued_on",
                "kind", "payment_reference", "national_reference", "discount_minor",
@@ -79,6 +85,15 @@ class MatchReport:
     by_rule: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
+    def merge(self, other: MatchReport) -> None:
+        self.lines += other.lines
+        self.applied += other.applied
+        self.queued += other.queued
+        self.failed += other.failed
+        self.returned += other.returned
+        self.by_rule += other.by_rule
+        self.errors += other.errors
+
     def as_dict(self) -> dict[str, object]:
         return {"lines": self.lines, "applied": self.applied, "queued": self.queued,
                 "failed": self.failed, "returned": self.returned,
@@ -93,13 +108,58 @@ def match_lines(
     line_ids: Iterable[int] | None = None,
     settings: Settings = matching.DEFAULT_SETTINGS,
     apply: Apply | None = None,
+    ahead: bool = True,
 ) -> MatchReport:
     """Score the company's unmatched credit lines (or those of `line_ids`), store the ranked
     proposals and hand what `decide` picks, a batch at a time, to `apply`
     (`workflows.cash.match_lines` passes `apply_lines`: applying touches the ledger, the cases
     and the history, which is a workflow's business; it returns why each line it refused was
-    refused). Without `apply` nothing is applied and every line waits for review."""
+    refused). Without `apply` nothing is applied and every line waits for review.
+
+    Reading ahead (`ahead`, where `_reads_ahead` allows it): a forked process scores the next
+    batches while this one applies, so that the two cores share the work. A batch scored ahead
+    saw the ledger as it was before the batches just applied: a line among whose proposals is
+    an item this run has applied something to since is not applied from them, but scored again
+    once all the batches are done (as a run without reading ahead would have seen it)."""
     report = MatchReport()
+    ids = None if line_ids is None else sorted(set(line_ids))
+    reading = ahead and apply is not None and _reads_ahead(company, ids)
+    scored_batches = (_scored_ahead if reading else _scored)(company, ids, settings)
+    touched: set[int] = set()
+    again: list[int] = []
+    for batch in scored_batches:
+        _store(company, batch, at)
+        stale = {pk for pk, found in batch.items() if _names_any(found, touched)}
+        again += sorted(stale)
+        scored = {pk: found for pk, found in batch.items() if pk not in stale}
+        report.lines += len(scored)
+        picked = [] if apply is None else _picked(scored, settings)
+        report.queued += len(scored) - len(picked)
+        refused = apply(picked) if apply is not None and picked else {}
+        for line_id, proposal in picked:
+            if line_id in refused:
+                report.failed += 1
+                report.queued += 1
+                report.errors.append(f"line {line_id}: {refused[line_id]}")
+            else:
+                report.applied += 1
+                report.by_rule[proposal.rule] += 1
+                if reading:
+                    touched.update(a.item_id for a in proposal.allocations)
+    if again:
+        report.merge(match_lines(company=company, at=at, line_ids=again, settings=settings,
+                                 apply=apply, ahead=False))  # fmt: skip
+    return report
+
+
+def _names_any(proposals: list[Proposal], items: set[int]) -> bool:
+    return any(a.item_id in items for p in proposals for a in p.allocations)
+
+
+def _scored(
+    company: Company, line_ids: list[int] | None, settings: Settings
+) -> Iterator[dict[int, list[Proposal]]]:
+    """Per batch of lines: each line's proposals, best first."""
     payers = _payers(company)
     who = prepare((), payers.values())
     for batch in _batches(company, line_ids):
@@ -114,27 +174,64 @@ def match_lines(
             line.pk: matching.score(values[line.pk], index, settings, hits[line.pk])
             for line in batch
         }
-        _store(company, scored, at)
-        report.lines += len(batch)
-        picked = [] if apply is None else _picked(batch, scored, settings)
-        report.queued += len(batch) - len(picked)
-        refused = apply(picked) if apply is not None and picked else {}
-        for line, proposal in picked:
-            if line.pk in refused:
-                report.failed += 1
-                report.queued += 1
-                report.errors.append(f"line {line.pk}: {refused[line.pk]}")
-            else:
-                report.applied += 1
-                report.by_rule[proposal.rule] += 1
-    return report
+        yield scored
 
 
-def _picked(
-    batch: list[StatementLine], scored: dict[int, list[Proposal]], settings: Settings
-) -> list[tuple[StatementLine, Proposal]]:
-    chosen = ((line, matching.decide(scored[line.pk], settings)) for line in batch)
-    return [(line, proposal) for line, proposal in chosen if proposal is not None]
+def _reads_ahead(company: Company, line_ids: list[int] | None) -> bool:
+    """A forked process can score ahead: two cores, a database it can open (not SQLite's
+    in-memory one of the tests), nothing uncommitted it could not see, more than one batch."""
+    if fork_workers(2) < 2 or connection.in_atomic_block:
+        return False
+    if getattr(connection, "is_in_memory_db", lambda: False)():
+        return False
+    size = config.CASH_MATCH_BATCH
+    if line_ids is not None and len(line_ids) <= size:
+        return False
+    return _lines(company, line_ids)[size : size + 1].exists()
+
+
+def _scored_ahead(
+    company: Company, line_ids: list[int] | None, settings: Settings
+) -> Iterator[dict[int, list[Proposal]]]:
+    """`_scored` in a forked process, its batches handed over as they are done (at most two
+    waiting). That process only reads (a second writer would wait for this one's batch
+    transactions, and this one for its); this one stores and applies."""
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.queues.Queue[Any] = context.Queue(maxsize=2)
+    reader = context.Process(target=_score_into, args=(queue, company, line_ids, settings),
+                             name="cash-scoring", daemon=True)  # fmt: skip
+    reader.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, str):
+                raise DunwellError(ErrorCode.CONFLICT, f"scoring the bank lines failed: {item}")
+            yield item
+    finally:
+        reader.join(timeout=5)
+        if reader.is_alive():
+            reader.kill()
+            reader.join()
+
+
+def _score_into(
+    queue: multiprocessing.queues.Queue[Any],
+    company: Company,
+    line_ids: list[int] | None,
+    settings: Settings,
+) -> None:
+    reconnect_database()
+    try:
+        for scored in _scored(company, line_ids, settings):
+            queue.put(scored)
+    except Exception as exc:  # handed to the parent, which raises it
+        queue.put(f"{type(exc).__name__}: {exc}")
+    else:
+        queue.put(None)
+
+
+def _picked(scored: dict[int, list[Proposal]], settings: Settings) -> list[tuple[int, Proposal]]:
+    chosen = ((line_id, matching.decide(found, settings)) for line_id, found in scored.items())
+    return [(line_id, proposal) for line_id, proposal in chosen if proposal is not None]
 
 
 def unmatched_credits(company: Company) -> QuerySet[StatementLine]:
@@ -143,14 +240,16 @@ def unmatched_credits(company: Company) -> QuerySet[StatementLine]:
     )
 
 
-def _batches(company: Company, line_ids: Iterable[int] | None) -> Iterator[list[StatementLine]]:
+def _lines(company: Company, line_ids: list[int] | None) -> QuerySet[StatementLine]:
     # a line a remittance advice describes keeps the advice's split (cash.services.advices)
     lines = unmatched_credits(company).filter(advices__isnull=True)
-    if line_ids is not None:
-        lines = lines.filter(pk__in=list(line_ids))
-    last = 0
+    return lines if line_ids is None else lines.filter(pk__in=line_ids)
+
+
+def _batches(company: Company, line_ids: list[int] | None) -> Iterator[list[StatementLine]]:
+    lines, last = _lines(company, line_ids), 0
     while True:
-        batch = list(lines.filter(pk__gt=last).order_by("pk")[:BATCH])
+        batch = list(lines.filter(pk__gt=last).order_by("pk")[: config.CASH_MATCH_BATCH])
         if not batch:
             return
         yield batch

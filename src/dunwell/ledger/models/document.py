@@ -127,7 +127,9 @@ class OpenItem(models.Model):
         ordering = ["issued_on", "number"]
 
     def __str__(self) -> str:
-        return f"{english(self.get_kind_display)} {self.number}"
+        # the enum's label, not get_kind_display (which builds the choices' dict on each call:
+        # 30 us, in every history entry of a batch of allocations)
+        return f"{english(ItemKind(self.kind).label)} {self.number}"
 
 
 class Instalment(models.Model):

@@ -71,9 +71,11 @@ def entry(
     currency: str = "",
     data: dict[str, Any] | None = None,
     key: str | None = None,
+    customer_id: int | None = None,
 ) -> Activity:
-    """An unsaved history entry; `record` saves one, `record_many` many at once."""
-    return Activity(
+    """An unsaved history entry; `record` saves one, `record_many` many at once. The customer
+    is `customer`, or (a batch that did not load its customers) the one of `customer_id`."""
+    made = Activity(
         company=company,
         kind=kind,
         on=on,
@@ -89,6 +91,9 @@ def entry(
         data=data or {},
         key=key,
     )
+    if customer is None and customer_id is not None:
+        made.customer_id = customer_id
+    return made
 
 
 def record(*, company: Company, key: str | None = None, **fields: Any) -> Activity:

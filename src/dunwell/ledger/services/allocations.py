@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 
+from dunwell.core.bulk import insert_keyed
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.core.money import Money, round_half_up_integer
@@ -26,7 +27,6 @@ from dunwell.ledger.models import (
     ActivityKind,
     Allocation,
     AllocationKind,
-    Customer,
     Instalment,
     ItemKind,
     OpenItem,
@@ -214,7 +214,6 @@ def allocate_payments(
     payments = lock(Payment, [s.payment_id for s in shares])
     _check_found(company, items, {s.item_id for s in shares})
     _check_found(company, payments, {s.payment_id for s in shares})
-    customers = Customer.objects.in_bulk({i.customer_id for i in items.values()})
     running = Running(items)
     unapplied = {pk: p.unapplied_minor for pk, p in payments.items()}
     rates: dict[tuple[str, str, date], tuple[Decimal, date]] = {}
@@ -266,7 +265,7 @@ def allocate_payments(
             else ""
         )
         about: dict[str, Any] = {"company": company, "on": effective_on, "at": at, "actor": actor,
-                 "customer": customers[item.customer_id], "item": item, "payment": payment,
+                 "customer_id": item.customer_id, "item": item, "payment": payment,
                  "currency": item.currency}  # fmt: skip
         entries.append(activity.entry(
             kind=ActivityKind.ALLOCATED, amount_minor=share.amount_minor,
@@ -285,7 +284,9 @@ def allocate_payments(
                 f"{item.discount_until}", **about,
             ))  # fmt: skip
         rows += made
-    Allocation.objects.bulk_create(rows)  # with their keys: callers reverse what they return
+    # with their keys (callers reverse what they return); the payments are locked: their
+    # allocations with keys above the last one before are these
+    insert_keyed(rows, Allocation.objects.filter(payment_id__in=list(payments)))
     refresh_items(list(items))
     refresh_payments(list(payments))
     activity.record_many(entries)
@@ -435,7 +436,6 @@ def write_offs(
         return []
     items = lock(OpenItem, [r.item_id for r in requests])
     _check_found(company, items, {r.item_id for r in requests})
-    customers = Customer.objects.in_bulk({i.customer_id for i in items.values()})
     running = Running(items)
     records: list[tuple[WriteOff, list[tuple[date, int]]]] = []
     entries = []
@@ -450,7 +450,7 @@ def write_offs(
         records.append((record, running.take(item, amount)))
         entries.append(activity.entry(
             company=company, kind=ActivityKind.WRITTEN_OFF, on=request.on, at=at, actor=actor,
-            customer=customers[item.customer_id], item=item, amount_minor=amount,
+            customer_id=item.customer_id, item=item, amount_minor=amount,
             currency=item.currency,
             summary=f"{_money(amount, item.currency)} of {item} written off: {request.reason}",
         ))  # fmt: skip
