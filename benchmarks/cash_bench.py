@@ -138,7 +138,7 @@ def setup(rng: random.Random) -> dict[str, Any]:
     with connection.cursor() as cursor:  # 2 % of the invoices with a discount still open
         cursor.execute(
             "UPDATE ledger_openitem SET discount_minor = amount_minor * 2 / 100, "
-            "discount_until = %s WHERE company_id = %s AND id % 50 = 11",
+            "discount_until = %s WHERE company_id = %s AND id %% 50 = 11",
             [VALUE_ON + timedelta(days=5), company.pk],
         )
     analyze(Customer)
