@@ -56,6 +56,19 @@ def django_db_setup(
 
 
 @pytest.fixture
+def as_in_production() -> Iterator[None]:
+    """Remove the test database's history bypass for the rest of this test's transaction: the
+    append-only triggers refuse as they do in production."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM dunwell_history_bypass")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO dunwell_history_bypass (reason) VALUES ('test database')")
+
+
+@pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the shared sample files are missing: expected them at {SHARED_DATA}")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from django.contrib.auth.models import User
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from dunwell.core.models import Company
+from dunwell.core.services import two_factor
 from dunwell.ledger.models import Contact, ContactRole, Customer, OpenItem, Payment
 from dunwell.ledger.services.customers import CustomerInput, add_contact, create_customer
 from dunwell.ledger.services.documents import ItemInput, issue_item
@@ -50,3 +56,15 @@ def contact(customer: Customer, email: str, name: str = "AP",
     """A contact reminders go to: the accounts-payable clerk unless another role is given."""
     return add_contact(customer=customer, actor=None, name=name, role=role, email=email,
                        phone=phone)  # fmt: skip
+
+
+def signed_in(client: Client, user: User) -> Client:
+    """`client` signed in as `user`, past the second factor when the user must have one (an
+    administrator): a confirmed authenticator device, its session marked verified."""
+    client.force_login(user)
+    if two_factor.required(user):
+        device = TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -11,7 +11,7 @@ attempt runs in its own savepoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -44,16 +44,6 @@ def record(company: Company, summary: str = "Imported invoices.csv") -> Activity
         recorded_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
         summary=summary,
     )
-
-
-@pytest.fixture
-def as_in_production() -> Iterator[None]:
-    """Remove the test database's bypass for the rest of this test's transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dunwell_history_bypass")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO dunwell_history_bypass (reason) VALUES ('test database')")
 
 
 def test_the_orm_refuses_to_save_a_stored_entry_again(company: Company) -> None:

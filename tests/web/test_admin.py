@@ -93,6 +93,7 @@ def world() -> World:
     root = User.objects.create_superuser("root", "root@acme.example", "root-password-1")
     staff = User.objects.create_user("stella", password="stella-password-1", is_staff=True)
     Membership.objects.create(user=staff, company=acme, role=Role.ADMIN)
+    Client().post("/login/", {"username": "stella", "password": "wrong"})  # an attempt, logged
     Group.objects.create(name="auditors")
     deliver_outbox.enqueue()  # a row of the task queue (django-tasks-db shows it to superusers)
     return World(acme, bauer, invoice, root, staff)
@@ -103,8 +104,7 @@ def url(model: type[Model], view: str, *args: object) -> str:
 
 
 def as_user(client: Client, user: User) -> Client:
-    client.force_login(user)
-    return client
+    return factories.signed_in(client, user)
 
 
 def test_superuser_sees_open_items_with_their_amounts_formatted(

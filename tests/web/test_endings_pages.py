@@ -38,7 +38,7 @@ def test_a_collector_asks_for_a_write_off_on_the_item_page(client: Client, cast:
     html = page(as_user(client, cast.viewer_a), f"/items/{cast.invoice_a.pk}/")
     assert "Above €500.00" not in html
     assert client.post(f"/items/{cast.invoice_a.pk}/write-off", {"reason": "x"}).status_code == 403
-    client.force_login(cast.user_b)
+    as_user(client, cast.user_b)
     assert client.post(f"/items/{cast.invoice_a.pk}/write-off", {"reason": "x"}).status_code == 404
 
 

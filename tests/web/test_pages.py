@@ -22,6 +22,7 @@ from dunwell.cases.services.disputes import open_dispute, resolve
 from dunwell.core.models import Company, Membership, Role
 from dunwell.ledger.models import Customer, OpenItem
 from dunwell.terms.rules.limitation import limitation_date
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +79,7 @@ def cast() -> Cast:
 
 
 def as_user(client: Client, user: User) -> Client:
-    client.force_login(user)
-    return client
+    return f.signed_in(client, user)
 
 
 def page(client: Client, url: str, status: int = 200, **extra: Any) -> str:

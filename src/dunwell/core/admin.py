@@ -7,12 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from axes.models import AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from dunwell.core import clock
+from dunwell.core.admin_site import ReadOnlyAdmin
 from dunwell.core.errors import DunwellError
-from dunwell.core.models import Company, Membership
+from dunwell.core.models import AuditEvent, Company, Membership
 from dunwell.core.services.companies import (
     check_bic,
     check_company_currency,
@@ -20,6 +25,8 @@ from dunwell.core.services.companies import (
     check_holidays,
     check_iban,
     check_time_zone,
+    grant_access,
+    revoke_access,
 )
 
 
@@ -91,8 +98,45 @@ class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only i
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg] # generic only in django-stubs, not at runtime
+    """Roles are granted, changed and revoked through the services, so that each change is in
+    the security log with the superuser who made it."""
+
     list_display = ("user", "company", "role")
     list_filter = ("role", "company")
     list_select_related = ("user", "company")
     search_fields = ("user__username", "user__email", "company__code", "company__legal_name")
     autocomplete_fields = ("user", "company")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("user", "company") if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        membership, _ = grant_access(company=obj.company, user=obj.user, role=obj.role,
+                                     at=clock.now(), actor=_superuser(request))  # fmt: skip
+        obj.pk = membership.pk
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        revoke_access(company=obj.company, user=obj.user, at=clock.now(),
+                      actor=_superuser(request))  # fmt: skip
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("user", "company"):
+            self.delete_model(request, membership)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "kind", "username", "company", "actor_name", "ip", "detail")
+    list_filter = ("kind", "company")
+    search_fields = ("username", "actor_name", "ip", "detail")
+    date_hierarchy = "at"
+
+
+# django-axes' access logs stay off (sign-ins are in the security log above); its attempts stay:
+# deleting a user's attempts lifts a lock-out before the cool-off ends.
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+def _superuser(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dunwell.core.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from dunwell.core.dates import Adjustment
 
 
@@ -108,3 +109,62 @@ class FxRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} 1 {self.base} = {self.rate} {self.quote}"
+
+
+class AuditKind(models.TextChoices):
+    """What the security log records: who got in, who was kept out, who may do what."""
+
+    SIGNED_IN = "signed_in", _("Signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+    SIGNED_OUT = "signed_out", _("Signed out")
+    LOCKED_OUT = "locked_out", _("Locked out after repeated failures")
+    TWO_FACTOR_ENABLED = "two_factor_enabled", _("Two-factor sign-in set up")
+    TWO_FACTOR_FAILED = "two_factor_failed", _("Two-factor code refused")
+    TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor sign-in removed")
+    USER_CREATED = "user_created", _("User created")
+    ROLE_GRANTED = "role_granted", _("Role granted")
+    ROLE_CHANGED = "role_changed", _("Role changed")
+    ACCESS_REVOKED = "access_revoked", _("Access revoked")
+
+
+class AuditEventError(AppendOnlyError):
+    rule = "the security log is append-only"
+
+
+class AuditEvent(AppendOnlyModel):
+    """One entry of the security log, append-only like the account history (`core.append_only`;
+    the database refuses updates and deletes too, migration core 0004). The user is kept by id and by name: a user deleted
+    later still shows under the name they had; `company` is set for role changes and for events
+    of a user who works in exactly one company at the time."""
+
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=24, choices=AuditKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
+    username = models.CharField(max_length=150, blank=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
+    actor_name = models.CharField(max_length=150, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    append_only_error = AuditEventError
+    objects = AppendOnlyQuerySet["AuditEvent"].as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["company", "-at"], name="audit_company_at"),
+            models.Index(fields=["user", "-at"], name="audit_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"

@@ -11,3 +11,7 @@ class WebConfig(AppConfig):
         from dunwell.workflows.cli import insolvency  # noqa: PLC0415
 
         register_topic(insolvency)
+
+        from dunwell.web import security  # noqa: PLC0415
+
+        security.connect()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dunwell.web import (
+    account_views,
     agency_views,
     bank_views,
     call_views,
@@ -21,6 +22,7 @@ from dunwell.web import (
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("security-log/", account_views.audit_log, name="audit_log"),
     path("customers/", views.customers, name="customers"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),
     path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),

@@ -11,6 +11,7 @@ form its field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -28,9 +29,11 @@ from stdnum.eu.vat import MEMBER_STATES
 from stdnum.exceptions import ValidationError as NumberError
 
 from dunwell.core.errors import DunwellError, ErrorCode
-from dunwell.core.models import Company, GoverningLaw, Membership, Role
+from dunwell.core.i18n import english
+from dunwell.core.models import AuditKind, Company, GoverningLaw, Membership, Role
 from dunwell.core.money import MoneyError, check_currency
 from dunwell.core.references import KidCheck
+from dunwell.core.services import audit
 
 # CLDR names these two-letter regions as well, but they are not ISO 3166-1 countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
@@ -234,7 +237,7 @@ def check_role(role: str) -> Role:
 
 
 @transaction.atomic
-def create_user(*, username: str, password: str) -> User:
+def create_user(*, username: str, password: str, at: datetime, actor: User | None = None) -> User:
     """A user who signs in to the staff pages (not to the admin, which is for superusers)."""
     if User.objects.filter(username=username).exists():
         raise DunwellError(
@@ -247,24 +250,47 @@ def create_user(*, username: str, password: str) -> User:
         raise _invalid("password", f"the password is refused: {' '.join(exc.messages)}") from None
     user.set_password(password)
     user.save()
+    audit.record(AuditKind.USER_CREATED, at=at, user=user, actor=actor)
     return user
 
 
 @transaction.atomic
-def grant_access(*, company: Company, user: User, role: str) -> tuple[Membership, str]:
+def grant_access(
+    *, company: Company, user: User, role: str, at: datetime, actor: User | None = None
+) -> tuple[Membership, str]:
     """Give `user` the `role` in `company`: "created", "changed" (another role before) or
-    "unchanged". Granting the same role twice changes nothing."""
+    "unchanged". Granting the same role twice changes nothing; the other two are in the
+    security log with who did it."""
     checked = check_role(role)
     membership, created = Membership.objects.select_for_update().get_or_create(
         user=user, company=company, defaults={"role": checked}
     )
     if created:
+        audit.record(AuditKind.ROLE_GRANTED, at=at, user=user, company=company, actor=actor,
+                     detail=f"{english(checked.label).lower()} in {company.code}")  # fmt: skip
         return membership, "created"
     if membership.role == checked:
         return membership, "unchanged"
+    before = Role(membership.role)
     membership.role = checked
     membership.save(update_fields=["role"])
+    audit.record(AuditKind.ROLE_CHANGED, at=at, user=user, company=company, actor=actor,
+                 detail=f"{english(before.label).lower()} -> {english(checked.label).lower()} "
+                 f"in {company.code}")  # fmt: skip
     return membership, "changed"
+
+
+@transaction.atomic
+def revoke_access(*, company: Company, user: User, at: datetime, actor: User | None = None) -> bool:
+    """Take away `user`'s role in `company`; False when they had none there."""
+    membership = Membership.objects.select_for_update().filter(user=user, company=company).first()
+    if membership is None:
+        return False
+    role = Role(membership.role)
+    membership.delete()
+    audit.record(AuditKind.ACCESS_REVOKED, at=at, user=user, company=company, actor=actor,
+                 detail=f"was {english(role.label).lower()} in {company.code}")  # fmt: skip
+    return True
 
 
 @transaction.atomic

@@ -17,40 +17,25 @@ Kinds are numbered in ranges so that later features add theirs without renumberi
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core import append_only as core_append_only
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
 
 RULE = "the history is append-only: add a correcting entry"
 
 
-class AppendOnlyError(DunwellError):
+class AppendOnlyError(core_append_only.AppendOnlyError):
     """Raised by any attempt to change or delete a history entry through the ORM."""
 
-    def __init__(self, what: str) -> None:
-        super().__init__(ErrorCode.APPEND_ONLY, f"{RULE} ({what} refused)")
+    rule = RULE
 
 
-class ActivityQuerySet(models.QuerySet["Activity"]):
+class ActivityQuerySet(core_append_only.AppendOnlyQuerySet["Activity"]):
     """Reads and inserts; every bulk change is refused before it reaches the database."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("QuerySet.update")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("QuerySet.delete")
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        raise AppendOnlyError("bulk_update")
-
-    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("update_or_create")
 
 
 class ActivityKind(models.IntegerChoices):
@@ -116,7 +101,9 @@ class ActivityKind(models.IntegerChoices):
     CORRECTION = 799, _("Correction")
 
 
-class Activity(models.Model):
+class Activity(core_append_only.AppendOnlyModel):
+    append_only_error = AppendOnlyError
+
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(
         "ledger.Customer",
@@ -173,11 +160,3 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} {english(self.get_kind_display)}: {self.summary}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AppendOnlyError("saving a stored entry")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("delete")

@@ -3,6 +3,8 @@
 dunwell company create --name "Acme GmbH" --country DE --currency EUR --timezone Europe/Berlin
 dunwell company list --format json
 dunwell company grant --company acme-gmbh --user alice --role collector --create-user
+dunwell company revoke --company acme-gmbh --user alice
+dunwell company reset-two-factor --user alice   # a lost phone: set it up again at next sign-in
 dunwell company set --company nordlys-as --kid-check mod11
 """
 
@@ -22,12 +24,14 @@ from dunwell.core.i18n import english
 from dunwell.core.management.base import DunwellCommand
 from dunwell.core.models import Company, GoverningLaw, Membership, Role
 from dunwell.core.money import Money, MoneyError, parse_amount
+from dunwell.core.services import two_factor
 from dunwell.core.services.companies import (
     CompanyInput,
     access_company,
     create_company,
     create_user,
     grant_access,
+    revoke_access,
     set_kid_check,
     set_write_off_threshold,
 )
@@ -86,7 +90,7 @@ class Command(DunwellCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{create,list,grant,set}"
+            dest="action", required=True, metavar="{create,list,grant,revoke,reset-two-factor,set}"
         )
         create = actions.add_parser("create", help="create a company")
         create.add_argument("--name", required=True, help="legal name, e.g. 'Acme GmbH'")
@@ -131,6 +135,16 @@ class Command(DunwellCommand):
             "(default: ask for it)",
         )
         self.add_format(grant)
+        revoke = actions.add_parser("revoke", help="take a user's role in a company away")
+        revoke.add_argument("--company", required=True, help="the company's code or id")
+        revoke.add_argument("--user", required=True, help="username")
+        self.add_format(revoke)
+        reset = actions.add_parser(
+            "reset-two-factor",
+            help="remove a user's two-factor devices (a lost phone): they set one up again",
+        )
+        reset.add_argument("--user", required=True, help="username")
+        self.add_format(reset)
         settings = actions.add_parser("set", help="change a company's settings")
         settings.add_argument("--company", required=True, help="the company's code or id")
         settings.add_argument(
@@ -150,6 +164,8 @@ class Command(DunwellCommand):
             "create": self.create,
             "list": self.list_companies,
             "grant": self.grant,
+            "revoke": self.revoke,
+            "reset-two-factor": self.reset_two_factor,
             "set": self.set_settings,
         }
         try:
@@ -251,9 +267,10 @@ class Command(DunwellCommand):
                     "pass --create-user to create one"
                 )
             password = self._password(options["password_from_env"])
-            user = create_user(username=options["user"], password=password)
+            user = create_user(username=options["user"], password=password, at=self.now())
             made_user = True
-        membership, outcome = grant_access(company=company, user=user, role=options["role"])
+        membership, outcome = grant_access(company=company, user=user, role=options["role"],
+                                           at=self.now())  # fmt: skip
         if options["format"] == "json":
             self.emit_json(
                 {
@@ -273,6 +290,39 @@ class Command(DunwellCommand):
                 f"{user.get_username()} {verb} {english(Role(membership.role).label).lower()} "
                 f"in {company.code}"
             )
+        )
+
+    # -- revoke, reset-two-factor ---------------------------------------------------------------
+
+    def revoke(self, options: dict[str, Any]) -> None:
+        company = access_company(options["company"])
+        user = self.user(options["user"])
+        revoked = revoke_access(company=company, user=user, at=self.now())
+        if options["format"] == "json":
+            self.emit_json({"company": company.code, "user": user.get_username(),
+                            "revoked": revoked})  # fmt: skip
+            return
+        if not revoked:
+            raise CommandError(f"--user: {user.get_username()} has no role in {company.code}")
+        self.stdout.write(
+            self.style.SUCCESS(f"{user.get_username()} no longer works in {company.code}")
+        )
+
+    def reset_two_factor(self, options: dict[str, Any]) -> None:
+        user = self.user(options["user"])
+        removed = two_factor.reset(
+            user=user, at=self.now(), detail="dunwell company reset-two-factor"
+        )
+        if options["format"] == "json":
+            self.emit_json({"user": user.get_username(), "devices_removed": removed})
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{user.get_username()}: {removed} two-factor device(s) removed; "
+                "they set up a new one at their next sign-in"
+            )
+            if removed
+            else f"{user.get_username()} had no two-factor device"
         )
 
     def _password(self, variable: str | None) -> str:

@@ -160,7 +160,8 @@ class Command(BaseCommand):
         # The address is `demo serve`'s to print: only it knows where it listens.
         self.console.print(
             f"\nLog in as [bold]collector[/] / [bold]{PASSWORD}[/] (also admin, credit, viewer) "
-            "once [bold]dunwell demo serve[/] runs: it prints the address to open."
+            "once [bold]dunwell demo serve[/] runs: it prints the address to open. "
+            "admin sets up an authenticator app at the first sign-in (administrators need one)."
         )
 
     # -- serve ------------------------------------------------------------------------------------
@@ -169,7 +170,8 @@ class Command(BaseCommand):
         settings.DEBUG = False  # WhiteNoise (with finders) serves the static files
         self.console.print(
             f"\nOpen [bold]{serve_url(addr)}[/] and log in as [bold]collector[/] / "
-            f"[bold]{PASSWORD}[/] (also admin, credit, viewer)"
+            f"[bold]{PASSWORD}[/] (also admin, credit, viewer; admin sets up an authenticator "
+            "app at the first sign-in)"
         )
         call_command("runserver", addr, use_reloader=False)
 
