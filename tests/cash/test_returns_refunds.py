@@ -21,7 +21,15 @@ from dunwell.cash.models import (
     StatementLine,
 )
 from dunwell.core.errors import DunwellError
-from dunwell.ledger.models import Activity, ActivityKind, ItemKind, OpenItem, Payment
+from dunwell.ledger.models import (
+    Activity,
+    ActivityKind,
+    Allocation,
+    AllocationKind,
+    ItemKind,
+    OpenItem,
+    Payment,
+)
 from dunwell.ledger.queries import drift
 from dunwell.terms.services import create_term
 from dunwell.workflows.cash import match_lines, refund_line, return_line
@@ -107,6 +115,25 @@ def test_a_returned_payment_reopens_the_invoice_to_the_cent_and_writes_history(w
     )
     reversed_ = Activity.objects.get(kind=ActivityKind.ALLOCATION_REVERSED)
     assert reversed_.item_id == item.pk and reversed_.amount_minor == -1_250_37
+    verify_is_clean(company, capsys)
+
+
+def test_a_returned_payment_takes_back_the_bank_charges_written_off_with_it(world, capsys):
+    company, customer, clerk = world
+    item = f.invoice(company, customer, "INV-0816", 1_250_37, date(2025, 2, 1))
+    paid(company, item, 1_245_37, date(2025, 3, 3))  # EUR 5.00 kept back by the banks
+    item.refresh_from_db()
+    assert item.open_minor == 0
+    charges = Allocation.objects.get(kind=AllocationKind.WRITE_OFF)
+    assert (charges.amount_minor, charges.payment_id) == (5_00, Payment.objects.get().pk)
+    assert Payment.objects.get().unapplied_minor == 0  # the charges took none of its cash
+
+    return_line(company=company, line=bank_line(company, -1_245_37, value_on=date(2025, 3, 20),
+                                                reason="AC04"), actor=clerk, at=AT)  # fmt: skip
+
+    item.refresh_from_db()
+    assert (item.open_minor, item.settled_on) == (1_250_37, None)  # all of it is owed again
+    assert Allocation.objects.get(reversal_of=charges).amount_minor == -5_00
     verify_is_clean(company, capsys)
 
 

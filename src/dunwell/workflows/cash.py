@@ -211,7 +211,7 @@ def _book(
                 continue
             if a.charges_minor:
                 charges.append(WriteOffRequest(a.item_id, payment.value_on, CHARGES_REASON,
-                                               a.charges_minor))  # fmt: skip
+                                               a.charges_minor, payment_id=payment.pk))  # fmt: skip
             if cash[a.item_id] > 0:
                 shares.append(Share(payment.pk, a.item_id, cash[a.item_id]))
             if a.discount_minor:
@@ -525,9 +525,10 @@ def match_lines(
 # same payer IBAN or end-to-end id within RETURN_WINDOW_DAYS. `return_line` voids the payment the
 # original line booked (`void_payment`, not `reverse_allocations` alone: reversing only the
 # allocations would leave the money on the customer as unapplied cash, and it is gone). Voiding
-# reverses every allocation of the payment, the early-payment discounts it earned included, so
-# the invoices are open again to the cent. Bank charges written off and credit notes netted when
-# the line was applied are not linked to the payment and stay as they are. The original line stays
+# reverses every allocation of the payment, the early-payment discounts it earned and the bank
+# charges written off with it included (both linked to the payment), so the invoices are open
+# again to the cent. Credit notes netted when the line was applied stay netted: the credit was
+# the customer's before the payment and still is. The original line stays
 # `applied` (its money did arrive and was applied on its date; the earlier reports stay true):
 # `returned_by` and the payment's `voided_on` say it came back. The debit line becomes `returned`,
 # linked to it by `returns` (one to one: a credit is returned once; a debit returns once).

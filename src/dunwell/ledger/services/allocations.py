@@ -403,12 +403,16 @@ def apply_credit_note(
 
 @dataclass(frozen=True)
 class WriteOffRequest:
-    """One write-off of a batch: `amount_minor` of an item (None: all that is open) on `on`."""
+    """One write-off of a batch: `amount_minor` of an item (None: all that is open) on `on`.
+    `payment_id`: the payment that made it acceptable (bank charges kept back from a transfer):
+    its rows are linked to that payment, without taking any of its cash, so voiding the payment
+    (a bank return) takes the write-off back too, as it does an early-payment discount."""
 
     item_id: int
     on: date
     reason: str
     amount_minor: int | None = None
+    payment_id: int | None = None
 
 
 @transaction.atomic
@@ -437,7 +441,7 @@ def write_offs(
     items = lock(OpenItem, [r.item_id for r in requests])
     _check_found(company, items, {r.item_id for r in requests})
     running = Running(items)
-    records: list[tuple[WriteOff, list[tuple[date, int]]]] = []
+    records: list[tuple[WriteOff, list[tuple[date, int]], int | None]] = []
     entries = []
     for request in requests:
         item = items[request.item_id]
@@ -447,25 +451,25 @@ def write_offs(
             raise DunwellError(ErrorCode.INVALID, "a write-off needs a reason", field="reason")
         record = WriteOff(company=company, item=item, amount_minor=amount, on=request.on,
                           reason=request.reason, created_by=activity.stored_actor(actor))  # fmt: skip
-        records.append((record, running.take(item, amount)))
+        records.append((record, running.take(item, amount), request.payment_id))
         entries.append(activity.entry(
             company=company, kind=ActivityKind.WRITTEN_OFF, on=request.on, at=at, actor=actor,
             customer_id=item.customer_id, item=item, amount_minor=amount,
             currency=item.currency,
             summary=f"{_money(amount, item.currency)} of {item} written off: {request.reason}",
         ))  # fmt: skip
-    WriteOff.objects.bulk_create([record for record, _ in records])
+    WriteOff.objects.bulk_create([record for record, _, _ in records])
     rows = [
         row
-        for record, parts in records
+        for record, parts, payment_id in records
         for row in _rows(items[record.item_id], record.amount_minor, kind=AllocationKind.WRITE_OFF,
                          on=record.on, at=at, actor=actor, parts=parts, write_off=record,
-                         note=record.reason[:200])
+                         note=record.reason[:200], payment_id=payment_id)
     ]  # fmt: skip
     Allocation.objects.bulk_create(rows)
     refresh_items(list(items))
     activity.record_many(entries)
-    return [record for record, _ in records]
+    return [record for record, _, _ in records]
 
 
 @transaction.atomic
