@@ -81,7 +81,8 @@ def parse() -> argparse.Namespace:
                         help="keep a template built before (same sizes) instead of building it")  # fmt: skip
     parser.add_argument("--staged", action="store_true",
                         help="keep the lines and answers written before (DB.staged and "
-                        "DB.answers.json, SQLite) instead of writing them again: for profiling")  # fmt: skip
+                        "DB.answers.json on SQLite, the database bench_staged on PostgreSQL) "
+                        "instead of writing them again: for repeated runs")  # fmt: skip
     return parser.parse_args()
 
 
@@ -337,24 +338,55 @@ def checked(world: dict[str, Any], pks: list[int], answers: list[Answer]) -> dic
     return result
 
 
-def staged_world(args: argparse.Namespace, databases: Databases) -> tuple[Path, Path] | None:
-    """Where a staged copy (the database with its lines, and the answers) is kept, SQLite only."""
-    if not databases.sqlite:
-        return None
-    path = Path(databases.url[len("sqlite:///") :])
-    return Path(f"{path}.staged"), Path(f"{path}.answers.json")
+class Staged:
+    """Where `--staged` keeps the database with its lines (and the lines' answers), so that each
+    run starts from the same 10,000 unmatched lines: DB.staged next to a SQLite file, the
+    database bench_staged on a PostgreSQL server."""
+
+    def __init__(self, args: argparse.Namespace, databases: Databases) -> None:
+        self.databases = databases
+        if databases.sqlite:
+            path = Path(databases.url[len("sqlite:///") :])
+            self.copy, self.answers = Path(f"{path}.staged"), Path(f"{path}.answers.json")
+        else:
+            self.copy, self.answers = None, args.workdir / "postgresql.answers.json"
+
+    def exists(self) -> bool:
+        if not self.answers.exists():
+            return False
+        if self.copy is not None:
+            return self.copy.exists()
+        return self.databases.exists("bench_staged")
+
+    def keep(self, url: str) -> None:
+        """Copy the database at `url`, just staged, with Django's connections closed."""
+        if self.copy is not None:
+            shutil.copyfile(url[len("sqlite:///") :], self.copy)
+            return
+        self.databases.copy(url.rsplit("/", 1)[1], "bench_staged")
+
+    def restore(self) -> str:
+        """A run's database, the staged copy again; its URL."""
+        if self.copy is not None:
+            url = self.databases.url
+            target = Path(url[len("sqlite:///") :])
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.copy, target)
+            return url
+        self.databases.copy("bench_staged", "bench_run_0")
+        return self.databases.named("bench_run_0")
 
 
 def the_lines(
-    args: argparse.Namespace, reused: tuple[Path, Path] | None, staged: tuple[Path, Path] | None,
-    url: str,
-) -> tuple[dict[str, Any], list[int], list[Answer]]:  # fmt: skip
-    """The world, the lines' keys and their answers: kept from before (`reused`), or written
-    now (and kept in `staged` for the next `--staged` run, on SQLite)."""
-    if reused is not None:
+    args: argparse.Namespace, staged: Staged | None, url: str
+) -> tuple[dict[str, Any], list[int], list[Answer]]:
+    """The world, the lines' keys and their answers: kept from before (`staged` restored), or
+    written now (and kept for the next `--staged` run when `staged` is given)."""
+    if staged is not None and args.reused:
         from dunwell.core.models import Company
 
-        kept = json.loads(reused[1].read_text())
+        kept = json.loads(staged.answers.read_text())
         answers = [Answer(kind, frozenset(items)) for kind, items in kept["answers"]]
         return {"company": Company.objects.get(code="bench")}, kept["pks"], answers
     rng = random.Random(20251001)
@@ -363,12 +395,14 @@ def the_lines(
     pks = store(world, made)
     answers = [answer for _, answer in made]
     if staged is not None:
-        from django.db import connection
+        from django.db import connection, connections
 
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copyfile(url[len("sqlite:///") :], staged[0])
-        staged[1].write_text(json.dumps({"pks": pks, "answers": [
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connections.close_all()
+        staged.keep(url)
+        staged.answers.write_text(json.dumps({"pks": pks, "answers": [
             (a.kind, sorted(a.items)) for a in answers]}))  # fmt: skip
     return world, pks, answers
 
@@ -378,17 +412,11 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     databases = Databases(args.database_url)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dunwell.settings"}
-    staged = staged_world(args, databases)
-    reuse = args.staged and staged is not None and staged[0].exists() and staged[1].exists()
-    template = Path(databases.template()[len("sqlite:///") :]) if databases.sqlite else None
-    if not reuse and not (args.reuse_template and template is not None and template.exists()):
+    staged = Staged(args, databases) if args.staged else None
+    args.reused = staged is not None and staged.exists()
+    if not args.reused and not (args.reuse_template and databases.template_exists()):
         prepare(databases, args.workdir, args.customers, args.invoices, env)
-    url = databases.url if reuse else databases.fresh(0)
-    if reuse and staged is not None:
-        target = Path(url[len("sqlite:///") :])
-        for suffix in ("-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(staged[0], target)
+    url = staged.restore() if staged is not None and args.reused else databases.fresh(0)
     env["DATABASE_URL"] = url
     dunwell = str(Path(sys.executable).with_name("dunwell"))
     subprocess.run([dunwell, "migrate", "--verbosity", "0"], env=env, check=True)
@@ -397,7 +425,7 @@ def main() -> int:
 
     django.setup()
     started = time.perf_counter()
-    world, pks, answers = the_lines(args, staged if reuse else None, staged, url)
+    world, pks, answers = the_lines(args, staged, url)
     print(f"set up in {time.perf_counter() - started:.1f} s: {len(pks)} lines", flush=True)
     swept = sweep(world, pks, answers)
     print(json.dumps(swept["by_threshold"]["900"]), flush=True)

@@ -114,6 +114,27 @@ class Databases:
             return self._with_name(self.parts.path[1:] + ".template")
         return self._with_name("bench_template")
 
+    def named(self, name: str) -> str:
+        return self._with_name(name)
+
+    def exists(self, name: str) -> bool:
+        """Whether the PostgreSQL server has a database `name`."""
+        import psycopg
+
+        with psycopg.connect(self._with_name("postgres"), autocommit=True) as conn:
+            row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        return row is not None
+
+    def template_exists(self) -> bool:
+        if self.sqlite:
+            return Path(self.template()[len("sqlite:///") :]).exists()
+        return self.exists("bench_template")
+
+    def copy(self, source: str, target: str) -> None:
+        """PostgreSQL: `target` made anew as a copy of database `source` (no one connected)."""
+        self._admin(f"DROP DATABASE IF EXISTS {target}")
+        self._admin(f"CREATE DATABASE {target} TEMPLATE {source}")
+
     def fresh(self, index: int) -> str:
         if self.sqlite:
             target = Path(self.parts.path[1:])
@@ -122,8 +143,7 @@ class Databases:
             shutil.copyfile(self.template()[len("sqlite:///") :], target)
             return self.url
         name = f"bench_run_{index}"
-        self._admin(f"DROP DATABASE IF EXISTS {name}")
-        self._admin(f"CREATE DATABASE {name} TEMPLATE bench_template")
+        self.copy("bench_template", name)
         return self._with_name(name)
 
     def prepare(self, customers_csv: Path, env: dict[str, str]) -> None:

@@ -12,14 +12,23 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from dunwell.core.bulk import deferred_indexes, gc_paused
+from dunwell.core.bulk import analyze, deferred_indexes, gc_paused
 from dunwell.core.models import Company
 from dunwell.formats.csv_rows import stream_csv
 from dunwell.formats.errors import FileRejected
 from dunwell.imports.services import customers, einvoices, invoices, payments
 from dunwell.imports.services.common import Options, Summary, record_run
 from dunwell.imports.services.rows import RowReader
-from dunwell.ledger.models import ItemKind, OpenItem
+from dunwell.ledger.models import (
+    Allocation,
+    Contact,
+    Customer,
+    Instalment,
+    ItemKind,
+    OpenItem,
+    OpenItemLine,
+    Payment,
+)
 
 KINDS = ("customers", "invoices", "credit-notes", "payments", "einvoice")
 FIELDS = {
@@ -27,6 +36,16 @@ FIELDS = {
     "invoices": (invoices.REQUIRED, invoices.OPTIONAL),
     "credit-notes": (invoices.REQUIRED, invoices.OPTIONAL),
     "payments": (payments.REQUIRED, payments.OPTIONAL),
+}
+# A load of this many rows or more is followed by ANALYZE of the tables it filled (PostgreSQL;
+# `core.bulk.analyze`): the next command (a dunning run, cash matching) is otherwise planned on
+# the statistics of the table before, or on none, until autovacuum's next pass.
+ANALYZE_FROM = 10_000
+LOADED = {
+    "customers": (Customer, Contact),
+    "invoices": (OpenItem, OpenItemLine, Instalment),
+    "credit-notes": (OpenItem, OpenItemLine, Instalment),
+    "payments": (Payment, Allocation),
 }
 
 
@@ -55,6 +74,9 @@ def run_import(
             _apply(company, kind, files, options, summary, actor, at)
             if options.dry_run or summary.blocked():
                 raise _RollbackError
+            if sum(d.count(b"\n") for _, d in files) >= ANALYZE_FROM:
+                for model in LOADED.get(kind, (OpenItem, OpenItemLine)):
+                    analyze(model)  # PostgreSQL: what comes next is planned on the new size
             summary.applied = True
     except _RollbackError:
         summary.applied = False
