@@ -213,6 +213,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # -- background work: the Django Tasks API on the database (`dunwell worker`) ------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DUNNING_RUN_HOUR = env_int("DUNNING_RUN_HOUR", 6)  # the daily run starts at this hour, company time
+# How long the portal link in a message opens the customer's page (cases.services.portal).
+PORTAL_LINK_DAYS = env_int("PORTAL_LINK_DAYS", 45)
 # Bank lines scored, stored and applied together (cash.services.matching).
 CASH_MATCH_BATCH = env_int("CASH_MATCH_BATCH", 1_000)
 if CASH_MATCH_BATCH < 1:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("account/two-factor/", account_views.setup, name="two_factor_setup"),
     path("account/two-factor/verify", account_views.verify, name="two_factor_verify"),
     path("admin/", admin.site.urls),
+    path("portal/", include("dunwell.web.portal_urls")),
     path("", include("dunwell.web.urls")),
 ]

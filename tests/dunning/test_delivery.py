@@ -2,13 +2,9 @@
 when it refuses, is down, or the worker dies after handing a message over."""
 
 import io
-import socket
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage as Email
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from pypdf import PdfReader
 
@@ -21,6 +17,7 @@ from dunwell.dunning.services.statements import statement_copies
 from dunwell.ledger.models import Activity, ActivityKind, Contact, ContactRole
 from dunwell.terms.services import create_term
 from tests import factories as f
+from tests.smtp import free_port, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,61 +25,8 @@ MONDAY = date(2026, 11, 23)
 AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], Email]] = []
-        self.refuse: set[str] = set()
-        self.greetings = 0  # EHLOs: one per connection
-        self.busy_once_at = 0  # answer the n-th message "421: try later" (and hang up)
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
-        self.greetings += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.busy_once_at and len(self.received) + 1 == self.busy_once_at:
-            self.busy_once_at = 0
-            return "421 4.3.2 busy, try later"
-        self.received.append(
-            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
-        )
-        return "250 Message accepted for delivery"
-
-
-def text_of(email: Email) -> str:
-    """The plain-text body as the customer reads it (the wire has CRLF)."""
-    return email.get_body(("plain",)).get_content().replace("\r\n", "\n")
-
-
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings):
-    collector = Collector()
-    port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "receivables@acme.example"
-    yield collector
-    controller.stop()
 
 
 @pytest.fixture

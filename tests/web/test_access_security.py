@@ -27,6 +27,7 @@ from dunwell.core.errors import DunwellError
 from dunwell.core.models import AuditEvent, AuditKind, Company, Membership, Role
 from dunwell.core.services.companies import create_user, grant_access
 from tests import factories as f
+from tests.web.test_pages import assert_csp_clean
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +115,9 @@ def test_an_administrator_sets_up_the_app_then_enters_a_code_at_every_sign_in(
     assert (response.status_code, response["Location"]) == (
         302, "/account/two-factor/?next=%2Fcustomers%2F")  # fmt: skip
     assert client.get("/items/1/").status_code == 302  # every page waits for the set-up
-    html = client.get("/account/two-factor/?next=/customers/").content.decode()
+    setup = client.get("/account/two-factor/?next=/customers/")
+    html = setup.content.decode()
+    assert_csp_clean(setup, html)
     assert 'src="data:image/svg+xml' in html and "Administrators sign in with a password" in html
     device = TOTPDevice.objects.get(user=world.ada, confirmed=False)
     secret = html.split('id="totp-secret">', 1)[1].split("<", 1)[0]

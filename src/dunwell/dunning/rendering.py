@@ -27,7 +27,8 @@ The variables a template can use:
                        sums the statute adds, ``law`` the statute's name
 ``business_date``      the run's date; ``deadline`` the date the step gives to pay
 ``step_name``          the step's name; ``fee`` the late fee this step charged ("" when none)
-``portal_link``        the customer's portal address ("" until the portal exists)
+``portal_link``        the address of the customer's portal page for this message's contact
+                       (its own link, valid for PORTAL_LINK_DAYS; a placeholder in previews)
 =====================  ============================================================================
 
 Example (``friendly``, English): "Payment reminder: Bauer KG, €1,234.56 open".
@@ -36,7 +37,7 @@ Example (``friendly``, English): "Payment reminder: Bauer KG, €1,234.56 open".
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,7 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import translation
 from django.utils.translation import gettext
 
+from dunwell.cases.services import portal
 from dunwell.core.formatting import format_date, format_money, format_number
 from dunwell.core.payments import national_label, printed_national
 from dunwell.core.references import format_rf, is_valid_rf
@@ -51,12 +53,13 @@ from dunwell.dunning.defaults import DEADLINE_DAYS, DEFAULTS
 from dunwell.dunning.models import Message, Step, Template
 from dunwell.dunning.rules.steps import listed
 from dunwell.dunning.services.charges import fee_number
-from dunwell.ledger.models import Customer, CustomerKind, ItemKind, OpenItem
+from dunwell.ledger.models import Contact, Customer, CustomerKind, ItemKind, OpenItem
 from dunwell.terms.models import PaymentTerm
 from dunwell.terms.rules import interest
 from dunwell.terms.services import reference_rates
 
 ENGINE = Engine(autoescape=False, string_if_invalid="")
+PREVIEW_LINK = "[the customer's portal link, made when the message is sent]"
 _ONE_LINE = re.compile(
     r"[ \t\r\n]+"
 )  # a subject is one line (a no-break space in 1.234,56 € stays)
@@ -82,7 +85,10 @@ class Renderer:
     """Renders the messages of one delivery pass: each template compiled once, the reference
     rates and the steps read once (a pass of thousands of reminders asks the same things)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, links_at: datetime | None = None) -> None:
+        """`links_at`: the delivery's time, when each message gets its own portal link (made once
+        per message, `cases.services.portal.issue`); None (a preview) prints a placeholder."""
+        self.links_at = links_at
         self._texts: dict[tuple[int, str, str], tuple[Any, Any, str] | RenderError] = {}
         self._steps: dict[tuple[int, int], Step | None] = {}
         self._rates: interest.Rates | None = None
@@ -156,6 +162,21 @@ class Renderer:
             total += fee.open_minor
             references.append(fee.payment_reference)
         return total, references
+
+    def portal_link(self, message: Message) -> str:
+        if self.links_at is None:
+            return PREVIEW_LINK
+        emails = [r.get("email", "") for r in message.recipients if r.get("email")]
+        contact = (
+            Contact.objects.filter(customer_id=message.customer_id, email__in=emails)
+            .order_by("pk")
+            .first()
+            if emails
+            else None
+        )
+        link = portal.issue(company=message.company, customer=message.customer, contact=contact,
+                            at=self.links_at, source=f"message {message.pk}")  # fmt: skip
+        return portal.address(link)
 
     def step(self, policy_id: int, sequence: int) -> Step | None:
         key = (policy_id, sequence)
@@ -243,7 +264,7 @@ def _context(message: Message, code: str, locale: str, renderer: Renderer) -> di
         "business_date": format_date(on, locale),
         "deadline": format_date(on + timedelta(days=days), locale),
         "step_name": step.name if step else "",
-        "portal_link": "",
+        "portal_link": renderer.portal_link(message),
         "fee": _fee(renderer.fee(message), locale),
         "interest": "",
         "interest_rate": "",

@@ -56,7 +56,7 @@ def _kinds(*ranges: range | int) -> frozenset[int]:
 
 
 # One place for the groups; the ranges follow ActivityKind's numbering (1xx customers, 2xx
-# documents, 3xx money, 4xx imports, 5xx holds, 6xx dunning, 7xx cases).
+# documents, 3xx money, 4xx imports, 5xx holds, 6xx dunning, 7xx cases, 9xx the portal).
 GROUPS: dict[str, Group] = {
     g.key: g
     for g in (
@@ -79,6 +79,7 @@ GROUPS: dict[str, Group] = {
               _kinds(range(101, 200), K.INVOICE_ISSUED, K.CREDIT_NOTE_ISSUED,
                      K.DOCUMENT_UPDATED, K.DOCUMENT_VOIDED)),
         Group("corrections", _("Corrections"), _kinds(K.CORRECTION)),
+        Group("portal", _("The customer's portal"), _kinds(range(901, 1000))),
     )
 }  # fmt: skip
 GROUP_OF: dict[int, str] = {kind: g.key for g in GROUPS.values() for kind in g.kinds}

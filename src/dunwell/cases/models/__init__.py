@@ -38,6 +38,7 @@ from dunwell.cases.models.plans import (
     PlanItem,
     PlanState,
 )
+from dunwell.cases.models.portal import PortalLink
 from dunwell.cases.models.promises import PromiseChannel, PromisedItem, PromiseState, PromiseToPay
 from dunwell.cases.models.replies import CustomerReply
 from dunwell.cases.models.tasks import Task, TaskKind, TaskState
@@ -72,6 +73,7 @@ __all__ = [
     "PlanInstalment",
     "PlanItem",
     "PlanState",
+    "PortalLink",
     "PromiseChannel",
     "PromiseState",
     "PromiseToPay",

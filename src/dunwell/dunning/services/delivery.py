@@ -134,7 +134,7 @@ def deliver_emails(
     if not ids:
         return report
     copies = _statements(ids, at) if statements else {}
-    renderer = Renderer()
+    renderer = Renderer(links_at=at)
     token = uuid.uuid4().hex
     # One connection for the pass, opened by the first message (a server that cannot be
     # reached is then one message's error, to be tried again later) and again after an error.

@@ -81,7 +81,7 @@ def print_batch(*, company: Company, on: date, at: datetime, name: str) -> Print
     )
     if not claimed:
         return None
-    renderer, letters, done, errors = Renderer(), [], [], []
+    renderer, letters, done, errors = Renderer(links_at=at), [], [], []
     for message in claimed:
         try:
             subject, body = renderer.render(message)

@@ -99,6 +99,11 @@ class ActivityKind(models.IntegerChoices):
     PLACEMENT_CLOSED = 765, _("Placement closed")
     CASE_FILE_EXPORTED = 766, _("Case file exported")
     CORRECTION = 799, _("Correction")
+    PORTAL_PLAN_REQUESTED = 901, _("Payment plan asked for in the portal")
+    PORTAL_PAYMENT_REPORTED = 902, _("Payment reported in the portal")
+    PORTAL_CONTACT_CORRECTED = 903, _("Contact corrected in the portal")
+    PORTAL_LINK_RENEWED = 904, _("Fresh portal link sent")
+    PORTAL_LINK_REVOKED = 905, _("Portal links revoked")
 
 
 class Activity(core_append_only.AppendOnlyModel):

@@ -12,6 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError
@@ -240,3 +242,37 @@ def update_customer(
 @transaction.atomic
 def add_contact(*, customer: Customer, actor: User | None, **fields: Any) -> Contact:
     return Contact.objects.create(company=customer.company, customer=customer, **fields)
+
+
+@transaction.atomic
+def save_contact(
+    *, customer: Customer, contact: Contact | None, name: str, email: str, phone: str
+) -> tuple[Contact, dict[str, tuple[str, str]]]:
+    """Correct `contact` (None: add one) of `customer` to these values, checked: the contact and
+    what changed, field by field (before, after). The caller records why in the history."""
+    name, email, phone = name.strip(), email.strip().lower(), phone.strip()
+    if not name:
+        raise DunwellError(ErrorCode.INVALID, "a contact needs a name", field="name")
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise DunwellError(ErrorCode.INVALID, f"{email!r} is not an email address",
+                               field="email") from None  # fmt: skip
+    if len(phone) > 40 or any(c not in "+0123456789 ()-/." for c in phone):
+        raise DunwellError(ErrorCode.INVALID, f"{phone!r} is not a phone number", field="phone")
+    wanted = {"name": name[:200], "email": email, "phone": phone}
+    if contact is None:
+        made = Contact.objects.create(company=customer.company, customer=customer, **wanted)
+        return made, {k: ("", v) for k, v in wanted.items() if v}
+    if contact.customer_id != customer.pk:
+        raise DunwellError(ErrorCode.NOT_FOUND, "no such contact on this account")
+    changed = {k: (str(getattr(contact, k)), v) for k, v in wanted.items()
+               if getattr(contact, k) != v}  # fmt: skip
+    if changed:
+        for key, (_, value) in changed.items():
+            setattr(contact, key, value)
+        if "email" in changed:
+            contact.email_bounced_on = None  # a new address has not bounced
+        contact.save(update_fields=[*changed, "email_bounced_on"])
+    return contact, changed
