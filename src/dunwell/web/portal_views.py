@@ -33,6 +33,7 @@ from dunwell.cases.services import portal
 from dunwell.cases.services.disputes import MAX_ATTACHMENT
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
+from dunwell.core.formatting import format_money
 from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import ItemKind, OpenItem
 from dunwell.ledger.printing import document_language, invoice_context, render_document
@@ -44,16 +45,22 @@ View = Callable[..., HttpResponse]
 PAYABLE = (ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST)
 
 
+def _item_label(item: OpenItem) -> str:
+    """ "INV-1001 · €1,234.56 open", in the page's language."""
+    open_ = format_money(item.open_minor, item.currency, translation.get_language() or "en")
+    return f"{item.number} · {open_}"
+
+
 class ItemChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: OpenItem) -> str:
-        return f"{obj.number} · {Money.from_minor(obj.open_minor, obj.currency)}"
+        return _item_label(obj)
 
 
 class ItemsChoice(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, obj: OpenItem) -> str:
-        return f"{obj.number} · {Money.from_minor(obj.open_minor, obj.currency)}"
+        return _item_label(obj)
 
 
 class DisputeForm(forms.Form):
