@@ -26,6 +26,9 @@ def parse_iso_date(text: str) -> date:
 
 
 class DunwellCommand(BaseCommand):
+    # Django's system checks (a quarter of a second) run in `dunwell check`, `migrate` and the
+    # server, not again before every batch command an integrator or cron calls.
+    requires_system_checks: list[str] = []
     needs_company = True
     formats: tuple[str, ...] = ("table", "json")
 
