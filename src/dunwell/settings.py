@@ -215,6 +215,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DUNNING_RUN_HOUR = env_int("DUNNING_RUN_HOUR", 6)  # the daily run starts at this hour, company time
 # How long the portal link in a message opens the customer's page (cases.services.portal).
 PORTAL_LINK_DAYS = env_int("PORTAL_LINK_DAYS", 45)
+# Card payments in the portal (cash.providers): both set, or no card payment is offered.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")  # tests: a stand-in of Stripe's API
 # Bank lines scored, stored and applied together (cash.services.matching).
 CASH_MATCH_BATCH = env_int("CASH_MATCH_BATCH", 1_000)
 if CASH_MATCH_BATCH < 1:

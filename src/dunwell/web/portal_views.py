@@ -26,11 +26,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dunwell.cases.models import DisputeReason, PortalLink
 from dunwell.cases.services import portal
 from dunwell.cases.services.disputes import MAX_ATTACHMENT
+from dunwell.cash import providers
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.formatting import format_money
@@ -39,6 +41,7 @@ from dunwell.ledger.models import ItemKind, OpenItem
 from dunwell.ledger.printing import document_language, invoice_context, render_document
 from dunwell.ledger.statement import customer_statement
 from dunwell.web.documents import pdf_response
+from dunwell.workflows import cards
 from dunwell.workflows import portal as actions
 
 View = Callable[..., HttpResponse]
@@ -97,6 +100,10 @@ class PaidForm(forms.Form):
                                 label=gettext_lazy("Payment reference"))  # fmt: skip
 
 
+class CardForm(forms.Form):
+    items = ItemsChoice(queryset=OpenItem.objects.none(), label=gettext_lazy("Invoices"))
+
+
 class ContactForm(forms.Form):
     name = forms.CharField(max_length=200, label=gettext_lazy("Name"))
     email = forms.EmailField(required=False, label=gettext_lazy("Email"))
@@ -105,7 +112,7 @@ class ContactForm(forms.Form):
 
 FORMS: dict[str, type[forms.Form]] = {
     "dispute": DisputeForm, "promise": PromiseForm, "plan": PlanForm, "paid": PaidForm,
-    "contact": ContactForm,
+    "contact": ContactForm, "card": CardForm,
 }  # fmt: skip
 
 
@@ -191,6 +198,8 @@ def _page(request: HttpRequest, link: PortalLink, token: str,
         "statement": customer_statement(link.customer, today), "items": items,
         "forms": forms_ or _forms(link, items), "today": today,
         "language": translation.get_language(), "languages": settings.LANGUAGES,
+        "card_payments": providers.configured() is not None,
+        "card_paid": request.GET.get("card") == "paid",
     }  # fmt: skip
     return render(request, "portal/home.html", context, status=status)
 
@@ -209,6 +218,8 @@ def act(request: HttpRequest, link: PortalLink, token: str, action: str) -> Http
     if form is None or not form.is_valid():
         return _page(request, link, token, made, status=400)
     today, at = clock.today(link.company), clock.now()
+    if action == "card":
+        return _card(request, link, token, made, list(form.cleaned_data["items"]))
     try:
         said = _do(action, link, form.cleaned_data, today, at)
     except DunwellError as error:
@@ -217,6 +228,23 @@ def act(request: HttpRequest, link: PortalLink, token: str, action: str) -> Http
     flash.success(request, said)
     home_url = reverse("portal:home", args=[token])
     return redirect(f"{home_url}?lang={translation.get_language()}")
+
+
+def _card(request: HttpRequest, link: PortalLink, token: str, made: dict[str, forms.Form],
+          items: list[OpenItem]) -> HttpResponse:  # fmt: skip
+    """To the provider's checkout page; back here after it (paid, or given up)."""
+    provider = providers.configured()
+    if provider is None:
+        made["card"].add_error(None, _("Card payment is not offered."))
+        return _page(request, link, token, made, status=400)
+    home = request.build_absolute_uri(reverse("portal:home", args=[token]))
+    try:
+        checkout = cards.start_checkout(link=link, items=items, provider=provider,
+                                        success_url=f"{home}?card=paid", cancel_url=home)  # fmt: skip
+    except DunwellError as error:
+        made["card"].add_error(None, error.message)
+        return _page(request, link, token, made, status=400)
+    return redirect(checkout.url)
 
 
 def _field(form: forms.Form, error: DunwellError) -> str | None:
@@ -311,3 +339,20 @@ def _masked(email: str) -> str:
     """p•••@bauer.example: enough to recognise one's own address, not to learn someone's."""
     name, _, domain = email.partition("@")
     return f"{name[:1]}•••@{domain}" if domain else ""
+
+
+@csrf_exempt
+@require_POST
+def card_webhook(request: HttpRequest) -> HttpResponse:
+    """The provider's call that money came (signed: anything else is refused, 400)."""
+    provider = providers.configured()
+    if provider is None:
+        return HttpResponse("card payments are not configured", status=404,
+                            content_type="text/plain")  # fmt: skip
+    try:
+        paid = provider.paid(request.body, request.headers.get("Stripe-Signature", ""))
+        if paid is not None:
+            cards.record_card_payment(paid=paid, provider=provider.name, at=clock.now())
+    except DunwellError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

@@ -59,6 +59,18 @@ def items_of(link: PortalLink, item_ids: Sequence[int]) -> list[OpenItem]:
     return found
 
 
+def in_one_currency(
+    link: PortalLink, items: Sequence[OpenItem], what: str
+) -> tuple[list[OpenItem], str]:
+    """`items_of`, refused unless they share one currency (`what` names the refused thing)."""
+    checked = items_of(link, [i.pk for i in items])
+    currencies = {i.currency for i in checked}
+    if len(currencies) != 1:
+        raise DunwellError(ErrorCode.INVALID, f"{what} is for invoices in one currency",
+                           field="items")  # fmt: skip
+    return checked, currencies.pop()
+
+
 def _notify(link: PortalLink, title: str, *, on: date, at: datetime) -> None:
     create_task(company=link.company, customer=link.customer, kind=TaskKind.REVIEW,
                 title=f"Portal: {title}", due_on=on, source=SOURCE, actor=None, on=on, at=at)  # fmt: skip
@@ -96,13 +108,8 @@ def promise(
     *, link: PortalLink, items: Sequence[OpenItem], promised_on: date, on: date, at: datetime
 ) -> PromiseToPay:
     """Promise to pay these invoices (what is open on them) by `promised_on`."""
-    checked = items_of(link, [i.pk for i in items])
-    currencies = {i.currency for i in checked}
-    if len(currencies) != 1:
-        raise DunwellError(ErrorCode.INVALID, "a promise is for invoices in one currency",
-                           field="items")  # fmt: skip
+    checked, currency = in_one_currency(link, items, "a promise")
     total = sum(i.open_minor for i in checked)
-    currency = currencies.pop()
     made = open_promise(company=link.company, customer=link.customer, amount_minor=total,
                         currency=currency, promised_on=promised_on, promised_by=who(link),
                         channel="portal", items=checked, note="in the portal", actor=None, on=on,
