@@ -131,7 +131,8 @@ class Renderer:
         """(subject, body) of `message`; another template or language for a preview."""
         code = code or message.template
         subject, body, used = self._compiled(message.company_id, code, language or message.language)
-        context = Context(_context(message, code, used, self))
+        # plain text: a customer named "Müller & Söhne" is written so, not "&amp;"
+        context = Context(_context(message, code, used, self), autoescape=False)
         return _ONE_LINE.sub(" ", subject.render(context)).strip(), body.render(context)
 
     def _compiled(self, company_id: int, code: str, language: str) -> tuple[Any, Any, str]:
