@@ -33,7 +33,7 @@ def test_aging_tables_stay_inside_the_page_at_1280_px(
     page.fill("#id_username", "ada")
     page.fill("#id_password", "ledger-and-quill-42")
     page.locator("form:has(#id_password) [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/customers/")  # a member lands on the customers
+    page.wait_for_url(f"{live_server.url}/")  # a member lands on the overview
     page.goto(f"{live_server.url}/aging/")
     expect(page.locator("table.data").first).to_contain_text("CHF")
 

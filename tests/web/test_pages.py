@@ -115,10 +115,14 @@ def test_login_page_renders_without_inline_code(client: Client) -> None:
     assert 'id="id_password"' in html
 
 
-def test_home_redirects_members_to_customers(client: Client, cast: Cast) -> None:
-    response = as_user(client, cast.viewer_a).get("/")
-    assert response.status_code == 302
-    assert response["Location"] == "/customers/"
+def test_home_is_the_overview_of_the_members_company(client: Client, cast: Cast) -> None:
+    html = page(as_user(client, cast.viewer_a), "/")
+    assert "<h1>Overview</h1>" in html
+    assert "Overdue in EUR" in html and "€1,234.56" in html  # Acme's invoice, in Acme's page
+    assert "€999.00" not in html  # Bolt's stays Bolt's
+    assert 'aria-label="Aging buckets EUR"' in html
+    assert "Your accounts to work" in html  # a viewer's own; a credit manager sees everyone's
+    assert "Accounts to work, everyone" in page(as_user(client, cast.manager_a), "/")
 
 
 def test_home_welcomes_a_user_without_company(client: Client, db: None) -> None:

@@ -44,6 +44,7 @@ from dunwell.web.access import (
     has_role,
 )
 from dunwell.web.charts import stacked_bar
+from dunwell.web.dashboard_views import dashboard
 from dunwell.web.dispute_views import LISTED, disputable
 from dunwell.web.documents import pdf_response
 from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
@@ -60,7 +61,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     if companies_for(request.user).exists():
-        return redirect("web:customers")
+        return dashboard(request)
     return render(request, "web/no_company.html")
 
 
