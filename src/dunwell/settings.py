@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "dunwell.dunning",
     "dunwell.workflows",  # no tables: its CLI topics join `dunwell case`
     "dunwell.reports",
+    "dunwell.webhooks",
     "dunwell.web",
     "dunwell.demo",
 ]

@@ -28,6 +28,15 @@ def after_run(step: Callable[[Company, date, datetime], object]) -> None:
         AFTER_RUN.append(step)
 
 
+# What the layers above want done on every round of `dunwell worker` (webhooks' delivery pass).
+EVERY_ROUND: list[Callable[[datetime], object]] = []
+
+
+def every_round(step: Callable[[datetime], object]) -> None:
+    if step not in EVERY_ROUND:
+        EVERY_ROUND.append(step)
+
+
 @task()
 def daily_cycle(company_code: str, on: str) -> dict[str, Any]:
     """The promises and plans due that day decided, the dunning run of one company and business

@@ -45,6 +45,12 @@ class DunwellCommand(BaseCommand):
             "--format", choices=self.formats, default=self.formats[0], help="output format"
         )
 
+    def add_to_each(self, actions: Any) -> None:
+        """`--company` and `--format` on every subcommand of `actions` (a subparsers action)."""
+        for sub in actions.choices.values():
+            sub.add_argument("--company", help="company code (may be left out when only one)")
+            self.add_format(sub)
+
     def add_as_of(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--as-of", type=parse_iso_date, help="business date, YYYY-MM-DD (default: today)"

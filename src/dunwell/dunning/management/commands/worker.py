@@ -2,7 +2,8 @@
 
 Every `--interval` seconds it (1) enqueues what is due: for each company, once its local time has
 passed DUNNING_RUN_HOUR on a business day, the day's cycle (`dunning.tasks.daily_cycle`; a run
-already done is not enqueued again), and a delivery pass over the outbox; then (2) works through
+already done is not enqueued again), a delivery pass over the outbox and what the apps above
+registered (`dunning.tasks.every_round`: the webhooks' delivery pass); then (2) works through
 the task queue (django-tasks-db: several workers may run at once, each task is claimed by one).
 `--once` does one round and stops (cron, tests). Alternatively run `dunwell db_worker` and call
 `dunwell dunning run` from cron; both paths are idempotent.
@@ -24,7 +25,7 @@ from dunwell.core import clock
 from dunwell.core.dates import is_business_day
 from dunwell.core.models import Company
 from dunwell.dunning.models import Run, RunStatus
-from dunwell.dunning.tasks import daily_cycle, deliver_outbox
+from dunwell.dunning.tasks import EVERY_ROUND, daily_cycle, deliver_outbox
 from dunwell.terms.services import holidays_for
 
 
@@ -62,6 +63,8 @@ class Command(BaseCommand):
                     enqueued.add(key)
                     self.stdout.write(f"{now:%Y-%m-%d %H:%M} enqueued the daily cycle of {key[0]}")
             deliver_outbox.enqueue()
+            for step in EVERY_ROUND:
+                step(now)
             Worker(queue_names=["*"], interval=0, batch=True, backend_name="default",
                    startup_delay=False, max_tasks=None, worker_id=worker_id,
                    excluded_queue_names=[]).run()  # fmt: skip

@@ -95,9 +95,7 @@ class Command(DunwellCommand):
         advice.add_argument("--line", type=int, help="the statement line it is for (default: "
                             "the one with its amount, date and reference)")  # fmt: skip
         advice.add_argument("--by", help="the user who entered it (username)")
-        for sub in actions.choices.values():
-            sub.add_argument("--company", help="company code (may be left out when only one)")
-            self.add_format(sub)
+        self.add_to_each(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
         company = self.company(options["company"])
