@@ -27,9 +27,7 @@ class Command(DunwellCommand):
             sub.add_argument("--customer", required=True, help="account number")
             sub.add_argument("--reason", required=True)
             sub.add_argument("--by", required=True, help="the user who decided (username)")
-        for sub in actions.choices.values():
-            sub.add_argument("--company", help="company code (may be left out when only one)")
-            self.add_format(sub)
+        self.add_to_each(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
         company = self.company(options["company"])

@@ -97,9 +97,7 @@ class Command(DunwellCommand):
         )
         steps.add_argument("--plan-default", type=_step_number, required=True,
                            help="a step's sequence, or 'next'")  # fmt: skip
-        for sub in actions.choices.values():
-            sub.add_argument("--company", help="company code (may be left out when only one)")
-            self.add_format(sub)
+        self.add_to_each(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
         company = self.company(options["company"])
