@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "dunwell.workflows",  # no tables: its CLI topics join `dunwell case`
     "dunwell.reports",
     "dunwell.webhooks",
+    "dunwell.api",
+    "ninja",
     "dunwell.web",
     "dunwell.demo",
 ]

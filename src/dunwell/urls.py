@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from dunwell.api.routes import api
 from dunwell.web import account_views, portal_views
 
 urlpatterns = [
@@ -12,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("dunwell.web.portal_urls")),
     path("payments/stripe/webhook", portal_views.card_webhook, name="card_webhook"),
+    path("api/", api.urls),
     path("", include("dunwell.web.urls")),
 ]

@@ -58,7 +58,9 @@ RECORDS: dict[str, type[Model]] = {
     "task_id": Task, "line_id": StatementLine, "message_id": Message, "decision_id": Decision,
     "run_id": Run,
 }  # fmt: skip
-NOT_COMPANY_PAGES = ("admin/", "portal/", "payments/", "login/", "logout/", "account/")
+# pages not of the signed-in staff (the API's routes are checked from its OpenAPI document in
+# tests/web/test_api.py)
+NOT_COMPANY_PAGES = ("admin/", "portal/", "payments/", "login/", "logout/", "account/", "api/")
 REFUSED = {400, 403, 404, 405}
 
 

@@ -24,6 +24,7 @@ class PromiseChannel(models.TextChoices):
     LETTER = "letter", _("Letter")
     PORTAL = "portal", _("Portal")
     IN_PERSON = "in_person", _("In person")
+    API = "api", _("Another system, through the API")
 
 
 class PromiseState(models.TextChoices):
