@@ -143,3 +143,14 @@ def test_add_months_keeps_the_day_or_clamps_to_the_months_end_when_stepping(day,
     moved = add_months(day, months)
     assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == months
     assert moved.day == day.day or moved == end_of_month(moved)
+
+
+def test_date_in_turns_a_moment_into_the_date_of_a_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from dunwell.core.dates import date_in
+
+    late = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    assert date_in("Europe/Berlin", late) == date(2026, 11, 24)  # already Tuesday there
+    assert date_in("America/New_York", late) == date(2026, 11, 23)
+    assert date_in("", late) == date_in("Not/AZone", late) == date(2026, 11, 23)  # UTC

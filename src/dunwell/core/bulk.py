@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
-from django.utils import timezone
 
 BATCH = 20_000
 
@@ -97,18 +96,18 @@ def update_instances(instances: Sequence[models.Model], fields: Sequence[str]) -
 
 def insert_instances(instances: Sequence[models.Model]) -> int:
     """Insert unsaved instances of one model (their primary keys stay unset). Fields the ORM
-    stamps as it saves (`auto_now`, `auto_now_add`) get the time now, as they would."""
+    stamps as it saves (`auto_now`, `auto_now_add`) are stamped by the ORM's own `pre_save`,
+    as `bulk_create` stamps them."""
     if not instances:
         return 0
     model = type(instances[0])
     stamped = [
-        f.attname for f in model._meta.concrete_fields
+        f for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]  # fmt: skip
-    now = timezone.now()
     for instance in instances if stamped else ():
-        for name in stamped:
-            setattr(instance, name, now)
+        for stamp in stamped:
+            stamp.pre_save(instance, add=True)
     columns = column_names(model)
     rows = ([getattr(i, name) for name in columns] for i in instances)
     return insert_rows(model, columns, rows)

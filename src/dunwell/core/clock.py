@@ -20,15 +20,9 @@ def now() -> datetime:
 
 def today(company: Company | None = None) -> date:
     """Today in the company's time zone (the server's when there is no company or no zone)."""
-    return day_of(company, now())
-
-
-def day_of(company: Company | None, moment: datetime) -> date:
-    """The company's business date at `moment` (in its time zone; else the server's). Pure:
-    services turn a given time (a bank's, a card processor's) into a date with it."""
     if company is None or not company.time_zone:
-        return timezone.localdate(moment)
+        return timezone.localdate()
     try:
-        return timezone.localdate(moment, timezone=ZoneInfo(company.time_zone))
+        return timezone.localdate(timezone=ZoneInfo(company.time_zone))
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.localdate(moment)
+        return timezone.localdate()

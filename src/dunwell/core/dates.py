@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Container, Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
@@ -86,3 +87,13 @@ def holiday_calendar(
 ) -> frozenset[date]:
     """Public holidays of a country (and subdivision, e.g. DE-BY as 'DE', 'BY') in those years."""
     return _calendar(country.upper(), subdivision or None, tuple(sorted(set(years))))
+
+
+def date_in(time_zone: str, moment: datetime) -> date:
+    """The calendar date at `moment` in `time_zone` (an IANA name; UTC when empty or unknown):
+    a card processor's or a bank's time turned into the company's business date."""
+    try:
+        zone = ZoneInfo(time_zone) if time_zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return moment.astimezone(zone).date()

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 
 from dunwell.cases.models import PortalLink
 from dunwell.cash.providers import Checkout, CheckoutRequest, Paid, PaymentProvider
-from dunwell.core import clock
+from dunwell.core.dates import date_in
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
@@ -65,7 +65,7 @@ def record_card_payment(*, paid: Paid, provider: str, at: datetime) -> Payment |
     if Payment.objects.filter(company=company, external_id=external_id).exists():
         return None
     spec = PaymentInput(customer=customer, external_id=external_id,
-                        value_on=clock.day_of(company, paid.paid_at), currency=paid.currency,
+                        value_on=date_in(company.time_zone, paid.paid_at), currency=paid.currency,
                         amount_minor=paid.amount_minor, method=PaymentMethod.CARD,
                         reference=paid.payment_id, source=provider)  # fmt: skip
     try:
