@@ -23,6 +23,7 @@ import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
 from itertools import islice
 from queue import Queue
@@ -94,20 +95,22 @@ def update_instances(instances: Sequence[models.Model], fields: Sequence[str]) -
     return len(rows)
 
 
-def insert_instances(instances: Sequence[models.Model]) -> int:
+def insert_instances(instances: Sequence[models.Model], *, at: datetime | None = None) -> int:
     """Insert unsaved instances of one model (their primary keys stay unset). Fields the ORM
-    stamps as it saves (`auto_now`, `auto_now_add`) are stamped by the ORM's own `pre_save`,
-    as `bulk_create` stamps them."""
+    stamps as it saves (`auto_now`, `auto_now_add`) get `at`, the caller's time, which a model
+    with such fields must pass (the domain reads no clock)."""
     if not instances:
         return 0
     model = type(instances[0])
     stamped = [
-        f for f in model._meta.concrete_fields
+        f.attname for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]  # fmt: skip
+    if stamped and at is None:
+        raise ValueError(f"{model.__name__} has {', '.join(stamped)}: pass at=")
     for instance in instances if stamped else ():
-        for stamp in stamped:
-            stamp.pre_save(instance, add=True)
+        for name in stamped:
+            setattr(instance, name, at)
     columns = column_names(model)
     rows = ([getattr(i, name) for name in columns] for i in instances)
     return insert_rows(model, columns, rows)

@@ -132,7 +132,7 @@ def receive_payments(
                 ErrorCode.DUPLICATE, f"payment {external_id} is already recorded", field="id"
             )
     payments = [build_payment(company, r.spec) for r in received]
-    insert_instances(payments)
+    insert_instances(payments, at=at)
     keys = dict(
         Payment.objects.filter(company=company, external_id__in=ids).values_list(
             "external_id", "pk"
