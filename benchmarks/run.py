@@ -1,6 +1,6 @@
 """`make bench`: every benchmark of the performance targets, on one database.
 
-    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|dunning|delivery|statements|timeline|worklist|cash]
+    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|dunning|delivery|statements|timeline|worklist|cash|pages]
 
 Without --database-url it uses SQLite files under --workdir; `make bench` runs it once so and
 once more on a throw-away PostgreSQL (scripts/with-postgres sets DATABASE_URL). Each benchmark
@@ -52,6 +52,7 @@ def main() -> None:
         "timeline": url or f"sqlite:///{args.workdir}/timeline.sqlite3",
         "worklist": url or f"sqlite:///{args.workdir}/worklist.sqlite3",
         "cash": url or f"sqlite:///{args.workdir}/cash.sqlite3",
+        "pages": url or f"sqlite:///{args.workdir}/pages.sqlite3",
     }
     for name, database_url in plans.items():
         if args.only and name != args.only:
@@ -63,6 +64,14 @@ def main() -> None:
         elif name == "timeline":  # --invoices sizes the history table: as many entries
             command = [sys.executable, "-m", "benchmarks.timeline"]
             command += ["--database-url", database_url, "--entries", str(args.invoices)]
+        elif name == "pages":  # the demo's size, not --invoices
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.pages_bench",
+                "--database-url",
+                database_url,
+            ]
         elif name == "worklist":
             command = [sys.executable, "-m", "benchmarks.worklist", "--database-url", database_url]
             command += ["--invoices", str(args.invoices)]
