@@ -13,6 +13,7 @@ from django.test import Client
 
 from dunwell.ledger.models import Activity, ActivityKind
 from dunwell.ledger.services import activity
+from dunwell.ledger.services.overdue import record_overdue
 from tests.web.test_pages import Cast, as_user, cast, page  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +234,18 @@ def test_a_german_reader_sees_german_kinds_and_groups_and_the_export_stays_engli
     response = client.get(f"{url}?format=csv", HTTP_ACCEPT_LANGUAGE="de")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(r["kind"], r["group"], r["summary"]) for r in rows] == [("Call", "calls", "rang back")]
+
+
+def test_an_invoice_becoming_overdue_shows_in_its_history(client: Client, cast: Cast) -> None:  # noqa: F811
+    due = cast.invoice_a.due_on
+    record_overdue(company=cast.a, on=due + timedelta(days=1), at=T0)
+    as_user(client, cast.viewer_a)
+
+    html = page(client, f"/items/{cast.invoice_a.pk}/history/")
+    documents = page(client, f"/customers/{cast.customer_a.pk}/history/?kind=documents")
+    payments = page(client, f"/customers/{cast.customer_a.pk}/history/?kind=payments")
+
+    summary = f"Invoice acme-INV-1 is overdue: due on {due.isoformat()}, open EUR 1234.56"
+    assert "<td>Invoice overdue</td>" in html and summary in html
+    assert '<td class="num">€1,234.56</td>' in html and "<td>system</td>" in html
+    assert summary in documents and summary not in payments

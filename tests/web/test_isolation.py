@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -43,6 +43,9 @@ from dunwell.core.models import Company, Membership, Role
 from dunwell.demo.build import build_demo
 from dunwell.dunning.models import Decision, Message, Run
 from dunwell.ledger.models import Customer, OpenItem
+from dunwell.ledger.services.overdue import record_overdue
+from dunwell.webhooks.models import Delivery, Subscription
+from dunwell.webhooks.services import enqueue, subscribe
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +59,7 @@ RECORDS: dict[str, type[Model]] = {
     "attachment_id": DisputeAttachment, "insolvency_id": Insolvency, "placement_id": Placement,
     "plan_id": PaymentPlan, "reply_id": CustomerReply, "request_id": WriteOffRequest,
     "task_id": Task, "line_id": StatementLine, "message_id": Message, "decision_id": Decision,
-    "run_id": Run,
+    "run_id": Run, "subscription_id": Subscription, "delivery_id": Delivery,
 }  # fmt: skip
 # pages not of the signed-in staff (the API's routes are checked from its OpenAPI document in
 # tests/web/test_api.py)
@@ -76,6 +79,8 @@ def of_company(model: type[Model], company: Company) -> Model | None:
     rows = model._default_manager.all()
     if model is DisputeAttachment:
         rows = rows.filter(dispute__company=company)
+    elif model is Delivery:
+        rows = rows.filter(subscription__company=company)
     elif model in (Decision, Message):
         rows = (
             rows.filter(run__company=company) if model is Decision else rows.filter(company=company)
@@ -106,6 +111,10 @@ def two_companies() -> tuple[Company, User, list[str]]:
     open_insolvency(company=acme, customer=customer, kind=InsolvencyKind.choices[0][0],
                     court="AG München", case_reference="1501 IN 1/26", opened_on=AS_OF,
                     actor=None, on=AS_OF, at=AT)  # fmt: skip
+    webhook = subscribe(company=acme, url="https://erp.example/hooks", events=["invoice.overdue"],
+                        actor=None, at=AT)  # fmt: skip
+    record_overdue(company=acme, on=AS_OF + timedelta(days=1), at=AT)
+    assert enqueue(company=acme, at=AT) > 0 and webhook.deliveries.exists()
     bolt = f.company("bolt")
     admin = User.objects.create_user("bea")
     Membership.objects.create(user=admin, company=bolt, role=Role.ADMIN)

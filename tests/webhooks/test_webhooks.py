@@ -15,11 +15,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from dunwell.cases.services.disputes import open_dispute
 from dunwell.core.errors import DunwellError
 from dunwell.ledger.services.allocations import allocate_payment
+from dunwell.ledger.services.overdue import record_overdue
 from dunwell.webhooks import services
 from dunwell.webhooks.models import Delivery, DeliveryStatus
 from tests import factories as f
@@ -61,9 +62,9 @@ def acme():
     return company, customer, item
 
 
-def pay(company, customer, item, key="BANK-1") -> None:
-    payment = f.payment(company, customer, key, 600_00, date(2026, 11, 20))
-    allocate_payment(company=company, payment=payment, item=item, amount_minor=600_00,
+def pay(company, customer, item, key="BANK-1", amount_minor=600_00) -> None:
+    payment = f.payment(company, customer, key, amount_minor, date(2026, 10, 20))
+    allocate_payment(company=company, payment=payment, item=item, amount_minor=amount_minor,
                      actor=None, at=AT)  # fmt: skip
 
 
@@ -152,3 +153,43 @@ def test_the_history_before_the_subscription_is_not_sent(acme, receiver) -> None
     services.subscribe(company=company, url=receiver, events=["payment.applied"], actor=None,
                        at=AT)  # fmt: skip
     assert services.enqueue(company=company, at=AT) == 0
+
+
+def test_an_invoice_becoming_overdue_reaches_the_receiver(acme, receiver) -> None:
+    company, customer, item = acme  # INV-1, EUR 600.00, due 31 October (net 30)
+    services.subscribe(company=company, url=receiver, events=["invoice.overdue"], actor=None,
+                       at=AT)  # fmt: skip
+    pay(company, customer, item, amount_minor=150_00)
+    assert record_overdue(company=company, on=date(2026, 10, 31), at=AT) == 0  # due that day
+    assert record_overdue(company=company, on=date(2026, 11, 1), at=AT) == 1
+    assert services.enqueue(company=company, at=AT) == 1
+    assert services.deliver(at=AT).sent == 1
+    [(headers, body)] = Receiver.got
+    event = json.loads(body)
+    assert headers["Dunwell-Event"] == event["event"] == "invoice.overdue"
+    assert event["data"] == {
+        "summary": "Invoice INV-1 is overdue: due on 2026-10-31, open EUR 450.00",
+        "on": "2026-11-01", "recorded_at": AT.isoformat(), "customer": "C001", "item": "INV-1",
+        "payment": None, "amount_minor": 450_00, "currency": "EUR", "due_on": "2026-10-31",
+        "total_minor": 600_00, "open_minor": 450_00,
+    }  # fmt: skip
+    assert record_overdue(company=company, on=date(2026, 11, 2), at=AT) == 0
+    assert services.enqueue(company=company, at=AT) == 0  # once
+
+
+def test_a_deactivated_webhook_waits_and_catches_up_when_reactivated(acme, receiver) -> None:
+    company, customer, item = acme
+    sub = services.subscribe(company=company, url=receiver, events=["payment.applied"],
+                             actor=None, at=AT)  # fmt: skip
+    out = io.StringIO()
+    call_command("webhooks", "deactivate", str(sub.pk), stdout=out)
+    assert f"webhook {sub.pk} inactive" in out.getvalue()
+    pay(company, customer, item)
+    assert services.enqueue(company=company, at=AT) == 0 and services.deliver(at=AT).sent == 0
+    with pytest.raises(CommandError, match=f"webhook {sub.pk} is inactive already"):
+        call_command("webhooks", "deactivate", str(sub.pk), stdout=out)
+    sub.refresh_from_db()
+    assert (sub.active, sub.changed_by, sub.changed_at is not None) == (False, None, True)
+    call_command("webhooks", "reactivate", str(sub.pk), stdout=out)
+    assert services.enqueue(company=company, at=AT) == 1  # what happened meanwhile
+    assert services.deliver(at=AT).sent == 1 and len(Receiver.got) == 1

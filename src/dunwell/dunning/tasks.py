@@ -17,6 +17,7 @@ from dunwell.core import clock
 from dunwell.core.models import Company
 from dunwell.dunning.services.delivery import deliver_emails
 from dunwell.dunning.services.run import run_dunning
+from dunwell.ledger.services.overdue import record_overdue
 
 # What the layers above dunning do once a company's run of the day is done (the worklists of
 # `reports`, which this app may not import): they register here when their app is ready.
@@ -39,10 +40,12 @@ def every_round(step: Callable[[datetime], object]) -> None:
 
 @task()
 def daily_cycle(company_code: str, on: str) -> dict[str, Any]:
-    """The promises and plans due that day decided, the dunning run of one company and business
-    date, what registered to follow it (the worklists), then delivery of its emails."""
+    """The invoices past due that day recorded overdue, the promises and plans due decided, the
+    dunning run of one company and business date, what registered to follow it (the worklists),
+    then delivery of its emails."""
     company = Company.objects.get(code=company_code)
     day = date.fromisoformat(on)
+    record_overdue(company=company, on=day, at=clock.now())
     tracking.daily(company=company, on=day, at=clock.now())
     report = run_dunning(company=company, on=day, at=clock.now(), detail=False)
     for step in AFTER_RUN:

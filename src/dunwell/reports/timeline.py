@@ -77,7 +77,7 @@ GROUPS: dict[str, Group] = {
         Group("imports", _("Imports"), _kinds(range(401, 500))),
         Group("documents", _("Customer and documents"),
               _kinds(range(101, 200), K.INVOICE_ISSUED, K.CREDIT_NOTE_ISSUED,
-                     K.DOCUMENT_UPDATED, K.DOCUMENT_VOIDED)),
+                     K.DOCUMENT_UPDATED, K.DOCUMENT_VOIDED, K.ITEM_OVERDUE)),
         Group("corrections", _("Corrections"), _kinds(K.CORRECTION)),
         Group("portal", _("The customer's portal"), _kinds(range(901, 1000))),
     )

@@ -15,6 +15,7 @@ from dunwell.web import (
     promise_views,
     reply_views,
     views,
+    webhook_views,
     worklist_views,
     writeoff_views,
 )
@@ -23,6 +24,28 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("security-log/", account_views.audit_log, name="audit_log"),
+    path("webhooks/", webhook_views.subscriptions, name="webhooks"),
+    path("webhooks/new", webhook_views.add, name="webhook_add"),
+    path(
+        "webhooks/<int:subscription_id>/deactivate",
+        webhook_views.deactivate,
+        name="webhook_deactivate",
+    ),
+    path(
+        "webhooks/<int:subscription_id>/reactivate",
+        webhook_views.reactivate,
+        name="webhook_reactivate",
+    ),
+    path(
+        "webhooks/<int:subscription_id>/deliveries/",
+        webhook_views.deliveries,
+        name="webhook_deliveries",
+    ),
+    path(
+        "webhooks/deliveries/<int:delivery_id>/replay",
+        webhook_views.replay,
+        name="webhook_replay",
+    ),
     path("customers/", views.customers, name="customers"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),
     path("customers/<int:customer_id>/credit-hold", views.credit_hold, name="credit_hold"),

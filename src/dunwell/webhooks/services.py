@@ -4,7 +4,8 @@ The history is the event log: every entry of the kinds in `EVENTS` is an event. 
 turns the entries a subscription has not seen yet (its `after_activity` cursor) into
 deliveries, at most once each (unique per subscription and entry); `deliver` POSTs the due
 ones, signed, and retries a refused or unreachable one with backoff (1, 2, 4 … minutes, at most
-a day apart) up to MAX_ATTEMPTS; `replay` queues a delivery again. Nothing is lost: a crash
+a day apart) up to MAX_ATTEMPTS; `replay` queues a delivery again; `deactivate` pauses a
+subscription and `reactivate` resumes it where it stopped. Nothing is lost: a crash
 between sending and recording sends the event again (receivers dedupe on `Dunwell-Delivery`).
 
 The request: a JSON body {"id", "event", "created", "company", "data"}, the headers
@@ -27,16 +28,18 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Company
 from dunwell.ledger.models import Activity, ActivityKind
+from dunwell.ledger.services.activity import stored_actor
 from dunwell.webhooks.models import Delivery, DeliveryStatus, Subscription
 
 K = ActivityKind
 EVENTS: dict[str, tuple[ActivityKind, ...]] = {
     "invoice.issued": (K.INVOICE_ISSUED,),
+    "invoice.overdue": (K.ITEM_OVERDUE,),
     "payment.received": (K.PAYMENT_RECEIVED,),
     "payment.applied": (K.ALLOCATED,),
     "payment.voided": (K.PAYMENT_VOIDED,),
@@ -51,6 +54,8 @@ EVENTS: dict[str, tuple[ActivityKind, ...]] = {
     "portal.payment_reported": (K.PORTAL_PAYMENT_REPORTED,),
 }
 EVENT_OF: dict[int, str] = {kind.value: name for name, kinds in EVENTS.items() for kind in kinds}
+# What an event's history entry holds beyond the common fields, sent with it in `data`.
+DETAILS: dict[str, tuple[str, ...]] = {"invoice.overdue": ("due_on", "total_minor", "open_minor")}
 MAX_ATTEMPTS = 10
 TIMEOUT_SECONDS = 10
 BATCH = 500
@@ -74,6 +79,47 @@ def subscribe(
     )  # fmt: skip
 
 
+def subscriptions(company: Company) -> QuerySet[Subscription]:
+    """The company's subscriptions, newest first, each with the outcome of its latest event:
+    `latest_status`, `latest_attempts`, `latest_code` (the receiver's answer), `latest_error`
+    (None before the first event is queued)."""
+    latest = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-activity_id")
+    shown = {"latest_status": "status", "latest_attempts": "attempts",
+             "latest_code": "last_status", "latest_error": "last_error"}  # fmt: skip
+    return (
+        Subscription.objects.filter(company=company)
+        .select_related("created_by", "changed_by")
+        .annotate(**{name: Subquery(latest.values(column)[:1]) for name, column in shown.items()})
+        .order_by("-created_at", "-pk")
+    )
+
+
+def _set_active(subscription: Subscription, active: bool, actor: User | None,
+                at: datetime) -> Subscription:  # fmt: skip
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if locked.active == active:
+        state = "active" if active else "inactive"
+        raise DunwellError(ErrorCode.CONFLICT, f"webhook {locked.pk} is {state} already",
+                           field="active")  # fmt: skip
+    Subscription.objects.filter(pk=locked.pk).update(active=active, changed_at=at,
+                                                     changed_by=stored_actor(actor))  # fmt: skip
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def deactivate(*, subscription: Subscription, actor: User | None, at: datetime) -> Subscription:
+    """Stop queueing and sending its events; the deliveries waiting stay, unsent."""
+    return _set_active(subscription, False, actor, at)
+
+
+@transaction.atomic
+def reactivate(*, subscription: Subscription, actor: User | None, at: datetime) -> Subscription:
+    """Send again, from where it stopped: the events recorded meanwhile are queued by the next
+    `enqueue` (nothing is lost), and the deliveries waiting are sent."""
+    return _set_active(subscription, True, actor, at)
+
+
 def payload(activity: Activity, event: str, delivery_key: str) -> dict[str, Any]:
     data: dict[str, Any] = {
         "summary": activity.summary, "on": activity.on.isoformat(),
@@ -83,6 +129,8 @@ def payload(activity: Activity, event: str, delivery_key: str) -> dict[str, Any]
         "payment": activity.payment.external_id if activity.payment else None,
         "amount_minor": activity.amount_minor, "currency": activity.currency or None,
     }  # fmt: skip
+    for name in DETAILS.get(event, ()):
+        data[name] = activity.data.get(name)
     return {"id": delivery_key, "event": event, "created": activity.recorded_at.isoformat(),
             "company": activity.company.code, "data": data}  # fmt: skip
 
@@ -186,8 +234,18 @@ def replay(*, delivery: Delivery, at: datetime) -> Delivery:
     return delivery
 
 
-def log(company: Company, *, failed_only: bool = False) -> list[Delivery]:
+def deliveries(
+    company: Company, *, subscription: Subscription | None = None, failed_only: bool = False
+) -> QuerySet[Delivery]:
+    """The company's deliveries (of one subscription: newest event first; else newest first).
+    `failed_only`: those that failed for good and those tried but not delivered yet."""
     rows = Delivery.objects.filter(subscription__company=company)
     if failed_only:
         rows = rows.filter(Q(status=DeliveryStatus.FAILED) | Q(attempts__gt=0, delivered_at=None))
-    return list(rows.select_related("subscription").order_by("-pk")[:200])
+    if subscription is not None:
+        return rows.filter(subscription=subscription).order_by("-activity_id")
+    return rows.select_related("subscription").order_by("-pk")
+
+
+def log(company: Company, *, failed_only: bool = False) -> list[Delivery]:
+    return list(deliveries(company, failed_only=failed_only)[:200])

@@ -47,6 +47,7 @@ class ActivityKind(models.IntegerChoices):
     INTEREST_CHARGED = 204, _("Interest charged")
     DOCUMENT_UPDATED = 205, _("Document updated")
     DOCUMENT_VOIDED = 206, _("Document voided")
+    ITEM_OVERDUE = 207, _("Invoice overdue")
     PAYMENT_RECEIVED = 301, _("Payment received")
     ALLOCATED = 302, _("Payment allocated")
     ALLOCATION_REVERSED = 303, _("Allocation reversed")

@@ -26,6 +26,7 @@ from dunwell.dunning.services.policies import ensure_default_policy, set_escalat
 from dunwell.dunning.services.run import BATCH, RunReport, run_dunning
 from dunwell.dunning.services.templates import save_template
 from dunwell.ledger.models import Customer, ItemKind, OpenItem
+from dunwell.ledger.services.overdue import record_overdue
 
 
 class Command(DunwellCommand):
@@ -126,7 +127,8 @@ class Command(DunwellCommand):
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1")
         at = self.now()
-        if not options["dry_run"]:  # promises and plans due today are decided first
+        if not options["dry_run"]:  # invoices past due recorded, promises and plans decided first
+            record_overdue(company=company, on=on, at=at)
             tracking.daily(company=company, on=on, at=at)
         report = run_dunning(company=company, on=on, at=at, dry_run=options["dry_run"],
                              batch=options["batch"], detail=not options["brief"])  # fmt: skip
