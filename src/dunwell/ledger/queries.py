@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from dunwell.core.models import Company
 from dunwell.ledger.models import Allocation, Customer, OpenItem
@@ -106,3 +107,42 @@ def open_items(company: Company, customer: Customer, as_of: date) -> list[ItemAs
         if open_minor:
             result.append(ItemAsOf(item, open_minor, max((as_of - item.due_on).days, 0)))
     return result
+
+
+def items_open_on(company: Company, customer: Customer, as_of: date) -> QuerySet[OpenItem]:
+    """`open_items` as a query, to sort, page and total in SQL: the same items, each annotated
+    with `open_on`, its open amount on `as_of` (the amount less the allocations effective by then).
+    """
+    paid = (
+        Allocation.objects.filter(target=OuterRef("pk"), effective_on__lte=as_of)
+        .values("target")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return (
+        OpenItem.objects.filter(company=company, customer=customer, issued_on__lte=as_of)
+        .exclude(settled_on__lte=as_of)
+        .annotate(open_on=F("amount_minor") - Coalesce(Subquery(paid), Value(0)))
+        .exclude(open_on=0)
+    )
+
+
+@dataclass(frozen=True)
+class OpenTotal:
+    currency: str
+    count: int
+    amount_minor: int
+    open_minor: int
+
+
+def open_totals(items: QuerySet[OpenItem]) -> list[OpenTotal]:
+    """Per currency (never summed across), the count, amount and open amount of `items_open_on`:
+    one statement over all of them, however few a page shows."""
+    rows = (
+        items.order_by()
+        .values("currency")
+        .annotate(n=Count("pk"), amount=Sum("amount_minor"), open=Sum("open_on"))
+        .order_by("currency")
+        .values_list("currency", "n", "amount", "open")
+    )
+    return [OpenTotal(*row) for row in rows]
