@@ -40,14 +40,14 @@ def every_round(step: Callable[[datetime], object]) -> None:
 
 @task()
 def daily_cycle(company_code: str, on: str) -> dict[str, Any]:
-    """The invoices past due that day recorded overdue, the promises and plans due decided, the
-    dunning run of one company and business date, what registered to follow it (the worklists),
-    then delivery of its emails."""
+    """The promises and plans due decided, the dunning run of one company and business date,
+    the invoices past due recorded overdue (after the run, as `dunwell dunning run` does), what
+    registered to follow it (the worklists), then delivery of its emails."""
     company = Company.objects.get(code=company_code)
     day = date.fromisoformat(on)
-    record_overdue(company=company, on=day, at=clock.now())
     tracking.daily(company=company, on=day, at=clock.now())
     report = run_dunning(company=company, on=day, at=clock.now(), detail=False)
+    record_overdue(company=company, on=day, at=clock.now())
     for step in AFTER_RUN:
         step(company, day, clock.now())
     delivered = deliver_emails(at=clock.now(), company=company)

@@ -127,11 +127,15 @@ class Command(DunwellCommand):
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1")
         at = self.now()
-        if not options["dry_run"]:  # invoices past due recorded, promises and plans decided first
-            record_overdue(company=company, on=on, at=at)
+        if not options["dry_run"]:  # promises and plans due today are decided first
             tracking.daily(company=company, on=on, at=at)
         report = run_dunning(company=company, on=on, at=at, dry_run=options["dry_run"],
                              batch=options["batch"], detail=not options["brief"])  # fmt: skip
+        if not options["dry_run"]:
+            # after the run, not before: its scan maps the company's open items into this
+            # process (SQLite's mmap), which the run's two forked parts would hold beside their
+            # own (a million invoices: 180 MB more at the peak)
+            record_overdue(company=company, on=on, at=at)
         if options["format"] == "json":
             self.emit_json(report.as_dict(brief=options["brief"]))
         elif options["brief"]:
