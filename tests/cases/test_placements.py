@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from dunwell.cases.models import Placement, PlacementState
+from dunwell.cases.services import portal
 from dunwell.cases.services.disputes import open_dispute
 from dunwell.cases.services.placements import (
     close_placement,
@@ -274,3 +275,16 @@ def test_the_case_command_retried_with_its_key_records_the_recovery_once(account
         assert ("sent twice: Inkasso Nord's recovery of EUR 500.00 on 2026-11-23 is recorded once"
                 in err) == (attempt == 1)  # fmt: skip
     assert Placement.objects.get(pk=pk).recoveries.count() == 1
+
+
+def test_placing_the_account_withdraws_its_portal_links(account):
+    company, customer, *_ = account
+    contact = customer.contacts.get()
+    link = portal.issue(company=company, customer=customer, contact=contact, at=AT,
+                        source="message 1")  # fmt: skip
+    placed(account)
+    with pytest.raises(portal.PortalLinkError) as refused:
+        portal.resolve(portal.token(link), at=AT + timedelta(minutes=1))
+    assert refused.value.reason == "revoked"
+    entry = Activity.objects.get(kind=ActivityKind.PORTAL_LINK_REVOKED)
+    assert entry.summary == "1 portal link(s) withdrawn: account placed with Inkasso Nord"

@@ -30,6 +30,7 @@ from dunwell.cases.models import (
     PlacementRecovery,
     PlacementState,
 )
+from dunwell.cases.services import portal
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.i18n import english
 from dunwell.core.models import Company
@@ -138,6 +139,10 @@ def place_account(
             f"{_money(placement.placed_minor, currency)} at {_pct(agency.commission_percent)} "
             "commission" + (f": {placement.note}" if placement.note else ""),
             amount_minor=placement.placed_minor)  # fmt: skip
+    # The customer deals with the agency now: links in our earlier messages no longer invite
+    # disputes, promises or payments to us (a later message of ours carries a fresh one).
+    portal.revoke_customer(customer=customer, reason=f"account placed with {agency.name}",
+                           actor=actor, on=on, at=at)  # fmt: skip
     return placement
 
 
