@@ -165,14 +165,19 @@ def test_the_paged_query_has_the_items_and_amounts_of_open_items(
     assert ("INV-005" in [n for n, _ in expected]) is (as_of < date(2026, 2, 1))
 
 
-def test_the_promise_form_offers_the_invoices_of_the_page(
+def test_the_promise_form_offers_all_the_open_invoices_not_only_the_pages(
     collector: Client, hundred_twenty: Customer
 ):
     html = customer_page(collector, hundred_twenty, "&page=3")
+    assert f'hx-get="/customers/{hundred_twenty.pk}/promises/invoices"' in html
+    assert 'name="invoice"' not in html  # the form's invoices come when it is opened
+    picker = page(collector, f"/customers/{hundred_twenty.pk}/promises/invoices",
+                  HTTP_HX_REQUEST="true")  # fmt: skip
     shown, elsewhere = (OpenItem.objects.get(number=n) for n in ("INV-101", "INV-001"))
-    promise = html.split('name="invoice" multiple>')[1].split("</select>")[0]
-    assert f'<option value="{shown.pk}">INV-101 €101.01</option>' in promise
-    assert f'value="{elsewhere.pk}"' not in promise
+    assert "120 open items." in picker
+    assert f'name="invoice" value="{shown.pk}"' in picker
+    assert f'name="invoice" value="{elsewhere.pk}"' in picker
+    assert "€101.01" in picker and "€100.01" in picker
 
 
 def test_the_page_runs_as_many_queries_for_120_invoices_as_for_60(

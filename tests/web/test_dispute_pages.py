@@ -24,6 +24,7 @@ def world(cast: Cast) -> Cast:  # noqa: F811 - the fixture of test_pages
 
 
 PDF = b"%PDF-1.4\n% a delivery note\n"
+PICKER = "/customers/{}/disputes/invoices"  # the dispute form's invoices, fetched when opened
 
 
 def opened(client: Client, world: Cast, **fields: str) -> Dispute:
@@ -40,7 +41,9 @@ def test_a_collector_opens_a_dispute_for_part_of_an_invoice_from_the_customer_pa
     client: Client, world: Cast
 ):
     html = page(as_user(client, world.collector_a), f"/customers/{world.customer_a.pk}/")
-    assert "Open a dispute" in html and f'name="amount-{world.invoice_a.pk}"' in html
+    assert "Open a dispute" in html and PICKER.format(world.customer_a.pk) in html
+    rows = page(client, PICKER.format(world.customer_a.pk), HTTP_HX_REQUEST="true")
+    assert f'name="amount-{world.invoice_a.pk}"' in rows  # the fold opened: its invoices
     dispute = opened(client, world, amount="200.00", note="two boxes short")
     [part] = dispute.items.all()
     assert (part.amount_minor, dispute.owner, dispute.state) == (200_00, world.collector_a, "open")
@@ -218,8 +221,9 @@ def test_a_customer_with_150_open_invoices_gets_them_in_one_folded_table(
     client: Client, world: Cast
 ):
     items = more_invoices(world, *range(1_00, 150_00, 1_00))  # 149 more: 150 open
-    html = page(as_user(client, world.collector_a), f"/customers/{world.customer_a.pk}/")
-    form = html.split("<summary>Open a dispute</summary>")[1].split("</details>")[0]
+    as_user(client, world.collector_a)
+    form = page(client, PICKER.format(world.customer_a.pk), HTTP_HX_REQUEST="true")
+    assert "150 open items." in form and "Listed:" not in form
     assert form.count('type="checkbox" name="items"') == 150
     assert form.count('name="amount-') == 150 and "acme-INV-150" in form
     post_dispute(client, world, [items[0], items[-1]], **{str(items[-1].pk): "0.99"})

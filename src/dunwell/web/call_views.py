@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dunwell.cases.models import (
     CallLog,
@@ -37,6 +37,7 @@ from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.dunning.models import Channel, Message, MessageStatus
 from dunwell.ledger.models import Contact, Customer, ItemKind, OpenItem
 from dunwell.web.access import CompanyRequest, access_customer, company_view, has_role
+from dunwell.web.pickers import Picker, respond
 from dunwell.workflows.calls import DisputeSpec, PromiseSpec, log_call
 
 RECENT_CALLS = 10
@@ -87,7 +88,7 @@ def section(request: CompanyRequest, customer: Customer) -> dict[str, Any]:
         "contacts": [(c, c.pk in flagged) for c in customer.contacts.all()],
         "outcomes": CallOutcome.choices,
         "answering": answering,
-        "open_items": open_items(customer),
+        "picker_link": _picker_link(customer, answering),
         "reasons": DisputeReason.choices,
         "kinds": BY_HAND_KINDS,
         "members": _members(request),
@@ -99,6 +100,34 @@ def section(request: CompanyRequest, customer: Customer) -> dict[str, Any]:
         ),
         "today": clock.today(request.company),
     }
+
+
+def _picker_link(customer: Customer, answering: Message | None) -> str:
+    """The call form's page of its own (no JavaScript), still answering the task."""
+    url = reverse("web:call_invoices", args=[customer.pk])
+    return f"{url}?task={answering.pk}" if answering else url
+
+
+@require_GET
+@company_view(min_role=Role.COLLECTOR)
+def call_invoices(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """The call form's invoices (web.pickers): those a promise or a dispute of the call is about."""
+    found = access_customer(request, customer_id)
+    url = reverse("web:call_invoices", args=[found.pk])
+    return respond(request, open_items(found), Picker(name="items", key="call", url=url),
+                   customer=found, title=_("Log a call"), form="web/cases/_call_form.html",
+                   context={"calls": section(request, found)})  # fmt: skip
+
+
+@require_GET
+@company_view(min_role=Role.COLLECTOR)
+def note_invoices(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """The note form's invoice (web.pickers): one, or none for a note on the account."""
+    found = access_customer(request, customer_id)
+    url = reverse("web:note_invoices", args=[found.pk])
+    picker = Picker(name="item", key="note", url=url, multiple=False)
+    return respond(request, open_items(found), picker, customer=found, title=_("Add a note"),
+                   form="web/cases/_note_form.html", context={})  # fmt: skip
 
 
 def _members(request: CompanyRequest) -> QuerySet[User]:

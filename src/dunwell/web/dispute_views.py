@@ -8,8 +8,9 @@ from django.contrib import messages as flash
 from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dunwell.cases.models import Dispute, DisputeAttachment, DisputeReason, Resolution
 from dunwell.cases.services import disputes
@@ -20,11 +21,7 @@ from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import Customer, OpenItem
 from dunwell.ledger.queries import items_for
 from dunwell.web.access import CompanyRequest, access_customer, company_view, has_role
-
-# The customer page lists this many open items in the dispute form, oldest due first: a customer
-# with 150 open invoices gets all of them; one with thousands, a page that still loads.
-LISTED = 500
-AMOUNT = "amount-"  # + item pk: the disputed amount of that invoice; empty, all that is open
+from dunwell.web.pickers import AMOUNT, Picker, respond
 
 
 class DisputeForm(forms.Form):
@@ -40,6 +37,20 @@ def disputable(request: CompanyRequest, customer: Customer) -> QuerySet[OpenItem
     return items_for(request.company).filter(
         customer=customer, open_minor__gt=0, voided_on__isnull=True, kind__in=disputes.DISPUTABLE
     )
+
+
+@require_GET
+@company_view(min_role=Role.COLLECTOR)
+def invoices(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """The dispute form's invoices (web.pickers): each with the amount disputed, empty for all
+    that is open (the field `AMOUNT` + pk, as `open_dispute` reads it)."""
+    customer = access_customer(request, customer_id)
+    url = reverse("web:dispute_invoices", args=[customer.pk])
+    picker = Picker(name="items", key="dispute", url=url, amounts=True)
+    context = {"can_dispute": True, "dispute_reasons": DisputeReason.choices}
+    return respond(request, disputable(request, customer), picker, customer=customer,
+                   title=_("Open a dispute"), form="web/cases/_dispute_form.html",
+                   context=context)  # fmt: skip
 
 
 def access_dispute(request: CompanyRequest, dispute_id: int) -> Dispute:

@@ -10,11 +10,13 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages as flash
+from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dunwell.cases.models import PaymentPlan
 from dunwell.cases.printing import agreement_filename, agreement_html
@@ -24,14 +26,16 @@ from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Role
 from dunwell.core.money import Money, MoneyError, parse_amount
-from dunwell.ledger.models import Customer, OpenItem
+from dunwell.ledger.models import Customer, ItemKind, OpenItem
 from dunwell.web.access import CompanyRequest, access_customer, company_view
 from dunwell.web.documents import pdf_response
+from dunwell.web.pickers import Picker, respond
 from dunwell.workflows import plans as flows
 
 EQUAL, CUSTOM = "equal", "custom"
 MONTHS, DAYS = "months", "days"
 SCHEDULE_ROWS = 12  # blank rows of the custom schedule on the form; the view reads up to 120
+SCHEDULE = range(1, SCHEDULE_ROWS + 1)
 ROW_FIELDS = {"first": _("due date"), "due_on": _("due date"), "amount": _("amount")}
 
 
@@ -64,6 +68,25 @@ class PlanForm(forms.Form):
             if data["unit"] == MONTHS and (data.get("every") or 0) > 12:
                 self.add_error("every", _("at most 12 months apart"))
         return data
+
+
+def plannable(customer: Customer) -> QuerySet[OpenItem]:
+    """What a plan may cover: the customer's open invoices, fees and interest."""
+    return customer.items.filter(
+        open_minor__gt=0, voided_on__isnull=True,
+        kind__in=(ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST),
+    )  # fmt: skip
+
+
+@require_GET
+@company_view(min_role=Role.COLLECTOR)
+def invoices(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """The plan form's invoices (web.pickers)."""
+    customer = access_customer(request, customer_id)
+    url = reverse("web:plan_invoices", args=[customer.pk])
+    return respond(request, plannable(customer), Picker(name="invoices", key="plan", url=url),
+                   customer=customer, title=_("Agree a payment plan"),
+                   form="web/cases/_plan_form.html", context={"schedule_rows": SCHEDULE})  # fmt: skip
 
 
 def _plan(request: CompanyRequest, plan_id: int) -> PaymentPlan:

@@ -9,9 +9,12 @@ from datetime import date
 from django.contrib import messages as flash
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
 
 from dunwell.cases.models import PromiseChannel
+from dunwell.cases.services.promises import PROMISABLE
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Role
@@ -19,6 +22,7 @@ from dunwell.core.money import Money, MoneyError, parse_amount
 from dunwell.ledger.models import OpenItem
 from dunwell.ledger.queries import items_for
 from dunwell.web.access import CompanyRequest, access_customer, company_view
+from dunwell.web.pickers import Picker, respond
 from dunwell.workflows.promises import open_promise
 
 
@@ -64,6 +68,21 @@ def promise_create(request: CompanyRequest, customer_id: int) -> HttpResponse:
         return back
     flash.success(request, f"promise {promise.pk}: {amount} by {promised_on.isoformat()}")
     return back
+
+
+@require_GET
+@company_view(min_role=Role.COLLECTOR)
+def invoices(request: CompanyRequest, customer_id: int) -> HttpResponse:
+    """The promise form's invoices (web.pickers): what the customer owes on them now; none ticked,
+    the promise is for the account."""
+    found = access_customer(request, customer_id)
+    candidates = items_for(request.company).filter(
+        customer=found, open_minor__gt=0, voided_on__isnull=True, kind__in=PROMISABLE
+    )
+    url = reverse("web:promise_invoices", args=[found.pk])
+    return respond(request, candidates, Picker(name="invoice", key="promise", url=url),
+                   customer=found, title=_("Record a promise to pay"),
+                   form="web/cases/_promise_form.html", context={})  # fmt: skip
 
 
 def _sorted(items: list[OpenItem]) -> list[OpenItem]:

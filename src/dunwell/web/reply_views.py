@@ -6,15 +6,19 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
 
-from dunwell.cases.models import CustomerReply
+from dunwell.cases.models import CustomerReply, DisputeReason
+from dunwell.cases.services.disputes import DISPUTABLE
 from dunwell.cases.services.replies import log_reply, reply_to_dispute
 from dunwell.core import clock
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.models import Role
 from dunwell.ledger.queries import items_for
 from dunwell.web.access import CompanyRequest, access_customer, company_view
+from dunwell.web.pickers import Picker, respond
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -61,3 +65,20 @@ def reply_dispute(request: CompanyRequest, reply_id: int) -> HttpResponse:
     else:
         flash.success(request, f"reply {reply.pk}: dispute {dispute.pk} opened")
     return redirect("web:customer", customer_id=reply.customer_id)
+
+
+@require_GET
+@company_view(min_role=Role.COLLECTOR)
+def invoices(request: CompanyRequest, reply_id: int) -> HttpResponse:
+    """The invoices a reply's dispute may be about (web.pickers): the customer's open ones."""
+    replies = CustomerReply.objects.filter(company=request.company).select_related("customer")
+    reply = get_object_or_404(replies, pk=reply_id)
+    candidates = items_for(request.company).filter(
+        customer=reply.customer, open_minor__gt=0, voided_on__isnull=True, kind__in=DISPUTABLE
+    )
+    picker = Picker(name="item", key=f"reply-{reply.pk}",
+                    url=reverse("web:reply_invoices", args=[reply.pk]))  # fmt: skip
+    return respond(request, candidates, picker, customer=reply.customer,
+                   title=_("Turn a reply into a dispute"),
+                   form="web/cases/_reply_dispute_form.html",
+                   context={"reply": reply, "reasons": DisputeReason.choices})  # fmt: skip

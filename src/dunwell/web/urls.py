@@ -56,6 +56,11 @@ urlpatterns = [
         dispute_views.open_dispute,
         name="dispute_open",
     ),
+    path(
+        "customers/<int:customer_id>/disputes/invoices",
+        dispute_views.invoices,
+        name="dispute_invoices",
+    ),
     path("disputes/<int:dispute_id>/", dispute_views.dispute, name="dispute"),
     path(
         "disputes/<int:dispute_id>/<str:action>",
@@ -98,6 +103,11 @@ urlpatterns = [
         name="promise_create",
     ),
     path(
+        "customers/<int:customer_id>/promises/invoices",
+        promise_views.invoices,
+        name="promise_invoices",
+    ),
+    path(
         "customers/<int:customer_id>/history/",
         history_views.customer_history,
         name="customer_history",
@@ -127,7 +137,17 @@ urlpatterns = [
     path("dunning/tasks/", dunning_views.tasks, name="dunning_tasks"),
     path("dunning/tasks/<int:message_id>/done", dunning_views.task_done, name="dunning_task_done"),
     path("customers/<int:customer_id>/calls", call_views.call, name="log_call"),
+    path(
+        "customers/<int:customer_id>/calls/invoices",
+        call_views.call_invoices,
+        name="call_invoices",
+    ),
     path("customers/<int:customer_id>/notes", call_views.note, name="add_note"),
+    path(
+        "customers/<int:customer_id>/notes/invoices",
+        call_views.note_invoices,
+        name="note_invoices",
+    ),
     path("customers/<int:customer_id>/tasks", call_views.new_task, name="new_task"),
     path("tasks/<int:task_id>/close", call_views.close_task, name="close_task"),
     path("dunning/approvals/", dunning_views.approvals, name="dunning_approvals"),
@@ -138,6 +158,7 @@ urlpatterns = [
     path("plans/<int:plan_id>/", plan_views.plan, name="plan"),
     path("plans/<int:plan_id>/agreement.pdf", plan_views.agreement_pdf, name="plan_agreement"),
     path("customers/<int:customer_id>/plans/agree", plan_views.agree, name="plan_agree"),
+    path("customers/<int:customer_id>/plans/invoices", plan_views.invoices, name="plan_invoices"),
     path(
         "items/<int:item_id>/write-off",
         writeoff_views.request_write_off_view,
@@ -151,4 +172,5 @@ urlpatterns = [
     ),
     path("customers/<int:customer_id>/replies", reply_views.log_reply_view, name="log_reply"),
     path("replies/<int:reply_id>/dispute", reply_views.reply_dispute, name="reply_dispute"),
+    path("replies/<int:reply_id>/invoices", reply_views.invoices, name="reply_invoices"),
 ]

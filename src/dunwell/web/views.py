@@ -46,7 +46,7 @@ from dunwell.web.access import (
 )
 from dunwell.web.charts import stacked_bar
 from dunwell.web.dashboard_views import dashboard
-from dunwell.web.dispute_views import LISTED, disputable
+from dunwell.web.dispute_views import disputable
 from dunwell.web.documents import pdf_response
 from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
 from dunwell.web.lists import customer_rows, segments_of
@@ -113,12 +113,10 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
         .select_related("placed_by")
         .first(),
         "can_hold": has_role(request.role, Role.CREDIT_MANAGER),
-        "can_work": has_role(request.role, Role.COLLECTOR),
         "dispute_reasons": DisputeReason.choices,
-        "dispute_items": list(disputable(request, found).order_by("due_on", "number")[:LISTED])
-        if has_role(request.role, Role.COLLECTOR)
-        else [],
-        "dispute_items_listed": LISTED,
+        # the dispute form's invoices come when it is opened (dispute_views.invoices)
+        "can_dispute": has_role(request.role, Role.COLLECTOR)
+        and disputable(request, found).exists(),
         "disputes": Dispute.objects.filter(customer=found)
         .exclude(state=DisputeState.RESOLVED)
         .select_related("owner")
@@ -132,7 +130,7 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
 
 def _open_items_page(request: CompanyRequest, customer: Customer, as_of: date) -> dict[str, Any]:
     """One page of the customer's open items, sorted and paged in SQL, with the totals of all of
-    them (the promise and reply forms offer the page's invoices: they read `items`)."""
+    them (the forms' invoice pickers are their own views: web/pickers.py)."""
     sort = request.GET.get("sort", "")
     sort = sort if sort in ITEM_SORTS else "due"  # an unknown sort falls back, as on the list
     open_on = items_open_on(request.company, customer, as_of)

@@ -10,9 +10,9 @@ from django import template
 
 from dunwell.cases.models import InstalmentState, PaymentPlan, PlanInstalment
 from dunwell.core.models import Role
-from dunwell.ledger.models import Customer, ItemKind, OpenItem
+from dunwell.ledger.models import Customer
 from dunwell.web.access import has_role
-from dunwell.web.plan_views import SCHEDULE_ROWS
+from dunwell.web.plan_views import SCHEDULE, plannable
 
 register = template.Library()
 
@@ -31,8 +31,8 @@ class PlanRow:
 class Section:
     rows: list[PlanRow]
     can_agree: bool
-    open_items: list[OpenItem]
-    schedule_rows: range = range(1, SCHEDULE_ROWS + 1)
+    has_items: bool  # open items a plan may cover: the form's picker lists them when opened
+    schedule_rows: range = SCHEDULE
 
 
 @register.simple_tag
@@ -49,10 +49,4 @@ def plans_section(customer: Customer, request: Any) -> Section:
             next((i for i in instalments if i.state != InstalmentState.PAID), None),
         ))  # fmt: skip
     can_agree = has_role(getattr(request, "role", None), Role.COLLECTOR)
-    open_items = (
-        list(customer.items.filter(open_minor__gt=0, voided_on__isnull=True,
-                                   kind__in=(ItemKind.INVOICE, ItemKind.FEE, ItemKind.INTEREST))
-             .order_by("due_on", "number")[:100])
-        if can_agree else []
-    )  # fmt: skip
-    return Section(rows, can_agree, open_items)
+    return Section(rows, can_agree, can_agree and plannable(customer).exists())
