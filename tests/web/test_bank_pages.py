@@ -273,7 +273,7 @@ def test_the_queue_is_paged_newest_first_and_its_queries_do_not_grow(client, cas
     add(3, 52)
     many, html = queries()
     assert many == few
-    assert "52 lines wait for review" in html and "Page 1 of 2 · 52 rows" in html
+    assert "52 lines wait for review" in html and "Page 1 of 2 · 52 lines" in html
     assert html.count('<section class="card') == 50
     assert html.index("2025-02-21") < html.index("2025-02-20")  # newest first (day 51, 50)
     assert "2025-01-02" not in html  # day 1: on page 2

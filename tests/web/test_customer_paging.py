@@ -94,7 +94,7 @@ def customer_page(client: Client, customer: Customer, query: str = "") -> str:
 def test_the_first_page_shows_the_fifty_oldest_due(collector: Client, hundred_twenty: Customer):
     html = customer_page(collector, hundred_twenty)
     assert numbers(html) == [f"INV-{n:03}" for n in range(1, 51)]
-    assert "Page 1 of 3 · 120 rows" in html
+    assert "Page 1 of 3 · 120 open items" in html
     assert f"?as_of={AS_OF}&amp;page=2" in html  # next keeps the date
     sorted_html = customer_page(collector, hundred_twenty, "&sort=-due")
     assert f"?as_of={AS_OF}&amp;sort=-due&amp;page=2" in sorted_html  # and the sort
@@ -103,7 +103,7 @@ def test_the_first_page_shows_the_fifty_oldest_due(collector: Client, hundred_tw
 def test_page_three_shows_the_last_twenty(collector: Client, hundred_twenty: Customer):
     html = customer_page(collector, hundred_twenty, "&page=3")
     assert numbers(html) == [f"INV-{n:03}" for n in range(101, 121)]
-    assert "Page 3 of 3 · 120 rows" in html
+    assert "Page 3 of 3 · 120 open items" in html
     assert "€51.15" in items_table(html)  # INV-120: EUR 101.20 less the 50.05 paid by then
 
 
@@ -190,7 +190,7 @@ def test_the_page_runs_as_many_queries_for_120_invoices_as_for_60(
     invoices(acme, bauer, range(61, 121))
     with CaptureQueriesContext(connection) as hundred_twenty:
         html = customer_page(collector, bauer)
-    assert "120 rows" in html
+    assert "120 open items" in html
     assert len(hundred_twenty) == len(sixty)
     # no statement reads the open items without a LIMIT, but the counts and totals
     # (the calls and plans sections pick their own, see _calls.html and _plans.html)

@@ -103,7 +103,7 @@ def test_the_delivery_log_pages_filters_and_replays(client: Client, cast: Cast, 
     html = page(as_user(client, ada), "/webhooks/")
     assert "Pending" in html  # the latest event has not been tried
     html = page(client, f"/webhooks/{sub.pk}/deliveries/")
-    assert "Page 1 of 2 · 55 rows" in html and html.count(">Replay</button>") == 50
+    assert "Page 1 of 2 · 55 deliveries" in html and html.count(">Replay</button>") == 50
     assert "Retrying after 1 attempt" not in html  # the oldest three are on page 2
     html = page(client, f"/webhooks/{sub.pk}/deliveries/?page=2")
     assert html.count(">Replay</button>") == 5

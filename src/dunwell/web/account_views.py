@@ -14,7 +14,6 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,9 +26,10 @@ from dunwell.core import clock
 from dunwell.core.models import AuditKind, Role
 from dunwell.core.services import audit, two_factor
 from dunwell.web.access import CompanyRequest, company_view
+from dunwell.web.listing import paged
 from dunwell.web.security import client_ip, user_agent
 
-AUDIT_PAGE = 50
+AUDIT_SORTS = {"at": ("at", "id"), "-at": ("-at", "-id")}
 
 
 class CodeForm(forms.Form):
@@ -111,6 +111,11 @@ def audit_log(request: CompanyRequest) -> HttpResponse:
     who = request.GET.get("q", "").strip()
     if who:
         events = events.filter(username__icontains=who)
-    page = Paginator(events.order_by("-at", "-id"), AUDIT_PAGE).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {"page": page, "kinds": AuditKind.choices, "kind": kind, "q": who}
+    listing = paged(request, events, sorts=AUDIT_SORTS, default="-at")
+    context: dict[str, Any] = {
+        "events": listing,
+        "kinds": AuditKind.choices,
+        "kind": kind,
+        "q": who,
+    }
     return render(request, "web/audit_log.html", context)

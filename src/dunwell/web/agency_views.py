@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages as flash
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +20,17 @@ from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Role
 from dunwell.web.access import CompanyRequest, company_view, has_role
+from dunwell.web.listing import FilterForm, paged
+
+# active ones first by default, as the placement form offers them
+AGENCY_SORTS = {
+    "name": ("-active", "name", "pk"),
+    "-name": ("-active", "-name", "-pk"),
+    "commission": ("commission_percent", "name", "pk"),
+    "-commission": ("-commission_percent", "name", "pk"),
+    "open": ("open_placements", "name", "pk"),
+    "-open": ("-open_placements", "name", "pk"),
+}
 
 
 class AgencyForm(forms.Form):
@@ -31,13 +42,33 @@ class AgencyForm(forms.Form):
     address = forms.CharField(required=False, max_length=500, label=_("Address"))
 
 
+class AgencyFilterForm(FilterForm):
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
+    kind = forms.ChoiceField(required=False, label=_("Kind"),
+                             choices=[("", _("Any")), *AgencyKind.choices])  # fmt: skip
+    active = forms.ChoiceField(required=False, label=_("State"), choices=[
+        ("", _("Any")), ("yes", _("active")), ("no", _("inactive")),
+    ])  # fmt: skip
+
+    def filter(self, rows: QuerySet[Agency]) -> QuerySet[Agency]:
+        if q := self.value("q").strip():
+            rows = rows.filter(Q(name__icontains=q) | Q(email__icontains=q))
+        if self.value("kind"):
+            rows = rows.filter(kind=self.value("kind"))
+        if self.value("active"):
+            rows = rows.filter(active=self.value("active") == "yes")
+        return rows
+
+
 @company_view()
 def agencies(request: CompanyRequest) -> HttpResponse:
-    listed = Agency.objects.filter(company=request.company).annotate(
+    filters = AgencyFilterForm(request.GET)
+    listed = filters.filter(Agency.objects.filter(company=request.company)).annotate(
         open_placements=Count("placements", filter=Q(placements__state__in=OPEN_STATES))
     )
     context = {
-        "agencies": listed.order_by("-active", "name"),
+        "filters": filters,
+        "agencies": paged(request, listed, sorts=AGENCY_SORTS, default="name"),
         "can_add": has_role(request.role, Role.CREDIT_MANAGER),
         "kinds": AgencyKind.choices,
     }

@@ -21,9 +21,12 @@ from dunwell.core.models import Role
 from dunwell.formats.bank import FORMATS
 from dunwell.formats.errors import FileRejected
 from dunwell.web.access import CompanyRequest, company_view, has_role
+from dunwell.web.cash_review_views import LINE_SORTS, LineFilterForm
 from dunwell.web.forms import MultipleFileField
+from dunwell.web.listing import paged, without
 
-SHOWN = 100  # lines on the page, newest first
+ACCOUNT_SORTS = {"name": ("name", "pk"), "-name": ("-name", "-pk")}
+FILE_SORTS = {"imported": ("imported_at", "pk"), "-imported": ("-imported_at", "-pk")}
 MAX_UPLOAD = 50 * 1024 * 1024  # a year of camt.053 for a busy account is a few MB
 
 
@@ -69,20 +72,23 @@ def bank(request: CompanyRequest) -> HttpResponse:
             if reports and not form.cleaned_data["dry_run"]:
                 return redirect("web:bank")
     state = request.GET.get("state", "")
-    lines = StatementLine.objects.filter(company=company).select_related(
+    filters = LineFilterForm(request.GET, company=company)
+    lines = filters.filter(StatementLine.objects.filter(company=company)).select_related(
         "account", "customer", "payment", "decided_by"
     )
+    # the tabs count the lines the search and filters find, in each state
+    counts = dict(lines.order_by().values_list("state").annotate(n=Count("pk")))
     if state in LineState.values:
         lines = lines.filter(state=state)
-    counts = dict(
-        StatementLine.objects.filter(company=company).values_list("state").annotate(n=Count("pk"))
-    )
+    accounts = BankAccount.objects.filter(company=company)
+    files = StatementFile.objects.filter(company=company)
     return render(request, "web/bank.html", {
-        "form": form, "can_import": can_import, "reports": reports,
-        "accounts": BankAccount.objects.filter(company=company).order_by("pk"),
-        "files": StatementFile.objects.filter(company=company).order_by("-imported_at", "-pk")[:10],
-        "lines": lines.order_by("-value_on", "-pk")[:SHOWN], "state": state,
+        "form": form, "filters": filters, "can_import": can_import, "reports": reports,
+        "accounts": paged(request, accounts, sorts=ACCOUNT_SORTS, default="name", prefix="a"),
+        "files": paged(request, files, sorts=FILE_SORTS, default="-imported", prefix="f"),
+        "lines": paged(request, lines, sorts=LINE_SORTS, default="-value"), "state": state,
         "states": [(s.value, s.label, counts.get(s.value, 0)) for s in LineState],
+        "tab_query": without(request.GET, "state", "page"),
     })  # fmt: skip
 
 

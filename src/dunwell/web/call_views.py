@@ -253,15 +253,18 @@ def new_task(request: CompanyRequest, customer_id: int) -> HttpResponse:
     return _back(found)
 
 
-def case_tasks(request: CompanyRequest, who: str) -> QuerySet[Task]:
-    """The open case tasks of the Calls and tasks page: the user's, no one's or everyone's."""
-    rows = Task.objects.filter(company=request.company, state=TaskState.OPEN).select_related(
-        "customer", "assignee"
-    )
+def case_tasks(request: CompanyRequest, who: str, state: str = TaskState.OPEN) -> QuerySet[Task]:
+    """The case tasks of the Calls and tasks page (open ones unless `state` says otherwise, ""
+    for all): the user's, no one's, everyone's, or one user's (`who` their id)."""
+    rows = Task.objects.filter(company=request.company).select_related("customer", "assignee")
+    if state:
+        rows = rows.filter(state=state)
     if who == "mine":
         return rows.filter(assignee_id=request.user.pk)
     if who == "unassigned":
         return rows.filter(assignee__isnull=True)
+    if who.isdigit():
+        return rows.filter(assignee_id=int(who))
     return rows
 
 

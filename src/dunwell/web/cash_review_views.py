@@ -11,27 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.contrib import messages as flash
-from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from dunwell.cash.models import BankAccount, StatementLine
 from dunwell.cash.models import Proposal as StoredProposal
-from dunwell.cash.models import StatementLine
 from dunwell.cash.services.matching import unmatched_credits
 from dunwell.core import clock
 from dunwell.core.bulk import company_rows
 from dunwell.core.errors import DunwellError, ErrorCode
 from dunwell.core.formatting import format_money
-from dunwell.core.models import Role
+from dunwell.core.models import Company, Role
 from dunwell.core.templatetags.formatting import active_locale
 from dunwell.ledger.models import OpenItem
 from dunwell.web.access import CompanyRequest, company_view, has_role
+from dunwell.web.listing import FilterForm, amount_q, back_query, date_field, paged
 from dunwell.workflows.cash import (
     apply_line,
     check_undecided,
@@ -41,7 +42,6 @@ from dunwell.workflows.cash import (
     typed_proposal,
 )
 
-PAGE_SIZE = 50
 SPLIT_ROWS = 5  # rows of document number + amount in the split form
 FIELDS = {
     "line": _("line"),
@@ -52,6 +52,80 @@ FIELDS = {
     "reason": _("reason"),
     "proposal": _("proposal"),
 }
+
+
+# newest first by default; each ends in the primary key so that pages never overlap
+LINE_SORTS = {
+    "value": ("value_on", "pk"),
+    "-value": ("-value_on", "-pk"),
+    "amount": ("amount_minor", "-value_on", "pk"),
+    "-amount": ("-amount_minor", "-value_on", "-pk"),
+    "counterparty": ("counterparty_name", "-value_on", "pk"),
+    "-counterparty": ("-counterparty_name", "-value_on", "-pk"),
+}
+
+
+class LineFilterForm(FilterForm):
+    """The bank's lines: a search (payer, references and text, or an amount) and filters; the
+    review queue adds whether the line has proposals."""
+
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
+    account = forms.ModelChoiceField(
+        queryset=BankAccount.objects.none(), required=False, label=_("Account"),
+        empty_label=_("Any"),
+    )  # fmt: skip
+    value_from = date_field(_("Value date from"))
+    value_to = date_field(pgettext_lazy("a range of dates", "to"))
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["account"]
+        if isinstance(field, forms.ModelChoiceField):  # it is: narrowed for the type checker
+            field.queryset = BankAccount.objects.filter(company=company).order_by("name", "pk")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.check_range("value_from", "value_to")
+        return data
+
+    def filter(self, lines: QuerySet[StatementLine]) -> QuerySet[StatementLine]:
+        q, account = self.value("q").strip(), self.value("account")
+        if q:
+            lines = lines.filter(search_lines(q))
+        if account is not None:
+            lines = lines.filter(account=account)
+        if self.value("value_from"):
+            lines = lines.filter(value_on__gte=self.value("value_from"))
+        if self.value("value_to"):
+            lines = lines.filter(value_on__lte=self.value("value_to"))
+        return lines
+
+
+class ReviewFilterForm(LineFilterForm):
+    proposals = forms.ChoiceField(required=False, label=_("Proposals"), choices=[
+        ("", _("Any")), ("with", _("With proposals")), ("without", _("Without proposals")),
+    ])  # fmt: skip
+
+    def filter(self, lines: QuerySet[StatementLine]) -> QuerySet[StatementLine]:
+        lines = super().filter(lines)
+        proposed = Exists(StoredProposal.objects.filter(line=OuterRef("pk")))
+        if self.value("proposals") == "with":
+            return lines.filter(proposed)
+        if self.value("proposals") == "without":
+            return lines.filter(~proposed)
+        return lines
+
+
+def search_lines(q: str) -> Q:
+    """A line by its payer, its references or text (remittance, end-to-end id), or its amount
+    typed as money (`1234.50`: exactly that amount)."""
+    found = (
+        Q(counterparty_name__icontains=q) | Q(ultimate_party__icontains=q)
+        | Q(text__icontains=q) | Q(structured__icontains=q) | Q(end_to_end_id__icontains=q)
+        | Q(bank_reference__icontains=q)
+    )  # fmt: skip
+    amount = amount_q(q)
+    return found | amount if amount is not None else found
 
 
 @dataclass
@@ -69,8 +143,10 @@ class Shown:
 @company_view(min_role=Role.COLLECTOR)
 def review(request: CompanyRequest) -> HttpResponse:
     company = request.company
-    lines = unmatched_credits(company).select_related("account").order_by("-value_on", "-pk")
-    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    form = ReviewFilterForm(request.GET, company=company)
+    lines = form.filter(unmatched_credits(company).select_related("account"))
+    listing = paged(request, lines, sorts=LINE_SORTS, default="-value")
+    page = listing.page
     shown: dict[int, list[Shown]] = {}
     stored = (
         StoredProposal.objects.filter(company=company, line__in=[line.pk for line in page])
@@ -84,9 +160,11 @@ def review(request: CompanyRequest) -> HttpResponse:
                        for a in p.allocations]  # fmt: skip
         shown.setdefault(p.line_id, []).append(Shown(p, allocations))
     return render(request, "web/bank_review.html", {
-        "page": page, "query": "", "can_decide": _can_decide(request),
+        "lines": listing, "form": form, "can_decide": _can_decide(request),
         "rows": [(line, shown.get(line.pk, [])) for line in page],
-        "split_rows": range(SPLIT_ROWS), "waiting": page.paginator.count,
+        "split_rows": range(SPLIT_ROWS),
+        # the heading counts what waits, the pager what the search and filters found
+        "waiting": unmatched_credits(company).count() if form.filtered() else page.paginator.count,
     })  # fmt: skip
 
 
@@ -198,7 +276,8 @@ def _can_decide(request: CompanyRequest) -> bool:
 
 
 def _back(request: CompanyRequest) -> HttpResponse:
-    """To the queue page the decision was made on (only `page` is carried over)."""
-    page = request.POST.get("page", "")
+    """To the queue page the decision was made on: the same search, filters, sort and page (the
+    form sends them as `back`, `web.listing.Listing.back`)."""
+    query = back_query(request.POST.get("back", ""))
     url = reverse("web:bank_review")
-    return redirect(f"{url}?{urlencode({'page': page})}" if page.isdigit() else url)
+    return redirect(f"{url}?{query}" if query else url)

@@ -14,32 +14,21 @@ from dunwell.imports.services.run import KINDS
 from dunwell.ledger.models import CustomerStatus
 from dunwell.ledger.rules.aging import check_bounds
 from dunwell.reports.aging import DEFAULT_BOUNDS
-
-SORTS = {
-    "name": ("legal_name", "account_number"),
-    "-name": ("-legal_name", "-account_number"),
-    "overdue": ("overdue_minor", "legal_name"),
-    "-overdue": ("-overdue_minor", "legal_name"),
-}
+from dunwell.web.listing import FilterForm
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(FilterForm):
     q = forms.CharField(required=False, label=_("Search"))
     segment = forms.ChoiceField(required=False, label=_("Segment"))
     status = forms.ChoiceField(
         required=False, label=_("Status"), choices=[("", _("Any")), *CustomerStatus.choices]
     )
     overdue = forms.BooleanField(required=False, label=_("Only overdue"))
-    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
 
     def __init__(self, *args: Any, segments: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast("forms.ChoiceField", self.fields["segment"])
         field.choices = [("", _("Any")), *((s, s) for s in segments)]
-
-    def value(self, name: str) -> Any:
-        """The cleaned value, or the field's empty value when the form is invalid."""
-        return self.cleaned_data.get(name) if self.is_valid() else None
 
 
 class AsOfForm(forms.Form):

@@ -7,10 +7,9 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
@@ -48,14 +47,20 @@ from dunwell.web.charts import stacked_bar
 from dunwell.web.dashboard_views import dashboard
 from dunwell.web.dispute_views import disputable
 from dunwell.web.documents import pdf_response
-from dunwell.web.forms import SORTS, AgingForm, AsOfForm, CustomerFilterForm, ImportForm
+from dunwell.web.forms import AgingForm, AsOfForm, CustomerFilterForm, ImportForm
+from dunwell.web.listing import paged
 from dunwell.web.lists import customer_rows, segments_of
 
 # The first aging bucket's label comes from ledger.rules.aging (pure: no gettext) and is
 # translated where the pages show it; marked here so that makemessages keeps it.
 AGING_LABELS = (gettext_noop("Current"),)
-PAGE_SIZE = 50
 HISTORY = 50
+CUSTOMER_SORTS = {
+    "name": ("legal_name", "account_number", "pk"),
+    "-name": ("-legal_name", "-account_number", "-pk"),
+    "overdue": ("overdue_minor", "legal_name", "pk"),
+    "-overdue": ("-overdue_minor", "legal_name", "pk"),
+}
 # The customer page's open items: sorted and paged in SQL (a customer may have thousands).
 ITEM_SORTS = {
     "due": ("due_on", "issued_on", "number", "pk"),
@@ -79,22 +84,16 @@ def home(request: HttpRequest) -> HttpResponse:
 def customers(request: CompanyRequest) -> HttpResponse:
     company = request.company
     form = CustomerFilterForm(request.GET, segments=segments_of(company))
-    sort = form.value("sort") or "name"
     rows = customer_rows(
         company,
         today=clock.today(company),
-        q=form.value("q") or "",
-        segment=form.value("segment") or "",
-        status=form.value("status") or "",
-        only_overdue=bool(form.value("overdue")),
-        order=SORTS[sort],
+        q=form.value("q"),
+        segment=form.value("segment"),
+        status=form.value("status"),
+        only_overdue=form.value("overdue"),
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("sort", None)
-    context = {"form": form, "page": page, "sort": sort, "query": query.urlencode()}
-    return render(request, "web/customers.html", context)
+    listing = paged(request, rows, sorts=CUSTOMER_SORTS, default="name")
+    return render(request, "web/customers.html", {"form": form, "customers": listing})
 
 
 @company_view()
@@ -131,34 +130,18 @@ def customer(request: CompanyRequest, customer_id: int) -> HttpResponse:
 def _open_items_page(request: CompanyRequest, customer: Customer, as_of: date) -> dict[str, Any]:
     """One page of the customer's open items, sorted and paged in SQL, with the totals of all of
     them (the forms' invoice pickers are their own views: web/pickers.py)."""
-    sort = request.GET.get("sort", "")
-    sort = sort if sort in ITEM_SORTS else "due"  # an unknown sort falls back, as on the list
     open_on = items_open_on(request.company, customer, as_of)
-    page = Paginator(open_on.order_by(*ITEM_SORTS[sort]), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    rows = [_as_of_row(item, as_of) for item in page]
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = paged(request, open_on, sorts=ITEM_SORTS, default="due")
     return {
-        "items": rows,
-        "page": page,
+        "items": [_as_of_row(item, as_of) for item in listing.page],
+        "open_items": listing,
         "totals": open_totals(open_on),
-        "sort": sort,
-        "query": query.urlencode(),
-        "sort_query": _without(query, "sort"),
     }
 
 
 def _as_of_row(item: OpenItem, as_of: date) -> ItemAsOf:
     open_on = item.open_on  # type: ignore[attr-defined]  # annotated by items_open_on
     return ItemAsOf(item, open_on, max((as_of - item.due_on).days, 0))
-
-
-def _without(query: QueryDict, name: str) -> str:
-    rest = query.copy()
-    rest.pop(name, None)
-    return rest.urlencode()
 
 
 @require_POST

@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages as flash
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -20,10 +19,17 @@ from dunwell.core import clock
 from dunwell.core.errors import DunwellError
 from dunwell.core.models import Role
 from dunwell.web.access import CompanyRequest, company_view
+from dunwell.web.listing import paged
 from dunwell.webhooks import services
 from dunwell.webhooks.models import Subscription
 
-PAGE_SIZE = 50
+# by the event (the order the receiver gets them in), or by when the delivery was queued
+DELIVERY_SORTS = {
+    "event": ("activity_id", "pk"),
+    "-event": ("-activity_id", "-pk"),
+    "queued": ("created_at", "pk"),
+    "-queued": ("-created_at", "-pk"),
+}
 
 
 def event_choices() -> list[tuple[str, str]]:
@@ -108,10 +114,9 @@ def deliveries(request: CompanyRequest, subscription_id: int) -> HttpResponse:
     found = _subscription(request, subscription_id)
     failed = request.GET.get("failed") == "1"
     rows = services.deliveries(request.company, subscription=found, failed_only=failed)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
-        "subscription": found, "page": page, "failed": failed,
-        "query": "failed=1" if failed else "", "here": request.get_full_path(),
+        "subscription": found, "failed": failed, "here": request.get_full_path(),
+        "deliveries": paged(request, rows, sorts=DELIVERY_SORTS, default="-event"),
     }  # fmt: skip
     return render(request, "web/webhooks/deliveries.html", context)
 
