@@ -53,3 +53,35 @@ class WorklistRow(models.Model):
             ),
             models.Index(fields=["company", "-rank", "customer"], name="worklist_company_rank"),
         ]
+
+
+class ReserveRates(models.Model):
+    """A controller's loss rates per aging bucket (the bad-debt reserve's provision matrix,
+    `reports.rules.reserve`), from a date, for one segment or for all customers (`segment` "").
+
+    Rows are never changed: new rates are a new row from their date, so a reserve of any past
+    date is computed with the rates that stood then, and the change is on record with its reason.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    segment = models.CharField(max_length=40, blank=True, help_text='"": every other customer')
+    effective_on = models.DateField()
+    current = models.DecimalField(max_digits=6, decimal_places=3, help_text="percent")
+    days_1_30 = models.DecimalField(max_digits=6, decimal_places=3)
+    days_31_60 = models.DecimalField(max_digits=6, decimal_places=3)
+    days_61_90 = models.DecimalField(max_digits=6, decimal_places=3)
+    days_91_120 = models.DecimalField(max_digits=6, decimal_places=3)
+    over_120 = models.DecimalField(max_digits=6, decimal_places=3)
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERCENT_FIELDS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_91_120",
+                      "over_120")  # fmt: skip
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["company", "segment", "-effective_on"], name="reserve_rates_on")
+        ]
