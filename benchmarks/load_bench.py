@@ -199,7 +199,7 @@ def mix(customer_id: int) -> list[Target]:
     """The requests in order: five rounds of the mix of 10 (see the module docstring)."""
     base = f"/customers/{customer_id}/"
     first = Target("customer, page 1", base,
-                   (LEGAL_NAME.encode(), b"Page 1 of 20 \xc2\xb7 1000 rows"), True)  # fmt: skip
+                   (LEGAL_NAME.encode(), b"Page 1 of 20 \xc2\xb7 1000 open items"), True)  # fmt: skip
     others = [
         Target(
             "customer, other pages",

@@ -18,7 +18,7 @@ by D and not yet allocated by D) is shown beside the buckets, per customer and c
 never netted into them.
 
 Buckets are computed in Python as due-date boundaries, so the SQL is the same on SQLite and
-PostgreSQL but for SQLite's index hint (`_hint`): bucket 0 ("Current") is due_on >= D, bucket 1 is D-30 <= due_on < D, and so on.
+PostgreSQL but for SQLite's index hint (`index_hint`): bucket 0 ("Current") is due_on >= D, bucket 1 is D-30 <= due_on < D, and so on.
 
 `known_at` reproduces the report "as it was known" at a past moment: only items created and
 allocations recorded by then count. It cannot use the settlement copies (they reflect later
@@ -138,20 +138,29 @@ UNAPPLIED_SQL = """
 Settled = list[tuple[str, list[Any]]]
 
 
+def latest_settlement(cursor: Any, company_id: int) -> date | None:
+    """The latest `settled_on` of the company's items, allocations and payments."""
+    cursor.execute(LATEST_SETTLEMENT, [company_id] * 3)
+    return max((_as_date(value) for (value,) in cursor.fetchall() if value is not None),
+               default=None)  # fmt: skip
+
+
 def _not_settled_by(cursor: Any, company_id: int, as_of: date) -> Settled:
-    """Empty, each day from D+1 to the latest settlement (index seeks), or later than that.
+    return not_settled_by(as_of, latest_settlement(cursor, company_id))
+
+
+def not_settled_by(as_of: date, latest: date | None, *, unsettled: bool = True) -> Settled:
+    """Empty (unless not `unsettled`), each day from D+1 to the latest settlement (index
+    seeks), or later than that.
 
     The last part is a range that finds nothing unless a settlement was written after the
     latest was read; it keeps the report exact without holding a snapshot.
     """
-    cursor.execute(LATEST_SETTLEMENT, [company_id] * 3)
-    latest = max(
-        (_as_date(value) for (value,) in cursor.fetchall() if value is not None), default=as_of
-    )
+    latest = as_of if latest is None else latest
     days = (latest - as_of).days
+    conditions: Settled = [("settled_on IS NULL", [])] if unsettled else []
     if days > MAX_SEEK_DAYS:
-        return [("settled_on IS NULL", []), ("settled_on > %s", [as_of])]
-    conditions: Settled = [("settled_on IS NULL", [])]
+        return [*conditions, ("settled_on > %s", [as_of])]
     if days > 0:
         marks = ", ".join(["%s"] * days)
         seeks = [as_of + timedelta(days=n) for n in range(1, days + 1)]
@@ -165,7 +174,7 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _hint(index: str) -> str:
+def index_hint(index: str) -> str:
     """SQLite only: name the covering index, which its planner may pass over.
 
     Given many `IN` values, or after ANALYZE, SQLite's planner can prefer scanning a whole
@@ -193,7 +202,7 @@ def _fast_parts(
             (_allocation_sql, "target_settled_on", "allocation_aging_cover", -1),
         ):
             where = condition.replace("settled_on", column)
-            sql, params = builder(as_of, bounds, where, _hint(index))
+            sql, params = builder(as_of, bounds, where, index_hint(index))
             parts.append((sql, [*params, company_id, *extra, as_of], sign))
     return parts
 
@@ -219,7 +228,7 @@ def _unapplied_parts(
             known="a.recorded_at <= %s", settled="p.created_at <= %s", hint=""
         )
         return [(sql, [as_of, known_at, company_id, known_at, as_of, as_of])]
-    hint = _hint(_payment_index())
+    hint = index_hint(_payment_index())
     return [
         (
             UNAPPLIED_SQL.format(
