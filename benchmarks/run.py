@@ -1,6 +1,6 @@
 """`make bench`: every benchmark of the performance targets, on one database.
 
-    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|kpi|dunning|delivery|statements|timeline|worklist|cash|pages|load]
+    python -m benchmarks.run [--database-url URL] [--invoices N] [--runs R] [--only import|aging|kpi|dunning|delivery|statements|timeline|worklist|cash|pages|load|predict]
 
 Without --database-url it uses SQLite files under --workdir; `make bench` runs it once so and
 once more on a throw-away PostgreSQL (scripts/with-postgres sets DATABASE_URL). Each benchmark
@@ -37,6 +37,7 @@ def main() -> None:
             "cash",
             "pages",
             "load",
+            "predict",
         ),
     )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/dunwell-bench"))
@@ -58,6 +59,7 @@ def main() -> None:
         "cash": url or f"sqlite:///{args.workdir}/cash.sqlite3",
         "pages": url or f"sqlite:///{args.workdir}/pages.sqlite3",
         "load": url or f"sqlite:///{args.workdir}/load.sqlite3",
+        "predict": url or f"sqlite:///{args.workdir}/predict.sqlite3",
     }
     missed: list[str] = []
     for name, database_url in plans.items():
