@@ -27,6 +27,7 @@ from dunwell.cases.models import Dispute, PromiseToPay
 from dunwell.cases.services.disputes import open_dispute
 from dunwell.core import clock
 from dunwell.core.models import Company
+from dunwell.credit.models import OpenOrder
 from dunwell.ledger.models import Activity, Customer, ItemKind, OpenItem, Payment
 from dunwell.ledger.services.allocations import allocate_payment
 from dunwell.terms.services import create_term
@@ -92,6 +93,10 @@ def seed(company: Company, customer: Customer, prefix: str) -> dict[str, str]:
     plan = agree_plan(company=company, customer=customer, items=[three], instalments=3,
                       first_due_on=date(2026, 12, 1), agreed_by="Petra", actor=None,
                       on=date(2026, 11, 10), at=AT).plan  # fmt: skip
+    # an order under the payment's external id: /orders/{external_id} is tried with it too
+    OpenOrder.objects.create(company=company, customer=customer, external_id=paid.external_id,
+                             currency=customer.currency, open_minor=700_00,
+                             ordered_on=date(2026, 11, 1), reported_at=AT)  # fmt: skip
     entry = Activity.objects.filter(customer=customer).order_by("pk").first()
     assert entry is not None
     return {"account_number": customer.account_number, "number": one.number,
@@ -238,6 +243,8 @@ BOLT_BODIES = {
     "/api/disputes": {"customer": "B-9", "invoices": [{"number": "BOLT-1"}], "reason": "price"},
     "/api/promises": {"customer": "B-9", "invoices": ["BOLT-1"], "amount_minor": 100_00,
                       "currency": "EUR", "promised_on": "2026-12-04", "promised_by": "x"},
+    "/api/orders": {"external_id": "SO-9", "customer": "B-9", "open_minor": 100_00,
+                    "ordered_on": "2026-11-01"},
 }  # fmt: skip
 
 
@@ -247,7 +254,7 @@ def test_every_write_refuses_another_companys_customer_and_invoices(world, clien
     _, _, text, _ = world
     seed(Company.objects.get(code="bolt"), Customer.objects.get(account_number="B-9"), "BOLT")
     before = (OpenItem.objects.count(), Payment.objects.count(), Dispute.objects.count(),
-              PromiseToPay.objects.count())  # fmt: skip
+              PromiseToPay.objects.count(), OpenOrder.objects.count())  # fmt: skip
     spec = client.get("/api/openapi.json").json()
     posts = [path for path, methods in spec["paths"].items() if "post" in methods]
     assert sorted(posts) == sorted(BOLT_BODIES)
@@ -260,7 +267,7 @@ def test_every_write_refuses_another_companys_customer_and_invoices(world, clien
             assert ours.status_code == 404 and ours.json()["field"] == "invoices", path
             assert ours.json()["detail"] == "no invoice BOLT-1 of C001"
     assert before == (OpenItem.objects.count(), Payment.objects.count(), Dispute.objects.count(),
-                      PromiseToPay.objects.count())  # fmt: skip
+                      PromiseToPay.objects.count(), OpenOrder.objects.count())  # fmt: skip
 
 
 def test_every_list_filtered_by_another_companys_customer_is_empty(world, client) -> None:
@@ -269,7 +276,7 @@ def test_every_list_filtered_by_another_companys_customer_is_empty(world, client
     spec = client.get("/api/openapi.json").json()
     lists = [path for path, methods in spec["paths"].items() if "get" in methods
              and "customer" in {p["name"] for p in methods["get"]["parameters"]}]  # fmt: skip
-    assert len(lists) == 9
+    assert len(lists) == 11
     for path in lists:
         answer = client.get(f"{path}?customer=B-9", **auth(text))
         assert (answer.status_code, answer.json()) == (200, {"items": [], "next": None}), path
@@ -618,4 +625,6 @@ def test_a_page_costs_the_same_queries_however_many_records_it_holds(world, webe
     one_customer = queries()
     seed(acme, f.customer(acme, "C003", "Xaver OHG"), "X")
     assert queries() == one_customer
+    # the credit standing adds the exposure's sums (items, cash, orders, past due), holds, scores
+    assert one_customer.pop("/api/credit") <= 9
     assert max(one_customer.values()) <= 5

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from dunwell.cases.services.disputes import open_dispute, resolve
 from dunwell.core.models import Company, Membership, Role
+from dunwell.credit.models import CreditHold, RiskScore
 from dunwell.ledger.models import Customer, OpenItem
 from dunwell.terms.rules.limitation import limitation_date
 from tests import factories as f
@@ -123,6 +124,22 @@ def test_home_is_the_overview_of_the_members_company(client: Client, cast: Cast)
     assert 'aria-label="Aging buckets EUR"' in html
     assert "Your accounts to work" in html  # a viewer's own; a credit manager sees everyone's
     assert "Accounts to work, everyone" in page(as_user(client, cast.manager_a), "/")
+
+
+def test_the_overview_lists_the_riskiest_customers_of_its_company_only(
+    client: Client, cast: Cast
+) -> None:
+    now = timezone.now()
+    for customer, value in ((cast.customer_a, 31), (cast.customer_b, 5)):
+        RiskScore.objects.create(company=customer.company, customer=customer, as_of=now.date(),
+                                 scored_at=now, value=value, band="high", experiences=3,
+                                 explanation=f"{value} (high risk): payment index {value}.0")  # fmt: skip
+    CreditHold.objects.create(company=cast.a, customer=cast.customer_a, placed_on=now.date(),
+                              placed_at=now, reason="limit", source="credit policy")  # fmt: skip
+    html = page(as_user(client, cast.viewer_a), "/")
+    assert "Highest credit risk" in html and "31 (high risk): payment index 31.0" in html
+    assert "payment index 5.0" not in html  # Bolt's
+    assert "On credit hold" in html and ">on hold<" in html
 
 
 def test_home_welcomes_a_user_without_company(client: Client, db: None) -> None:

@@ -5,9 +5,11 @@
 - Read: customers and their contacts, invoices (with credit notes, fees, interest and refunds,
   `kind`), credit notes, payments, allocations (which payment or credit note settled which item,
   by how much, from when), the account history (activities), disputes, promises to pay, payment
-  plans with their instalments, and the aging.
+  plans with their instalments, the aging, the sales orders reported, and each customer's
+  credit standing (limit, exposure, hold, risk score), and the KPIs by month (`/api/kpis`).
 - Write: invoices and credit notes from an ERP, payments received (applied to the invoices
-  named, or oldest first), disputes and promises to pay.
+  named, or oldest first), disputes and promises to pay, sales orders not yet invoiced (their
+  open amount counts towards the exposure; the answer says whether the customer is now held).
 - Amounts are integer minor units (`*_minor`: cents for EUR) with their `currency`; a document's
   amounts are signed from the creditor's view (a credit note is negative).
 - Lists are paged by an opaque cursor: `?limit=50&cursor=…`, the answer's `next` is the cursor
@@ -41,7 +43,14 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.security import HttpBearer
 
-from dunwell.api import cases_routes, ledger_routes, money_routes, tokens
+from dunwell.api import (
+    cases_routes,
+    credit_routes,
+    kpi_routes,
+    ledger_routes,
+    money_routes,
+    tokens,
+)
 from dunwell.api.common import ApiError, problem
 from dunwell.api.models import ApiToken
 from dunwell.core import clock
@@ -121,6 +130,8 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 api.add_router("", ledger_routes.router)
 api.add_router("", money_routes.router)
 api.add_router("", cases_routes.router)
+api.add_router("", credit_routes.router)
+api.add_router("", kpi_routes.router)
 
 # Last: a path under /api/ that no route has is a problem+json 404 too, not the site's page.
 unknown = Router(auth=None)

@@ -61,11 +61,13 @@ from dunwell.ledger.models import (
 from dunwell.ledger.models.customer import PreferredChannel
 from dunwell.ledger.services.balances import refresh_company
 from dunwell.ledger.services.documents import payment_reference_for
+from dunwell.reports.kpi_snapshot import refresh_kpi_snapshot
 from dunwell.reports.worklist import refresh_worklist
 from dunwell.terms.models import PaymentTerm
 from dunwell.terms.rules import due_dates
 from dunwell.terms.rules.due_dates import Basis, Terms
 from dunwell.terms.services import create_term, holidays_for
+from dunwell.workflows.credit import credit_after_run
 
 COMPANY_CODE = "northwind"
 PASSWORD = "dunwell-demo"  # noqa: S105 - the published demo password
@@ -1168,8 +1170,12 @@ def build_demo(  # noqa: PLR0915 - the phases in order, each a few lines
         refresh_company(company)
         bank = bank_month(company, receipts, as_of, seed, at, say)
         cycle = collections_month(company, as_of, users, say)
+        say("credit: risk scores, the policy's holds, reviews due")
+        credit_after_run(company, as_of, at)
         say("the collectors' worklists")
         refresh_worklist(company=company, on=as_of, at=at)
+        say("the overview's KPI trends")
+        refresh_kpi_snapshot(company, as_of, at)
         stats = _stats(company, as_of, custs, created, plan)
         stats.cycle = cycle
         stats.bank = bank

@@ -12,8 +12,13 @@ class ReportsConfig(AppConfig):
         from dunwell.reports import case_file_cli  # noqa: PLC0415 - models are ready now
 
         register_topic(case_file_cli)
-        # the worklists are rebuilt after each company's daily dunning run (`dunwell worker`)
+        # after each company's daily dunning run (`dunwell worker`): the credit policy, scores and
+        # reviews, then the worklists (which show the holds), then the overview's KPI trends
         from dunwell.dunning.tasks import after_run  # noqa: PLC0415 - models are ready now
+        from dunwell.reports.kpi_snapshot import refresh_kpi_snapshot  # noqa: PLC0415
         from dunwell.reports.worklist import refresh_after_run  # noqa: PLC0415
+        from dunwell.workflows.credit import credit_after_run  # noqa: PLC0415
 
+        after_run(credit_after_run)
         after_run(refresh_after_run)
+        after_run(refresh_kpi_snapshot)

@@ -85,3 +85,19 @@ class ReserveRates(models.Model):
         indexes = [
             models.Index(fields=["company", "segment", "-effective_on"], name="reserve_rates_on")
         ]
+
+
+class KpiSnapshot(models.Model):
+    """The overview's KPI trends of a company as of a day (the twelve complete months before it,
+    per currency: DSO, best possible DSO, CEI, percent current), made in the daily cycle
+    (`reports.kpi_snapshot`), so that the overview reads one row instead of scanning the ledger."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField()
+    made_at = models.DateTimeField()
+    series = models.JSONField(help_text="[{currency, months: [...], dso: [...], ...}]")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "as_of"], name="one_kpi_snapshot_a_day")
+        ]

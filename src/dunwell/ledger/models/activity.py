@@ -62,6 +62,7 @@ class ActivityKind(models.IntegerChoices):
     DUNNING_HOLD_RELEASED = 502, _("Dunning hold released")
     CREDIT_HOLD_PLACED = 503, _("Credit hold placed")
     CREDIT_HOLD_RELEASED = 504, _("Credit hold released")
+    CREDIT_LIMIT_CHANGED = 505, _("Credit limit changed")
     REMINDER_SENT = 601, _("Reminder sent")
     TASK_DONE = 602, _("Follow-up task done")
     REMINDER_WITHDRAWN = 603, _("Reminder withdrawn")
