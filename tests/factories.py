@@ -9,7 +9,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from dunwell.core.models import Company
+from dunwell.core.models import Company, Membership
 from dunwell.core.services import two_factor
 from dunwell.ledger.models import Contact, ContactRole, Customer, OpenItem, Payment
 from dunwell.ledger.services.customers import CustomerInput, add_contact, create_customer
@@ -56,6 +56,13 @@ def contact(customer: Customer, email: str, name: str = "AP",
     """A contact reminders go to: the accounts-payable clerk unless another role is given."""
     return add_contact(customer=customer, actor=None, name=name, role=role, email=email,
                        phone=phone)  # fmt: skip
+
+
+def member(company: Company, username: str, role: str) -> Client:
+    """A test client signed in as a new user with `role` in `company`."""
+    user = User.objects.create_user(username)
+    Membership.objects.create(user=user, company=company, role=role)
+    return signed_in(Client(), user)
 
 
 def signed_in(client: Client, user: User) -> Client:

@@ -6,21 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 
 from dunwell.core import clock
-from dunwell.core.models import Company, Membership, Role
+from dunwell.core.models import Role
 from dunwell.credit.models import CreditHold, CreditLimitChange, RiskScore
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-
-
-def member(company: Company, name: str, role: Role) -> Client:
-    user = User.objects.create_user(name)
-    Membership.objects.create(user=user, company=company, role=role)
-    return f.signed_in(Client(), user)
 
 
 def test_a_credit_manager_sets_the_limit_and_sees_the_exposure_over_it() -> None:
@@ -32,11 +24,11 @@ def test_a_credit_manager_sets_the_limit_and_sees_the_exposure_over_it() -> None
                              explanation="62 (medium risk): payment index 62.0 over 4 invoice(s)")  # fmt: skip
     url = f"/customers/{customer.pk}/"
 
-    refused = member(company, "carl", Role.COLLECTOR).post(f"{url}credit-limit",
+    refused = f.member(company, "carl", Role.COLLECTOR).post(f"{url}credit-limit",
                                                             {"limit": "1", "reason": "x"})  # fmt: skip
     assert refused.status_code == 403 and not CreditLimitChange.objects.exists()
 
-    client = member(company, "cora", Role.CREDIT_MANAGER)
+    client = f.member(company, "cora", Role.CREDIT_MANAGER)
     done = client.post(f"{url}credit-limit", {"limit": "10,000.00", "reason": "opening"},
                        follow=True).content.decode()  # fmt: skip
 

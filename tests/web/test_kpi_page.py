@@ -7,10 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 
-from dunwell.core.models import Company, Membership, Role
+from dunwell.core.models import Role
 from dunwell.reports.kpi_snapshot import refresh_kpi_snapshot
 from tests import factories as f
 from tests.reports.test_kpi import dataset
@@ -18,16 +16,10 @@ from tests.reports.test_kpi import dataset
 pytestmark = pytest.mark.django_db
 
 
-def viewer(company: Company) -> Client:
-    user = User.objects.create_user("vera")
-    Membership.objects.create(user=user, company=company, role=Role.VIEWER)
-    return f.signed_in(Client(), user)
-
-
 def test_the_quarter_on_the_kpi_page() -> None:
     company = f.company()
     dataset(company)
-    client = viewer(company)
+    client = f.member(company, "vera", Role.VIEWER)
 
     html = client.get("/kpis/", {"first": "2025-01", "last": "2025-03"}).content.decode()
 
@@ -48,7 +40,7 @@ def test_the_quarter_on_the_kpi_page() -> None:
 def test_the_overview_draws_the_daily_snapshot() -> None:
     company = f.company()
     dataset(company)
-    client = viewer(company)
+    client = f.member(company, "vera", Role.VIEWER)
     assert "No KPI trends yet: the daily cycle makes them." in client.get("/").content.decode()
 
     refresh_kpi_snapshot(company, date(2025, 4, 2), datetime(2025, 4, 2, 6, tzinfo=UTC))

@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 
-from dunwell.core.models import Company, Membership, Role
+from dunwell.core.models import Role
 from dunwell.reports.models import ReserveRates
 from tests import factories as f
 from tests.reports.test_reserve import AS_OF, aged_ledger
@@ -18,17 +16,11 @@ pytestmark = pytest.mark.django_db
 PAGE = "/aging/reserve/"
 
 
-def member(company: Company, name: str, role: Role) -> Client:
-    user = User.objects.create_user(name)
-    Membership.objects.create(user=user, company=company, role=role)
-    return f.signed_in(Client(), user)
-
-
 def test_a_viewer_sees_the_reserve_with_the_illustrative_rates_said() -> None:
     company = f.company()
     aged_ledger(company, "C1")
     aged_ledger(f.company("other"), "X1", segment="secret")
-    client = member(company, "vera", Role.VIEWER)
+    client = f.member(company, "vera", Role.VIEWER)
 
     page = client.get(PAGE, {"as_of": "2025-03-31", "start": "2024-12-31"}).content.decode()
 
@@ -48,10 +40,10 @@ def test_a_credit_manager_sets_rates_from_a_date_and_a_collector_cannot() -> Non
             "rate_5": "10.6", "segment": "", "effective_on": "2025-01-01",
             "reason": "IFRS 9 matrix, board 2024-12"}  # fmt: skip
 
-    refused = member(company, "carl", Role.COLLECTOR).post(f"{PAGE}rates", form)
+    refused = f.member(company, "carl", Role.COLLECTOR).post(f"{PAGE}rates", form)
     assert refused.status_code == 403 and not ReserveRates.objects.exists()
 
-    client = member(company, "cora", Role.CREDIT_MANAGER)
+    client = f.member(company, "cora", Role.CREDIT_MANAGER)
     done = client.post(f"{PAGE}rates", form, follow=True).content.decode()
     assert "Loss rates 0.3,1.6,3.6,6.6,10.6,10.6 stand from 2025-01-01 for all customers." in done
     page = client.get(PAGE, {"as_of": AS_OF.isoformat()}).content.decode()
@@ -69,5 +61,5 @@ def test_a_credit_manager_sets_rates_from_a_date_and_a_collector_cannot() -> Non
 
 def test_the_aging_links_to_the_reserve_of_its_day() -> None:
     company = f.company()
-    page = member(company, "vera", Role.VIEWER).get("/aging/", {"as_of": "2025-03-31"})
+    page = f.member(company, "vera", Role.VIEWER).get("/aging/", {"as_of": "2025-03-31"})
     assert f'href="{PAGE}?as_of=2025-03-31"' in page.content.decode()
