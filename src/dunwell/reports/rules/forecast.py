@@ -13,22 +13,23 @@ independently (one customer's invoices are not, so the interval is, if anything,
 backtest in `dunwell predict backtest` is what to trust), the week's variance is
 Σ amount² x p x (1 - p), and the interval is the expectation ± 1.2816 standard deviations: the
 central 80 %, as the 10th and 90th percentiles of each invoice. Amounts are minor units; a week's
-figures are rounded half up to the minor unit at the end, never the invoices' shares. The shares
-are probabilities, reckoned in binary floating point (an expectation is an estimate, not an
-amount booked: a float's error, 10^-16 of the amount, is far below the cent it is rounded to), which
-keeps a forecast of 100,000 open invoices to a fraction of a second.
+figures are rounded half up to the minor unit at the end, never the invoices' shares. All of it
+is integer arithmetic: a probability is a whole number of billionths (`ONE`, the distribution
+function rounded down to one), so a week's expectation is Σ amount x p billionths of a minor
+unit, exact, and the same on every machine; its interval takes the integer square root.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
+from math import isqrt
 
-Z_80 = 1.2816  # the standard normal's 90th percentile
+ONE = 10**9  # a probability of 1, in billionths
+Z_80 = (12816, 10000)  # 1.2816, the standard normal's 90th percentile, as a ratio
 WEEK = timedelta(days=7)
 
 
@@ -42,30 +43,31 @@ class Expected:
     high: date
 
 
-def knots(expected: Expected, start: date) -> tuple[tuple[int, float], ...]:
-    """The distribution function's corners as (day ordinal, probability), from 0 to 1."""
+def knots(expected: Expected, start: date) -> tuple[tuple[int, int], ...]:
+    """The distribution function's corners as (day ordinal, billionths), from 0 to `ONE`."""
     low, mid, high = (max(d, start) for d in (expected.low, expected.mid, expected.high))
     mid, high = max(mid, low), max(high, mid, low)
     tail_end = high + max(high - mid, timedelta(days=1))
     tail_start = max(start, low - max(mid - low, timedelta(days=1)))
-    return ((tail_start.toordinal(), 0.0), (low.toordinal(), 0.1), (mid.toordinal(), 0.5),
-            (high.toordinal(), 0.9), (tail_end.toordinal(), 1.0))  # fmt: skip
+    return ((tail_start.toordinal(), 0), (low.toordinal(), ONE // 10),
+            (mid.toordinal(), ONE // 2), (high.toordinal(), ONE * 9 // 10),
+            (tail_end.toordinal(), ONE))  # fmt: skip
 
 
-def _at(corners: tuple[tuple[int, float], ...], day: int) -> float:
+def _at(corners: tuple[tuple[int, int], ...], day: int) -> int:
     if day <= corners[0][0]:
-        return 0.0
+        return 0
     for (d0, p0), (d1, p1) in pairwise(corners):
         if day <= d1:
-            return p1 if d1 == d0 else p0 + (p1 - p0) * (day - d0) / (d1 - d0)
-    return 1.0
+            return p1 if d1 == d0 else p0 + (p1 - p0) * (day - d0) // (d1 - d0)
+    return ONE
 
 
-def cdf(expected: Expected, day: date, start: date) -> float:
+def cdf(expected: Expected, day: date, start: date) -> Decimal:
     """P(paid before `day`), i.e. by the end of the day before; nothing before `start`."""
     if day <= start:
-        return 0.0
-    return _at(knots(expected, start), day.toordinal())
+        return Decimal(0)
+    return Decimal(_at(knots(expected, start), day.toordinal())) / ONE
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ class Week:
     high_minor: int
 
 
-def _minor(value: float) -> int:
-    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def _minor(billionths: int) -> int:
+    """Billionths of a minor unit, rounded half up to the minor unit (negative: half away)."""
+    sign = -1 if billionths < 0 else 1
+    return sign * ((abs(billionths) * 2 + ONE) // (2 * ONE))
 
 
 def weekly(invoices: Iterable[Expected], start: date, weeks: int) -> tuple[list[Week], int]:
@@ -87,21 +91,22 @@ def weekly(invoices: Iterable[Expected], start: date, weeks: int) -> tuple[list[
         raise ValueError("a forecast needs at least one week")
     bounds = [start + WEEK * n for n in range(weeks + 1)]
     ordinals = [day.toordinal() for day in bounds]
-    means = [0.0] * weeks
-    variances = [0.0] * weeks
-    later = 0.0
+    means = [0] * weeks  # billionths of a minor unit
+    variances = [0] * weeks  # (billionths of a minor unit)²
+    later = 0
     for invoice in invoices:
-        amount = float(invoice.amount_minor)
+        amount = invoice.amount_minor
         corners = knots(invoice, start)
         shares = [_at(corners, day) for day in ordinals]
         for n in range(weeks):
             p = shares[n + 1] - shares[n]
-            means[n] += amount * p
-            variances[n] += amount * amount * p * (1 - p)
-        later += amount * (1 - shares[-1])
+            if p:
+                means[n] += amount * p
+                variances[n] += amount * amount * p * (ONE - p)
+        later += amount * (ONE - shares[-1])
     out = []
     for n in range(weeks):
-        spread = Z_80 * math.sqrt(variances[n])
+        spread = isqrt(variances[n]) * Z_80[0] // Z_80[1]
         out.append(Week(bounds[n], _minor(means[n]), max(_minor(means[n] - spread), 0),
                         _minor(means[n] + spread)))  # fmt: skip
     return out, _minor(later)
