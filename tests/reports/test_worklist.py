@@ -147,6 +147,27 @@ def test_keyset_pages_follow_on_from_the_last_row_and_match_the_numbered_pages(a
     ]
 
 
+def test_the_list_sorts_by_overdue_or_oldest_with_keyset_pages_in_that_order(acme):
+    company, _, _ = acme
+    refresh_worklist(company=company, on=ON, at=AT)
+    rows = {r.account_number: r for r in WorklistRow.objects.all()}
+
+    def order(sort, **pages):
+        return [r.account_number for r in worklist_page(company, Filters(), sort=sort,
+                                                        **pages).rows]  # fmt: skip
+
+    by_overdue = sorted(rows, key=lambda n: (-rows[n].overdue_minor, rows[n].customer_id))
+    by_oldest = sorted(rows, key=lambda n: (-rows[n].oldest_days, rows[n].customer_id))
+    assert order("overdue") == by_overdue and by_overdue[0] == "C001"
+    assert order("oldest") == by_oldest and by_oldest[0] == "C002"  # 100 days
+    assert order("planets") == order("priority") == ["C001", "C002", "C003", "C004"]
+    first = worklist_page(company, Filters(), sort="oldest", size=2)
+    value, customer = (int(p) for p in first.next_after.split(":"))
+    assert value == rows[by_oldest[1]].oldest_days
+    rest = order("oldest", size=2, after=(value, customer), page=2)
+    assert [r.account_number for r in first.rows] + rest == by_oldest
+
+
 def test_a_long_list_is_counted_up_to_a_limit_and_says_more(acme, monkeypatch):
     company, _, _ = acme
     refresh_worklist(company=company, on=ON, at=AT)

@@ -119,6 +119,32 @@ def test_pages_of_50_follow_on_by_keyset(client, world):
     assert [r.account_number for r in second.rows] == ["K001", "K000"]
 
 
+def test_the_columns_sort_the_list_and_its_pages_keep_the_order(client, world):
+    today = clock.today(world.a)
+    for n in range(51):  # older and smaller the higher n: sorting by age turns the order round
+        customer = Customer.objects.create(company=world.a, account_number=f"K{n:03}",
+                                           legal_name=f"Kunde {n:03}", currency="EUR")  # fmt: skip
+        OpenItem.objects.create(
+            company=world.a, customer=customer, number=f"K-{n}", issued_on=today - timedelta(60),
+            due_on=today - timedelta(10 + n), currency="EUR", amount_minor=900_00 - n,
+            open_minor=900_00 - n,
+        )  # fmt: skip
+    refresh(world.a)
+    client = as_user(client, world.manager_a)
+    html = page(client, "/worklist/?collector=all&sort=oldest")
+    assert (
+        '<th class="num" aria-sort="descending"><a href="?collector=all&amp;sort=oldest">' in html
+    )
+    first = client.get("/worklist/?collector=all&sort=oldest")
+    rows = first.context["page"].rows
+    assert [r.account_number for r in rows[:2]] == ["K050", "K049"]  # 60 and 59 days
+    second = client.get(f"/worklist/?{first.context['next_query']}").context["page"]
+    assert [r.account_number for r in second.rows][-1] == "K000"  # the youngest, last
+    assert "sort=oldest" in first.context["next_query"]
+    by_amount = client.get("/worklist/?collector=all&sort=overdue").context["page"].rows
+    assert [r.account_number for r in by_amount[:2]] == ["C-100", "K000"]  # 1,234.56, 900.00
+
+
 def test_a_credit_manager_assigns_accounts_through_the_customer_history(client, world):
     refresh(world.a)
     messages = post(as_user(client, world.manager_a), {

@@ -52,6 +52,12 @@ class WorklistRow(models.Model):
                 fields=["company", "owner", "-rank", "customer"], name="worklist_owner_rank"
             ),
             models.Index(fields=["company", "-rank", "customer"], name="worklist_company_rank"),
+            models.Index(
+                fields=["company", "-overdue_minor", "customer"], name="worklist_company_overdue"
+            ),
+            models.Index(
+                fields=["company", "-oldest_days", "customer"], name="worklist_company_oldest"
+            ),
         ]
 
 

@@ -26,7 +26,13 @@ from dunwell.dunning.services.statement_requests import send_statement
 from dunwell.ledger.models import Customer
 from dunwell.ledger.queries import customers_for
 from dunwell.ledger.services.customers import update_customer
-from dunwell.reports.worklist import Filters, parse_after, refresh_worklist, worklist_page
+from dunwell.reports.worklist import (
+    SORTS,
+    Filters,
+    parse_after,
+    refresh_worklist,
+    worklist_page,
+)
 from dunwell.web.access import CompanyRequest, company_view, has_role
 
 TRUE = ("1", "on", "yes")
@@ -81,12 +87,15 @@ def worklist(request: CompanyRequest) -> HttpResponse:
     filters = _filters(request, request.GET)
     after = parse_after(request.GET.get("after", ""))
     number = request.GET.get("page", "1")
-    page = worklist_page(
-        request.company, filters, page=int(number) if number.isdigit() else 1, after=after
-    )
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in SORTS else "priority"
+    page = worklist_page(request.company, filters, page=int(number) if number.isdigit() else 1,
+                         after=after, sort=sort)  # fmt: skip
     base = request.GET.copy()
     for key in ("after", "page"):
         base.pop(key, None)
+    unsorted = base.copy()
+    unsorted.pop("sort", None)
     next_query = base.copy()
     next_query["after"], next_query["page"] = page.next_after, str(page.number + 1)
     context = {
@@ -97,6 +106,8 @@ def worklist(request: CompanyRequest) -> HttpResponse:
         "filters": filters,
         "collector": request.GET.get("collector", ""),
         "query": base.urlencode(),
+        "sort": sort,
+        "sort_query": unsorted.urlencode(),
         "next_query": next_query.urlencode(),
         "collectors": collectors(request),
         "can_manage": has_role(request.role, Role.CREDIT_MANAGER),
