@@ -2,9 +2,10 @@
 accounts; filters and paging; a refresh of one customer; the statement sent on request; the CLI.
 
 Acme (EUR) as of Tuesday 2026-12-01: Bauer owes EUR 12,400.00 (the priority rule's worked
-example: oldest 67 days, weighted 40, a promise broken, 2 tasks due: 59 points); Carré owes
-USD 2,000.00, 100 days, USD 500.00 of it disputed (EUR 1,818.18 at 1.10: also 59 points, ranked
-after Bauer by its smaller amount); Dietz EUR 500.00 for 10 days (19); Engel is on a dunning hold.
+example: oldest 67 days, weighted 40, a promise broken, 2 tasks due, and an expected loss of EUR
+955.00 at the illustrative loss rates: 60 points); Carré owes USD 2,000.00, 100 days, USD 500.00
+of it disputed (EUR 1,818.18 at 1.10: 53 points); Dietz EUR 500.00 for 10 days (20); Engel is on
+a dunning hold.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from django.core.management import call_command
 
 from dunwell.cases.models import PromiseState, PromiseToPay, Task, TaskKind
 from dunwell.cases.services.disputes import open_dispute
+from dunwell.credit.models import PaymentPrediction, PredictionModel
 from dunwell.dunning.models import Message, Run, RunStatus
 from dunwell.dunning.services.holds import place_hold
 from dunwell.dunning.services.policies import ensure_default_policy
 from dunwell.dunning.services.run import run_dunning
 from dunwell.dunning.services.statement_requests import send_statement
+from dunwell.ledger.models import OpenItem
 from dunwell.ledger.services.fx import set_rate
 from dunwell.reports import worklist
 from dunwell.reports.models import WorklistRow
+from dunwell.reports.reserve import set_rates
+from dunwell.reports.rules.reserve import parse_rates
 from dunwell.reports.worklist import Filters, refresh_worklist, worklist_page
 from tests import factories as f
 
@@ -100,24 +105,49 @@ def test_accounts_are_ordered_by_score_then_amount_with_their_reasons_and_action
     assert refresh_worklist(company=company, on=ON, at=AT) == 4
     rows = {r.account_number: r for r in WorklistRow.objects.all()}
     bauer, carre, dietz, engel = (rows[n] for n in ("C001", "C002", "C003", "C004"))
-    assert (bauer.score, bauer.overdue_minor, bauer.oldest_days) == (59, 12_400_00, 67)
-    assert bauer.components == {"overdue": 25, "oldest": 11, "weighted_age": 4, "promises": 8,
-                                "disputes": 0, "tasks": 10, "risk": 1}  # fmt: skip
+    assert (bauer.score, bauer.overdue_minor, bauer.oldest_days) == (60, 12_400_00, 67)
+    assert bauer.components == {"overdue": 25, "oldest": 11, "weighted_age": 2, "promises": 8,
+                                "disputes": 0, "tasks": 10, "expected_loss": 4,
+                                "lateness": 0}  # fmt: skip
+    # expected loss at the illustrative rates: 3,100.00 at 67 days x 15 % + 9,300.00 at 31 days
+    # x 5 % + 5,000.00 not yet due x 0.5 % = 955.00; 5 x log10(956) / log10(10,001) = 3.73 -> 4
     assert bauer.explanation == (
         "EUR 12,400.00 overdue, oldest 67 days; promise broken on 2026-11-20; 2 tasks due"
     )
     assert bauer.action_text == "call now"
-    assert (carre.score, carre.overdue_minor, carre.disputed_minor) == (59, 1_818_18, 454_55)
+    assert (carre.score, carre.overdue_minor, carre.disputed_minor) == (53, 1_818_18, 454_55)
     assert carre.explanation == (
         "EUR 1,818.18 overdue, oldest 100 days; 1 dispute open (EUR 454.55)"
     )
     assert carre.action_text == f"resolve dispute {who['dispute'].pk}"
-    assert (dietz.score, dietz.action_text) == (19, "send statement")
+    assert (dietz.score, dietz.action_text) == (20, "send statement")
     assert engel.action_text == "nothing: paused until 2026-12-15"
     assert engel.explanation.endswith("paused by a dunning hold until 2026-12-15")
-    assert listed(company) == [("C001", 59), ("C002", 59), ("C003", 19), ("C004", engel.score)]
-    assert listed(company, owner=colly.pk) == [("C001", 59), ("C002", 59), ("C003", 19)]
+    assert listed(company) == [("C001", 60), ("C002", 53), ("C003", 20), ("C004", engel.score)]
+    assert listed(company, owner=colly.pk) == [("C001", 60), ("C002", 53), ("C003", 20)]
     assert listed(company, owner=0) == [("C004", engel.score)]
+
+
+def test_the_company_s_loss_rates_and_the_predicted_lateness_move_the_score(acme):
+    company, _, who = acme
+    bauer = who["bauer"]
+    set_rates(company=company, rates=parse_rates("0,0,0,0,0,0"), segment="wholesale",
+              effective_on=ON, reason="wholesale never defaults", at=AT)  # fmt: skip
+    item = OpenItem.objects.get(number="INV-2")
+    model = PredictionModel.objects.create(company=company, trained_at=AT, as_of=ON,
+                                           window_from=ON, window_to=ON, rows=1000,
+                                           point_model="x", low_model="x", high_model="x")  # fmt: skip
+    PaymentPrediction.objects.create(
+        company=company, item=item, customer=bauer, model=model, as_of=ON, scored_at=AT,
+        currency="EUR", open_minor=item.open_minor, due_on=item.due_on,
+        predicted_on=item.due_on + timedelta(days=75), low_on=item.due_on,
+        high_on=item.due_on + timedelta(days=90), lateness_days=75,
+    )  # fmt: skip
+    refresh_worklist(company=company, on=ON, at=AT)
+    row = WorklistRow.objects.get(customer=bauer)
+    # the segment's own rates (nothing lost), and 75 days late (capped at 60): 5 points
+    assert (row.components["expected_loss"], row.components["lateness"]) == (0, 5)
+    assert row.score == 60 - 4 + 5
 
 
 def test_filters_narrow_the_list(acme):
@@ -224,9 +254,9 @@ def test_the_command_prints_a_collectors_page_as_json(acme, capsys, monkeypatch)
     )
     assert out["rows"][0] == {
         "account_number": "C001", "customer": "Bauer KG", "collector": "colly",
-        "overdue": "12400.00", "currency": "EUR", "oldest_days": 67, "score": 59,
-        "components": {"overdue": 25, "oldest": 11, "weighted_age": 4, "promises": 8,
-                       "disputes": 0, "tasks": 10, "risk": 1},
+        "overdue": "12400.00", "currency": "EUR", "oldest_days": 67, "score": 60,
+        "components": {"overdue": 25, "oldest": 11, "weighted_age": 2, "promises": 8,
+                       "disputes": 0, "tasks": 10, "expected_loss": 4, "lateness": 0},
         "why": "EUR 12,400.00 overdue, oldest 67 days; promise broken on 2026-11-20; 2 tasks due",
         "next_action": "call now",
     }  # fmt: skip

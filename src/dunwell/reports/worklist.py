@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
 from dunwell.cases.models import (
     DisputedItem,
@@ -42,12 +42,14 @@ from dunwell.cases.models import (
 from dunwell.core.bulk import analyze, insert_rows
 from dunwell.core.models import Company
 from dunwell.core.money import Money, convert
-from dunwell.credit.models import CreditHold
+from dunwell.credit.models import CreditHold, PaymentPrediction
 from dunwell.dunning.models import Channel, Hold, Message, MessageStatus
 from dunwell.ledger.models import Customer
 from dunwell.ledger.services.fx import rate_on
 from dunwell.reports.models import WorklistRow
+from dunwell.reports.reserve import ALL, rates_on
 from dunwell.reports.rules.priority import Account, priority, promise_counts_from, rank
+from dunwell.reports.rules.reserve import provision
 
 PAGE_SIZE = 50
 COUNTED = 10_000  # a page says how many accounts match up to this many, then "more than"
@@ -77,6 +79,9 @@ class _Facts:
     paused_until: date | None = None
     paused_by: str = ""
     credit_hold: bool = False
+    expected_loss: dict[str, int] = field(default_factory=dict)  # the reserve's on its items
+    lateness: dict[str, int] = field(default_factory=dict)  # sum of open x predicted lateness
+    predicted: dict[str, int] = field(default_factory=dict)  # the open amount predicted
 
 
 def _days(column: str) -> str:
@@ -114,6 +119,49 @@ def _overdue(
             f.weighted[currency] = int(weighted)
             f.over_60[currency] = int(old)
             f.oldest_days = max(f.oldest_days, int(oldest))
+
+
+def _expected_loss(
+    company: Company, on: date, ids: Sequence[int] | None, facts: dict[int, _Facts]
+) -> None:
+    """What the company's loss rates (the bad-debt reserve's, `reports.reserve`, for the
+    customer's segment) expect to lose of each account's open items, by bucket of days past due."""
+    where, params = _ids_clause("i.customer_id", ids)
+    bounds = [date.fromordinal(on.toordinal() - days) for days in (0, 30, 60, 90, 120)]
+    # Built from this module's constants; the values are parameters.
+    sql = f"""
+        SELECT i.customer_id, i.currency, c.segment,
+               CASE WHEN i.due_on >= %s THEN 0 WHEN i.due_on >= %s THEN 1 WHEN i.due_on >= %s
+                    THEN 2 WHEN i.due_on >= %s THEN 3 WHEN i.due_on >= %s THEN 4 ELSE 5 END,
+               SUM(i.open_minor)
+        FROM ledger_openitem i JOIN ledger_customer c ON c.id = i.customer_id
+        WHERE i.company_id = %s AND i.settled_on IS NULL AND i.voided_on IS NULL
+          AND i.open_minor > 0{where}
+        GROUP BY i.customer_id, i.currency, c.segment, 4"""  # noqa: S608
+    standing = rates_on(company, on)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*bounds, company.pk, *params])
+        for customer_id, currency, segment, bucket, amount in cursor.fetchall():
+            rates = standing.get(segment or ALL, standing[ALL]).rates
+            loss = provision(int(amount), rates.percents[int(bucket)])
+            f = facts.get(customer_id)
+            if f is not None and loss:
+                f.expected_loss[currency] = f.expected_loss.get(currency, 0) + loss
+
+
+def _lateness(company: Company, ids: Sequence[int] | None, facts: dict[int, _Facts]) -> None:
+    """The predicted lateness of each account's open invoices, weighted by amount
+    (`credit.models.PaymentPrediction`, the latest scoring); nothing without predictions."""
+    rows = (
+        _scoped(PaymentPrediction.objects.filter(company=company), ids)
+        .values("customer_id", "currency")
+        .annotate(weighted=Sum(F("open_minor") * F("lateness_days")), total=Sum("open_minor"))
+    )
+    for row in rows:
+        f = facts.get(row["customer_id"])
+        if f is not None and row["total"]:
+            f.lateness[row["currency"]] = int(row["weighted"])
+            f.predicted[row["currency"]] = int(row["total"])
 
 
 def _scoped(
@@ -248,8 +296,12 @@ def account_of(facts: _Facts, rates: _Rates, on: date) -> Account:
         # days weighted by amount, each currency's weight converted like its amount
         weighted = rates.to_base(facts.weighted)
         weighted_days = weighted // overdue if overdue > 0 else 0
+    predicted = rates.to_base(facts.predicted)
+    lateness = rates.to_base(facts.lateness) // predicted if predicted > 0 else 0
     return Account(
         on=on, base_currency=rates.base, overdue_minor=overdue, oldest_days=facts.oldest_days,
+        expected_loss_minor=rates.to_base(facts.expected_loss),
+        predicted_lateness_days=max(lateness, 0),
         weighted_days=weighted_days, over_60_minor=rates.to_base(facts.over_60),
         broken_promises=facts.broken, partly_kept_promises=facts.partly_kept,
         broken_on=facts.broken_on, promise_due_on=facts.promise_due_on,
@@ -270,6 +322,8 @@ def gather(company: Company, on: date, ids: Sequence[int] | None = None) -> dict
     listed = set(facts)  # the pauses and steps only describe accounts already on the list
     _pauses(company, on, ids, facts)
     _steps(company, ids, facts)
+    _expected_loss(company, on, ids, facts)
+    _lateness(company, ids, facts)
     return {c: f for c, f in facts.items() if c in listed and _on_list(f)}
 
 

@@ -28,16 +28,18 @@ ON = date(2026, 12, 1)
 EXAMPLE = Account(
     on=ON, base_currency="EUR", overdue_minor=1_240_000, oldest_days=67, weighted_days=40,
     over_60_minor=310_000, broken_promises=1, broken_on=date(2026, 11, 20), tasks_due=2,
+    expected_loss_minor=46_500, predicted_lateness_days=45,
 )  # fmt: skip
 
 
-def test_the_docstring_example_scores_59_with_its_components():
+def test_the_docstring_example_scores_63_with_its_components():
     result = priority(EXAMPLE)
     assert {c.name: c.points for c in result.components} == {
-        "overdue": 25, "oldest": 11, "weighted_age": 4, "promises": 8, "disputes": 0,
-        "tasks": 10, "risk": 1,
+        "overdue": 25, "oldest": 11, "weighted_age": 2, "promises": 8, "disputes": 0,
+        "tasks": 10, "expected_loss": 3, "lateness": 4,
     }  # fmt: skip
-    assert result.score == 59
+    assert result.score == 63
+    assert sum(c.weight for c in result.components) == 100
 
 
 def test_the_explanation_names_the_reasons_in_words():
@@ -59,7 +61,7 @@ def test_everything_at_its_cap_scores_100():
     account = Account(
         on=ON, base_currency="EUR", overdue_minor=10**12, oldest_days=400, weighted_days=400,
         over_60_minor=10**12, broken_promises=5, disputed_minor=10**10, open_disputes=1,
-        dispute_id=3, tasks_due=9,
+        dispute_id=3, tasks_due=9, expected_loss_minor=10**12, predicted_lateness_days=400,
     )  # fmt: skip
     assert priority(account).score == 100
 

@@ -10,11 +10,12 @@ component              weight  points                                        cap
 =====================  ======  ============================================  ===================
 overdue amount          30     30 x log10(1 + overdue) / log10(1 + cap)      100,000.00 (base)
 oldest item's age       20     20 x days past due of the oldest / cap        120 days
-amount-weighted age     10     10 x weighted days past due / cap             90 days
+amount-weighted age      5     5 x weighted days past due / cap              90 days
 promises not kept       15     8 a broken, 4 a partly kept one (12 months)   15 points
 open disputes           10     10 x log10(1 + disputed) / log10(1 + cap)     10,000.00 (base)
 tasks due               10     5 a task due today or before                  10 points
-risk                     5     5 x share of the overdue > 60 days past due   100 %
+expected loss            5     5 x log10(1 + loss) / log10(1 + cap)          10,000.00 (base)
+predicted lateness       5     5 x predicted days late / cap                 60 days
 =====================  ======  ============================================  ===================
 
 Each component is rounded half-up to a whole point, the score is their sum. Amounts count in the
@@ -22,24 +23,28 @@ company's base currency (the caller converts each currency at the day's stored r
 units (euros, not cents), on a logarithmic scale: the step from 1,000 to 10,000 overdue matters as
 much as the step from 10,000 to 100,000, so a large account does not drown every other signal.
 
-"Risk" is a stand-in, and says so: the credit-risk score of issue 7 does not exist yet. Until it
-does, risk is the behavioural signal we can compute from the ledger today: the share of the overdue
-amount that is more than 60 days past due (an account that lets debt grow old). When issue 7's
-score exists it replaces this component with the same weight (decision 0016).
+Expected loss and predicted lateness (issue 7) replaced the stand-in "risk" of decision 0016 (the
+share of the overdue more than 60 days past due), and took five points of the weighted age, which
+the predicted lateness reads better: the **expected loss** is what the company's loss rates (the
+bad-debt reserve's matrix, `reports.reserve`, per segment) expect to lose of the account's open
+items by bucket of days past due; the **predicted lateness** is the amount-weighted days beyond
+the due date at which the payment-date model (`credit.prediction`) expects the open invoices to
+be paid (0 without predictions, and never below 0).
 
 Worked example, as of 2026-12-01, base currency EUR: EUR 12,400.00 overdue, the oldest item 67 days
 past due, weighted by amount 40 days; one promise broken on 2026-11-20; no dispute; 2 tasks due;
-EUR 3,100.00 of the overdue more than 60 days past due.
+an expected loss of EUR 465.00; payment predicted 45 days late.
 
 - overdue amount: 30 x log10(12,401) / log10(100,001) = 30 x 4.0935 / 5.0000 = 24.56 -> 25
 - oldest age: 20 x 67 / 120 = 11.17 -> 11
-- weighted age: 10 x 40 / 90 = 4.44 -> 4
+- weighted age: 5 x 40 / 90 = 2.22 -> 2
 - promises: one broken = 8
 - disputes: 0
 - tasks: 2 x 5 = 10
-- risk: 5 x 3,100 / 12,400 = 1.25 -> 1
+- expected loss: 5 x log10(466) / log10(10,001) = 5 x 2.6684 / 4.0000 = 3.34 -> 3
+- predicted lateness: 5 x 45 / 60 = 3.75 -> 4
 
-Score 25 + 11 + 4 + 8 + 0 + 10 + 1 = 59. The explanation names the largest components in words,
+Score 25 + 11 + 2 + 8 + 0 + 10 + 3 + 4 = 63. The explanation names the largest components in words,
 "EUR 12,400.00 overdue, oldest 67 days; promise broken on 2026-11-20; 2 tasks due", and the next
 best action, the first that applies of: nothing while dunning is paused (a hold, a current payment
 plan: "paused until ..."), follow up an open promise, resolve an open dispute, call now (a
@@ -64,11 +69,12 @@ from dunwell.core.money import Money, exponent
 
 AMOUNT_WEIGHT, AMOUNT_CAP = 30, Decimal(100_000)
 OLDEST_WEIGHT, OLDEST_CAP_DAYS = 20, 120
-WEIGHTED_WEIGHT, WEIGHTED_CAP_DAYS = 10, 90
+WEIGHTED_WEIGHT, WEIGHTED_CAP_DAYS = 5, 90
 PROMISE_WEIGHT, BROKEN_POINTS, PARTLY_KEPT_POINTS = 15, 8, 4
 DISPUTE_WEIGHT, DISPUTE_CAP = 10, Decimal(10_000)
 TASK_WEIGHT, TASK_POINTS = 10, 5
-RISK_WEIGHT, RISK_AGE_DAYS = 5, 60
+LOSS_WEIGHT, LOSS_CAP = 5, Decimal(10_000)
+LATENESS_WEIGHT, LATENESS_CAP_DAYS = 5, 60
 PROMISE_LOOKBACK = timedelta(days=365)
 ESCALATE_AFTER_DAYS = 90
 PLAN_AFTER_DAYS = 60
@@ -104,6 +110,8 @@ class Account:
     at_last_step: bool = False
     paused_until: date | None = None
     paused_by: str = ""
+    expected_loss_minor: int = 0
+    predicted_lateness_days: int = 0
 
 
 class Action(Enum):
@@ -158,7 +166,8 @@ def _thresholds(weight: int, cap: Decimal) -> tuple[Decimal, ...]:
 
 
 _STEPS = {(AMOUNT_WEIGHT, AMOUNT_CAP): _thresholds(AMOUNT_WEIGHT, AMOUNT_CAP),
-          (DISPUTE_WEIGHT, DISPUTE_CAP): _thresholds(DISPUTE_WEIGHT, DISPUTE_CAP)}  # fmt: skip
+          (DISPUTE_WEIGHT, DISPUTE_CAP): _thresholds(DISPUTE_WEIGHT, DISPUTE_CAP),
+          (LOSS_WEIGHT, LOSS_CAP): _thresholds(LOSS_WEIGHT, LOSS_CAP)}  # fmt: skip
 
 
 def _log_points(amount: Decimal, weight: int, cap: Decimal) -> int:
@@ -173,11 +182,6 @@ def components(account: Account) -> tuple[Component, ...]:
     a, cur = account, account.base_currency
     overdue = _major(a.overdue_minor, cur)
     promises = BROKEN_POINTS * a.broken_promises + PARTLY_KEPT_POINTS * a.partly_kept_promises
-    risk = (
-        Decimal(min(max(a.over_60_minor, 0), a.overdue_minor)) / Decimal(a.overdue_minor)
-        if a.overdue_minor > 0
-        else Decimal(0)
-    )
     return (
         Component("overdue", _log_points(overdue, AMOUNT_WEIGHT, AMOUNT_CAP), AMOUNT_WEIGHT),
         Component("oldest", _half_up(OLDEST_WEIGHT * _linear(a.oldest_days, OLDEST_CAP_DAYS)),
@@ -190,7 +194,12 @@ def components(account: Account) -> tuple[Component, ...]:
                   _log_points(_major(a.disputed_minor, cur), DISPUTE_WEIGHT, DISPUTE_CAP),
                   DISPUTE_WEIGHT),
         Component("tasks", min(TASK_WEIGHT, TASK_POINTS * max(a.tasks_due, 0)), TASK_WEIGHT),
-        Component("risk", _half_up(RISK_WEIGHT * risk), RISK_WEIGHT),
+        Component("expected_loss",
+                  _log_points(_major(a.expected_loss_minor, cur), LOSS_WEIGHT, LOSS_CAP),
+                  LOSS_WEIGHT),
+        Component("lateness",
+                  _half_up(LATENESS_WEIGHT * _linear(a.predicted_lateness_days,
+                                                     LATENESS_CAP_DAYS)), LATENESS_WEIGHT),
     )  # fmt: skip
 
 
