@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
 
 from dunwell.cases.models import (
     DisputedItem,
@@ -438,7 +438,12 @@ def filtered(company: Company, filters: Filters) -> QuerySet[WorklistRow]:
     elif filters.owner is not None:
         rows = rows.filter(owner_id=filters.owner)
     if filters.min_overdue_minor:
-        rows = rows.filter(overdue_minor__gte=filters.min_overdue_minor)
+        # "+ 0": a filter, not a way in. On its own index (the overdue sort's) SQLite would read
+        # every account above the amount and sort them all by rank (88 ms for a collector's
+        # filtered page of 100,000 accounts, against 19 ms walking the rank index and filtering)
+        rows = rows.alias(overdue_plus=F("overdue_minor") + Value(0)).filter(
+            overdue_plus__gte=filters.min_overdue_minor
+        )
     if filters.currency:
         rows = rows.filter(currencies__contains=filters.currency.upper())
     if filters.segment:
