@@ -159,3 +159,14 @@ def test_reviews_come_due_after_the_policys_months_for_the_credit_manager_once()
     assert (task.customer, task.assignee, task.state, task.due_on) == (
         old, manager, TaskState.OPEN, ON)  # fmt: skip
     assert task.title == "Credit review: Kunde C1 (limit EUR 5000.00)"
+
+
+def test_the_same_limit_set_again_records_nothing() -> None:
+    company = f.company()
+    customer = f.customer(company, "C1", "Kunde C1")
+    first = set_limit(company=company, customer=customer, limit_minor=5_000_00, reason="opening",
+                      actor=None, on=ON, at=AT)  # fmt: skip
+    again = set_limit(company=company, customer=customer, limit_minor=5_000_00, reason="opening",
+                      actor=None, on=ON, at=AT)  # fmt: skip
+    assert again.pk == first.pk and CreditLimitChange.objects.count() == 1
+    assert Activity.objects.filter(kind=ActivityKind.CREDIT_LIMIT_CHANGED).count() == 1

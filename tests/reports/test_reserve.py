@@ -16,6 +16,7 @@ from dunwell.core.errors import DunwellError
 from dunwell.core.models import Company, FxRate
 from dunwell.ledger.models import ItemKind
 from dunwell.ledger.services.allocations import write_off
+from dunwell.reports.models import ReserveRates
 from dunwell.reports.reserve import movement, reserve, set_rates
 from dunwell.reports.rules.reserve import DEMO_RATES, parse_rates
 from tests import factories as f
@@ -168,3 +169,14 @@ def test_the_command_reports_and_sets_rates() -> None:
     with pytest.raises(CommandError, match="--set: bucket 1-30: 'x' is not a percentage"):
         call_command("reserve", "rates", "--company", company.code, "--set", "1,x,1,1,1,1",
                      "--from", "2025-01-01", "--reason", "typo")  # fmt: skip
+
+
+def test_the_same_rates_set_again_record_nothing_and_other_rates_are_a_new_row() -> None:
+    company = f.company()
+    args = {"company": company, "segment": "", "effective_on": AS_OF, "reason": "board", "at": AT}
+    first = set_rates(rates=DEMO_RATES, **args)
+    assert set_rates(rates=DEMO_RATES, **args).pk == first.pk
+    changed = set_rates(rates=parse_rates("1,2,5,15,35,75"), **args)
+    assert changed.pk != first.pk
+    assert set_rates(rates=DEMO_RATES, **args).pk not in (first.pk, changed.pk)  # back again
+    assert ReserveRates.objects.count() == 3

@@ -204,7 +204,8 @@ def set_rates(
     actor: User | None = None,
 ) -> ReserveRates:
     """New rates from `effective_on` for `segment` ("" for all customers), with a reason. The
-    rates that stood before stay on record (and in every reserve dated before)."""
+    rates that stood before stay on record (and in every reserve dated before). The rates that
+    already stand from that day, set again, record nothing."""
     segment, reason = segment.strip(), reason.strip()
     if not reason:
         raise DunwellError(ErrorCode.INVALID, "new reserve rates need a reason", field="reason")
@@ -212,6 +213,12 @@ def set_rates(
         raise DunwellError(ErrorCode.INVALID, f"no customer of {company.code} is in segment "
                            f"{segment!r}", field="segment")  # fmt: skip
     values = dict(zip(ReserveRates.PERCENT_FIELDS, rates.percents, strict=True))
+    same = ReserveRates.objects.filter(company=company, segment=segment,
+                                       effective_on=effective_on, **values).order_by("-pk")  # fmt: skip
+    standing = ReserveRates.objects.filter(company=company, segment=segment,
+                                           effective_on=effective_on).order_by("-pk").first()  # fmt: skip
+    if standing is not None and same.filter(pk=standing.pk).exists():
+        return standing  # the same rates from the same day again (a re-run): nothing new
     return ReserveRates.objects.create(
         company=company, segment=segment, effective_on=effective_on, reason=reason[:200],
         created_at=at, created_by=activity.stored_actor(actor), **values,

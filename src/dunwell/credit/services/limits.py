@@ -48,7 +48,8 @@ def set_limit(
     source: str = "by hand",
 ) -> CreditLimitChange:
     """The customer's new limit (None: no limit), on record with why; the policy's holds are
-    checked again for the customer at once (a raised limit releases an over-limit hold)."""
+    checked again for the customer at once (a raised limit releases an over-limit hold). The
+    limit it already has, set again, records nothing and returns the change that set it."""
     if not reason.strip():
         raise DunwellError(ErrorCode.INVALID, "a credit limit needs a reason", field="reason")
     if limit_minor is not None and limit_minor < 0:
@@ -58,6 +59,9 @@ def set_limit(
                            f"{company.code}'s")  # fmt: skip
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     previous = locked.credit_limit_minor
+    latest = CreditLimitChange.objects.filter(customer=customer).order_by("-at", "-pk").first()
+    if previous == limit_minor and latest is not None and latest.limit_minor == limit_minor:
+        return latest  # the same limit again (a re-run): nothing new to record
     Customer.objects.filter(pk=customer.pk).update(credit_limit_minor=limit_minor)
     customer.credit_limit_minor = limit_minor
     change = CreditLimitChange.objects.create(
