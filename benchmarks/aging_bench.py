@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -43,6 +44,47 @@ def _sqlite_folder(url: str) -> None:
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
 
 
+def setup_django(database_url: str) -> None:
+    """Django on `database_url`, migrated (the settings read DATABASE_URL at set-up)."""
+    _sqlite_folder(database_url)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dunwell.settings"
+    os.environ["DATABASE_URL"] = database_url
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def the_ledger(database_url: str, invoices: int, seed: int) -> tuple[Any, dict[str, float] | None]:
+    """The aging benchmark's company on a migrated database (`setup_django` first), built in a
+    child process when missing; with the build's seconds (None: it was there)."""
+    from benchmarks import aging_data
+    from dunwell.core.models import Company
+
+    build = None
+    if Company.objects.filter(code=aging_data.COMPANY).exists():
+        print(f"using the existing company {aging_data.COMPANY!r}", flush=True)
+    else:
+        build = build_in_child(argparse.Namespace(database_url=database_url, invoices=invoices,
+                                                  seed=seed))  # fmt: skip
+    return Company.objects.get(code=aging_data.COMPANY), build
+
+
+def summary_of(name: str, args: argparse.Namespace, company: Any,
+               build: dict[str, float] | None, results: Any, started: float) -> dict[str, Any]:  # fmt: skip
+    """A benchmark's JSON: what it ran on (machine, database, build) and its results."""
+    from benchmarks import aging_measure
+
+    return {
+        "benchmark": name, "invoices_requested": args.invoices, "seed": args.seed,
+        "runs": args.runs, "machine": aging_measure.machine(),
+        "database": aging_measure.database(company.pk), "build_seconds": build,
+        "results": results, "seconds": round(time.perf_counter() - started, 1),
+    }  # fmt: skip
+
+
 def build_in_child(args: argparse.Namespace) -> dict[str, float] | None:
     """Build in another process, so that this one times with no memory or caches of the build."""
     with tempfile.TemporaryDirectory() as folder:
@@ -59,19 +101,11 @@ def build_in_child(args: argparse.Namespace) -> dict[str, float] | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    _sqlite_folder(args.database_url)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dunwell.settings"
-    os.environ["DATABASE_URL"] = args.database_url
-    import django  # only now: the settings read DATABASE_URL when Django sets up
-
-    django.setup()
-    from django.core.management import call_command
-
+    started = time.perf_counter()
+    setup_django(args.database_url)
     from benchmarks import aging_data, aging_measure
     from dunwell.core.models import Company
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
     build: dict[str, float] | None = None
     exists = Company.objects.filter(code=aging_data.COMPANY).exists()
     if args.build_only:
@@ -81,23 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps({"build_seconds": build}), encoding="utf-8")
         return 0
-    if exists:
-        print(f"using the existing company {aging_data.COMPANY!r}", flush=True)
-    else:
-        build = build_in_child(args)
-    company = Company.objects.get(code=aging_data.COMPANY)
+    company, build = the_ledger(args.database_url, args.invoices, args.seed)
     print(f"timing {args.runs} runs of each measure...", flush=True)
-    summary = {
-        "benchmark": "as-of aging",
-        "invoices_requested": args.invoices,
-        "seed": args.seed,
-        "runs": args.runs,
-        "machine": aging_measure.machine(),
-        "database": aging_measure.database(company.pk),
-        "build_seconds": build,
-        "results": aging_measure.measure(company, args.runs),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    results = aging_measure.measure(company, args.runs)
+    summary = summary_of("as-of aging", args, company, build, results, started)
     print(aging_measure.table(summary))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")

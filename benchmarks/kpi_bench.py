@@ -192,39 +192,14 @@ def table(summary: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from benchmarks.aging_bench import _sqlite_folder, build_in_child
-
-    _sqlite_folder(args.database_url)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dunwell.settings"
-    os.environ["DATABASE_URL"] = args.database_url
-    import django  # only now: the settings read DATABASE_URL when Django sets up
-
-    django.setup()
-    from django.core.management import call_command
-
-    from benchmarks import aging_data, aging_measure
-    from dunwell.core.models import Company
+    from benchmarks.aging_bench import setup_django, summary_of, the_ledger
 
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    build: dict[str, float] | None = None
-    if Company.objects.filter(code=aging_data.COMPANY).exists():
-        print(f"using the existing company {aging_data.COMPANY!r}", flush=True)
-    else:
-        build = build_in_child(args)
-    company = Company.objects.get(code=aging_data.COMPANY)
+    setup_django(args.database_url)
+    company, build = the_ledger(args.database_url, args.invoices, args.seed)
     print(f"timing {args.runs} runs...", flush=True)
-    summary = {
-        "benchmark": "KPIs, 24 months",
-        "invoices_requested": args.invoices,
-        "seed": args.seed,
-        "runs": args.runs,
-        "machine": aging_measure.machine(),
-        "database": aging_measure.database(company.pk),
-        "build_seconds": build,
-        "results": measure(company, args.runs),
-    }
-    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary = summary_of("KPIs, 24 months", args, company, build, measure(company, args.runs),
+                         started)  # fmt: skip
     print(table(summary))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")

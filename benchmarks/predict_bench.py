@@ -30,7 +30,6 @@ import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 TRAIN_AS_OF = date(2026, 6, 30)
 SCORE_AS_OF = date(2025, 12, 31)
@@ -63,31 +62,15 @@ def _timed(action, runs: int, loads: list[float]) -> tuple[list[float], object]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    if args.database_url.startswith("sqlite:///"):
-        Path(args.database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dunwell.settings"
-    os.environ["DATABASE_URL"] = args.database_url
-    import django
+    from benchmarks.aging_bench import setup_django, summary_of, the_ledger
 
-    django.setup()
-    from django.core.management import call_command
-
-    from benchmarks import aging_bench, aging_data, aging_measure
-    from dunwell.core.models import Company
+    started = time.perf_counter()
+    setup_django(args.database_url)
+    from benchmarks import aging_measure
     from dunwell.credit import prediction
     from dunwell.credit.models import PaymentPrediction
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    build = None
-    if not Company.objects.filter(code=aging_data.COMPANY).exists():
-        wanted = round(args.invoices * PAID_SHARE)
-        build = aging_bench.build_in_child(
-            SimpleNamespace(database_url=args.database_url, invoices=wanted, seed=args.seed)
-        )
-    else:
-        print(f"using the existing company {aging_data.COMPANY!r}", flush=True)
-    company = Company.objects.get(code=aging_data.COMPANY)
+    company, build = the_ledger(args.database_url, round(args.invoices * PAID_SHARE), args.seed)
     at = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
 
     print(f"training {args.runs} times as of {TRAIN_AS_OF}...", flush=True)
@@ -127,17 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_mb_after_scoring": aging_measure.rss_split_mb(),
     }
     results["targets"] = {name: results[name] <= limit for name, limit in TARGETS.items()}
-    summary = {
-        "benchmark": "payment-date prediction",
-        "invoices_requested": args.invoices,
-        "seed": args.seed,
-        "runs": args.runs,
-        "machine": aging_measure.machine(),
-        "database": aging_measure.database(company.pk),
-        "build_seconds": build,
-        "results": results,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    summary = summary_of("payment-date prediction", args, company, build, results, started)
     for name, value in results.items():
         print(f"  {name:<32} {value}")
     if args.json:
