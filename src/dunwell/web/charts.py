@@ -4,6 +4,11 @@
   of the currency's positive total (credit balances, i.e. negative buckets, are left out).
 - The KPIs' trends: lines of monthly values on a shared axis from zero (or the lowest value, if
   negative) to a round top; a month without a value (no sales, no AR) is a gap, not a zero.
+- The forecast: bars with their interval as a whisker.
+
+Floats here are pixel positions only: the values drawn are days and percentages, or amounts
+scaled to the axis; every amount a reader sees as text (a tooltip, a table) is formatted from the
+exact integer minor units.
 """
 
 from __future__ import annotations
