@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from dunwell.core import clock
-from dunwell.credit.models import CreditHold
+from dunwell.credit.models import CreditApplication, CreditHold
 from dunwell.ledger.services.allocations import allocate_payment
 from tests import factories as f
 
@@ -69,6 +69,20 @@ def test_an_application_is_suggested_a_limit_and_approved(tmp_path: Path) -> Non
     assert row["limit"] == "80000.00"
     with pytest.raises(CommandError, match="already approved"):
         credit("decide", str(made["id"]), "--decline", "--reason", "changed my mind")  # type: ignore[index]
+
+
+def test_the_same_application_sent_twice_is_recorded_once(tmp_path: Path) -> None:
+    company = f.company()
+    f.customer(company, "C9", "Neukunde GmbH")
+    references = tmp_path / "refs.json"
+    references.write_text(json.dumps([{"name": "Metall AG", "high_credit_minor": 9_000_000}]))
+    sent = ("apply", "--customer", "C9", "--requested", "120000", "--received", "2026-11-02",
+            "--net-worth", "2000000", "--references", str(references))  # fmt: skip
+    first = credit(*sent)
+    assert credit(*sent) == first
+    changed = credit(*sent[:-4], "--net-worth", "2500000", "--references", str(references))
+    assert changed["id"] != first["id"]  # type: ignore[index]
+    assert CreditApplication.objects.filter(company=company).count() == 2
 
 
 def test_refusals_name_the_option() -> None:

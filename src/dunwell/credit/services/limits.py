@@ -118,18 +118,28 @@ def record_application(
             raise DunwellError(ErrorCode.INVALID, f"trade reference {n}: high_credit_minor must "
                                "be a whole number of cents, zero or more",
                                field="trade_references")  # fmt: skip
-    return CreditApplication.objects.create(
-        company=company, customer=customer, currency=customer.currency,
-        received_on=spec.received_on, requested_minor=spec.requested_minor,
-        net_worth_minor=spec.net_worth_minor, working_capital_minor=spec.working_capital_minor,
-        annual_sales_minor=spec.annual_sales_minor,
-        monthly_purchases_minor=spec.monthly_purchases_minor, terms_days=spec.terms_days,
-        expected_delay_days=spec.expected_delay_days,
-        trade_references=list(spec.trade_references), bureau=spec.bureau,
-        bureau_score=spec.bureau_score, bureau_limit_minor=spec.bureau_limit_minor,
-        bureau_report_on=spec.bureau_report_on, created_at=at,
-        created_by=activity.stored_actor(actor),
-    )  # fmt: skip
+    stated = {
+        "received_on": spec.received_on, "requested_minor": spec.requested_minor,
+        "net_worth_minor": spec.net_worth_minor,
+        "working_capital_minor": spec.working_capital_minor,
+        "annual_sales_minor": spec.annual_sales_minor,
+        "monthly_purchases_minor": spec.monthly_purchases_minor, "terms_days": spec.terms_days,
+        "expected_delay_days": spec.expected_delay_days,
+        "trade_references": list(spec.trade_references), "bureau": spec.bureau,
+        "bureau_score": spec.bureau_score, "bureau_limit_minor": spec.bureau_limit_minor,
+        "bureau_report_on": spec.bureau_report_on,
+    }  # fmt: skip
+    with transaction.atomic():
+        # one at a time per customer, so that the same application sent twice is recorded once
+        Customer.objects.select_for_update().filter(pk=customer.pk).exists()
+        same = CreditApplication.objects.filter(company=company, customer=customer, **stated)
+        found = same.order_by("pk").first()
+        if found is not None:
+            return found
+        return CreditApplication.objects.create(
+            company=company, customer=customer, currency=customer.currency, created_at=at,
+            created_by=activity.stored_actor(actor), **stated,
+        )  # fmt: skip
 
 
 def suggestion(application: CreditApplication) -> Suggestion:
