@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_runs": train_seconds,
         "train_load_averages": train_loads,
         "train_metrics": model.metrics,
+        "train_calibration": model.params.get("calibration"),
         "model_text_mb": round(
             sum(len(t) for t in (model.point_model, model.low_model, model.high_model)) / 2**20, 1
         ),

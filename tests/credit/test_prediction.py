@@ -83,6 +83,49 @@ def test_the_model_beats_both_baselines_on_the_demo_ledger():
     )
     assert methods["model"].within_7_days > methods["customer_mean"].within_7_days
     assert methods["model"].mae_days < 0.7 * methods["customer_mean"].mae_days
+    # the 10-90 % interval keeps its promise on what it can be judged on, never-paid included
+    interval = result.interval
+    assert interval.rows >= result.evaluated_rows
+    assert 0.72 <= interval.coverage <= 0.88, interval
+    assert interval.before <= 0.18 and interval.after <= 0.18, interval
+
+
+def test_the_interval_is_calibrated_on_the_invoices_open_13_weeks_before_the_training_day():
+    company = generated()
+    model = prediction.train(company=company, as_of=AS_OF, at=AT)
+    calibration = model.params["calibration"]
+    cut = date(2026, 3, 31)  # 91 days before AS_OF
+    open_then = OpenItem.objects.filter(company=company, issued_on__lte=cut).exclude(
+        settled_on__lte=cut
+    )
+    assert calibration["on"] == cut.isoformat() and calibration["rows"] == open_then.count()
+    assert calibration["unpaid"] == open_then.filter(settled_on__isnull=True).count()
+    assert calibration["low_factor"] <= 1.5 and calibration["high_factor"] >= 0.5
+
+
+def test_invoices_never_paid_widen_the_interval_above():
+    company = generated()
+    before = prediction.train(company=company, as_of=AS_OF, at=AT).params["calibration"]
+    late = f.customer(company, "LATE", "Never Pays GmbH")
+    for n in range(60):  # open on the calibration day, still unpaid at the training day
+        invoice(company, late, f"L-{n}", f"2026-03-{1 + n % 28:02d}", f"2026-03-{1 + n % 28:02d}")
+    after = prediction.train(company=company, as_of=AS_OF, at=AT).params["calibration"]
+    assert after["unpaid"] == before["unpaid"] + 60
+    assert after["high_factor"] > 1.5 * before["high_factor"]
+
+
+def test_a_model_stored_before_calibration_scores_its_interval_as_fitted():
+    company = generated()
+    model = prediction.train(company=company, as_of=AS_OF, at=AT)
+    assert model.params["calibration"]["high_factor"] != 1.0
+    prediction.score(company=company, as_of=AS_OF, at=AT, model=model)
+    calibrated = predictions(company)
+    del model.params["calibration"]
+    model.save(update_fields=["params"])
+    prediction.score(company=company, as_of=AS_OF, at=AT, model=model)
+    fitted = predictions(company)
+    assert [row[3] for row in fitted] == [row[3] for row in calibrated]  # the point is the same
+    assert [row[5] for row in fitted] != [row[5] for row in calibrated]
 
 
 def test_the_same_ledger_trains_the_same_model_and_scores_the_same_dates():
@@ -186,7 +229,9 @@ def test_the_commands_report_as_json(capsys):
     model = PredictionModel.objects.get(company=company)
     assert trained["model"] == model.pk and trained["as_of"] == "2026-06-30"
     assert trained["rows"] == model.rows and trained["features"][:2] == ["log_amount", "terms_days"]
-    assert set(trained["metrics"]) == {"training_mae_days", "training_interval_coverage"}
+    assert set(trained["metrics"]) == {"training_mae_days"}
+    assert trained["calibration"] == model.params["calibration"]
+    assert trained["calibration"]["on"] == "2026-03-31"  # 91 days before the training day
     call_command("predict", "score", "--as-of", "2026-06-30", "--format", "json")
     scored = json.loads(capsys.readouterr().out)
     count = PaymentPrediction.objects.filter(company=company).count()
@@ -194,7 +239,7 @@ def test_the_commands_report_as_json(capsys):
     call_command("predict", "backtest", "--split-date", "2026-03-31", "--format", "json")
     report = json.loads(capsys.readouterr().out)
     assert list(report) == ["company", "split_date", "training", "evaluated_rows", "still_open",
-                            "methods", "model_interval_coverage", "winner",
+                            "methods", "model_interval", "winner",
                             "model_beats_baselines"]  # fmt: skip
     assert report["split_date"] == "2026-03-31" and report["company"] == "acme"
     assert list(report["methods"]) == ["model", "due_date", "customer_mean"]

@@ -50,9 +50,11 @@ class Command(DunwellCommand):
                 "window": [model.window_from.isoformat(), model.window_to.isoformat()],
                 "features": model.features,
                 "metrics": model.metrics,
+                "calibration": model.params["calibration"],
             }
             text = (f"model {model.pk} trained on {model.rows} paid invoices settled "
-                    f"{model.window_from.isoformat()} to {model.window_to.isoformat()}")  # fmt: skip
+                    f"{model.window_from.isoformat()} to {model.window_to.isoformat()}; "
+                    f"{calibrated(prediction.Calibration.from_json(model.params['calibration']))}")  # fmt: skip
         else:
             scored = prediction.score(company=company, as_of=as_of, at=self.now())
             payload = {
@@ -98,7 +100,24 @@ class Command(DunwellCommand):
         for method in result.methods:
             self.stdout.write(f"  {method.name:<14} MAE {method.mae_days:6.2f} days, "
                               f"{method.within_7_days:6.1%} within 7 days")  # fmt: skip
+        interval = result.interval
+        self.stdout.write(
+            f"  interval: {interval.coverage:.1%} of {interval.rows} outcomes between the 10 % and "
+            f"90 % dates ({interval.before:.1%} before, {interval.after:.1%} after)"
+        )
         self.stdout.write(f"best: {result.winner}")
+
+
+def calibrated(calibration: prediction.Calibration) -> str:
+    """The training's calibration in a sentence (`prediction.Calibration`)."""
+    weeks = prediction.CALIBRATION_DAYS // 7
+    if calibration.on is None:
+        return f"the interval is as fitted (too little history before the last {weeks} weeks to calibrate it)"
+    return (
+        f"the interval calibrated on the {calibration.rows} invoices open on "
+        f"{calibration.on.isoformat()} ({calibration.unpaid} unpaid {weeks} weeks later): "
+        f"waits to the low date x {calibration.low:.2f}, to the high date x {calibration.high:.2f}"
+    )
 
 
 def backtest_payload(company: Company, result: Backtest) -> dict[str, Any]:
@@ -116,7 +135,12 @@ def backtest_payload(company: Company, result: Backtest) -> dict[str, Any]:
             m.name: {"mae_days": m.mae_days, "within_7_days": m.within_7_days}
             for m in result.methods
         },
-        "model_interval_coverage": result.interval_coverage,
+        "model_interval": {
+            "rows": result.interval.rows,
+            "coverage": result.interval.coverage,
+            "before": result.interval.before,
+            "after": result.interval.after,
+        },
         "winner": result.winner,
         "model_beats_baselines": result.winner == "model"
         and all(m.mae_days > result.methods[0].mae_days for m in result.methods[1:]),
