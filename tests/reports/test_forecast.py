@@ -13,8 +13,10 @@ from django.test import Client
 from dunwell.core import clock
 from dunwell.core.models import Company, Membership, Role
 from dunwell.credit.models import PaymentPrediction, PredictionModel
-from dunwell.ledger.models import OpenItem
+from dunwell.ledger.models import Customer, OpenItem
 from dunwell.reports.forecast import cash_forecast
+from dunwell.reports.reserve import set_rates
+from dunwell.reports.rules.reserve import parse_rates
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -63,11 +65,37 @@ def test_the_weeks_from_the_predictions_and_the_due_dates() -> None:
     eur, usd = forecast.currencies
     assert (eur.currency, eur.open_minor, eur.unpredicted_minor, eur.invoices) == (
         "EUR", 2_000_00, 300_00, 3)  # fmt: skip
-    # INV-2 spread as the rules' example (0.32857, 0.4, 0.22857, 0.04286 of 700), INV-1 in week
+    # at the illustrative loss rates (no company's own): INV-1 and INV-3 are current (0.5 %),
+    # INV-2 is 30 days past due (2 %): 995.00, 298.50 and 686.00 of them are expected.
+    # INV-2 spread as the rules' example (0.32857, 0.4, 0.22857, 0.04286 of 686), INV-1 in week
     # 2, INV-3 (no prediction) on its due date, 30 days on: week 5
-    assert [w.expected_minor for w in eur.weeks[:5]] == [230_00, 1_280_00, 160_00, 30_00, 300_00]
-    assert eur.later_minor == 0 and forecast.scored_on == AS_OF
-    assert (usd.weeks[0].expected_minor, usd.unpredicted_minor) == (500_00, 500_00)  # past due
+    assert [w.expected_minor for w in eur.weeks[:5]] == [
+        225_40, 274_40 + 995_00, 156_80, 29_40, 298_50,
+    ]  # fmt: skip
+    assert (eur.later_minor, eur.doubtful_minor) == (0, 5_00 + 14_00 + 1_50)
+    assert forecast.scored_on == AS_OF and forecast.rates_default
+    # US-1 is 60 days past due (5 %), past its due date: in the first week
+    assert (usd.weeks[0].expected_minor, usd.unpredicted_minor, usd.doubtful_minor) == (
+        475_00, 500_00, 25_00)  # fmt: skip
+
+
+def test_the_segments_own_loss_rates_say_what_is_doubtful() -> None:
+    company = f.company()
+    ledger(company)
+    Customer.objects.filter(company=company, account_number="C1").update(segment="Public")
+    set_rates(company=company, rates=parse_rates("0,0,50,50,50,100"), segment="Public",
+              effective_on=AS_OF, reason="public bodies pay, if late", at=AT)  # fmt: skip
+    set_rates(company=company, rates=parse_rates("0,0,0,0,100,100"), segment="",
+              effective_on=AS_OF - timedelta(days=1), reason="our own", at=AT)  # fmt: skip
+
+    forecast = cash_forecast(company, AS_OF)
+
+    eur, usd = forecast.currencies
+    assert not forecast.rates_default
+    assert eur.doubtful_minor == 0 and eur.within_minor == 2_000_00  # current and 1-30 at 0 %
+    assert usd.doubtful_minor == 0 and usd.weeks[0].expected_minor == 500_00  # 31-60 at 0 %
+    assert cash_forecast(company, AS_OF + timedelta(days=1)).currencies[0].doubtful_minor == (
+        350_00)  # INV-2 31 days past due: the segment's 50 %  # fmt: skip
 
 
 def test_the_page_and_its_csv() -> None:
@@ -84,4 +112,7 @@ def test_the_page_and_its_csv() -> None:
     csv = client.get("/forecast/", {"format": "csv"})
     lines = csv.content.decode().splitlines()
     assert lines[0] == "currency,week_from,week_to,expected,low_80,high_80"
-    assert len([line for line in lines if line.startswith("EUR,")]) == 14  # 13 weeks + later
+    assert len([line for line in lines if line.startswith("EUR,")]) == 15  # + later, doubtful
+    assert "EUR,doubtful,,20.50,," in lines
+    assert "Doubtful (at the loss rates)" in html
+    assert "The rates are the illustrative default: set your own" in html

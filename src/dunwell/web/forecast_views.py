@@ -45,6 +45,8 @@ def forecast_page(request: CompanyRequest) -> HttpResponse:
                       _amount(w.expected_minor, c.currency), _amount(w.low_minor, c.currency),
                       _amount(w.high_minor, c.currency)] for w in c.weeks]  # fmt: skip
             rows.append([c.currency, "later", "", _amount(c.later_minor, c.currency), "", ""])
+            rows.append([c.currency, "doubtful", "", _amount(c.doubtful_minor, c.currency), "",
+                         ""])  # fmt: skip
         response = HttpResponse(exports.as_csv(rows), content_type="text/csv")
         name = f"forecast-{company.code}-{forecast.as_of.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -8,6 +8,13 @@ the distribution function is a straight line; below `low` it rises from 0 as far
 (tails as wide as the halves next to them), never before the forecast's first day (no receipt
 is expected in the past). An invoice past all its dates is expected in the first week.
 
+Not every invoice is paid. The predictions learn from paid invoices, so they say when an invoice
+is paid if it is; that it is paid at all comes from the company's loss rates (the bad-debt
+reserve's, by bucket of days past due: `reports.reserve`). An invoice with a loss rate of q is
+paid with probability 1 - q, at the dates its prediction gives; q of it is *doubtful*, forecast
+in no week and said apart. So a year-old invoice is not forecast as cash next month because the
+model, which never saw one that old paid, puts its date there.
+
 The expected receipts of a week are Σ amount x P(paid in the week). Treating invoices as paid
 independently (one customer's invoices are not, so the interval is, if anything, too narrow; the
 backtest in `dunwell predict backtest` is what to trust), the week's variance is
@@ -27,6 +34,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from math import isqrt
+from typing import NamedTuple
 
 ONE = 10**9  # a probability of 1, in billionths
 Z_80 = (12816, 10000)  # 1.2816, the standard normal's 90th percentile, as a ratio
@@ -35,12 +43,25 @@ WEEK = timedelta(days=7)
 
 @dataclass(frozen=True)
 class Expected:
-    """One open invoice: its amount and its payment date's 10th, 50th and 90th percentiles."""
+    """One open invoice: its amount, its payment date's 10th, 50th and 90th percentiles if it is
+    paid, and the chance that it is never paid, in billionths (`never_paid`)."""
 
     amount_minor: int
     low: date
     mid: date
     high: date
+    doubtful: int = 0
+
+
+def never_paid(loss_percent: Decimal) -> int:
+    """A loss rate in percent as a probability in billionths, exactly (a percentage to seven
+    decimals is whole billionths; `reports.rules.reserve.Rates` holds three)."""
+    billionths = loss_percent * ONE / 100
+    if billionths != billionths.to_integral_value() or not 0 <= billionths <= ONE:
+        raise ValueError(
+            f"a loss rate between 0 and 100 % to at most 7 decimals, got {loss_percent}"
+        )
+    return int(billionths)
 
 
 def knots(expected: Expected, start: date) -> tuple[tuple[int, int], ...]:
@@ -84,32 +105,43 @@ def _minor(billionths: int) -> int:
     return sign * ((abs(billionths) * 2 + ONE) // (2 * ONE))
 
 
-def weekly(invoices: Iterable[Expected], start: date, weeks: int) -> tuple[list[Week], int]:
+class Receipts(NamedTuple):
+    """A forecast's weeks, what is expected after the last of them, and what is doubtful (never
+    expected, at the loss rates); the three add up to the invoices' amounts, give or take the
+    rounding of each figure to the minor unit."""
+
+    weeks: list[Week]
+    later_minor: int
+    doubtful_minor: int
+
+
+def weekly(invoices: Iterable[Expected], start: date, weeks: int) -> Receipts:
     """Expected receipts for `weeks` weeks from `start` (a Monday, as the caller chooses), with
-    the 80 % interval; and what is expected after the last week."""
+    the 80 % interval; what is expected after the last week; what is doubtful."""
     if weeks < 1:
         raise ValueError("a forecast needs at least one week")
     bounds = [start + WEEK * n for n in range(weeks + 1)]
     ordinals = [day.toordinal() for day in bounds]
     means = [0] * weeks  # billionths of a minor unit
     variances = [0] * weeks  # (billionths of a minor unit)²
-    later = 0
+    later = doubtful = 0
     for invoice in invoices:
-        amount = invoice.amount_minor
+        amount, paid = invoice.amount_minor, ONE - invoice.doubtful
         corners = knots(invoice, start)
-        shares = [_at(corners, day) for day in ordinals]
+        shares = [_at(corners, day) * paid // ONE for day in ordinals]
         for n in range(weeks):
             p = shares[n + 1] - shares[n]
             if p:
                 means[n] += amount * p
                 variances[n] += amount * amount * p * (ONE - p)
-        later += amount * (ONE - shares[-1])
+        later += amount * (paid - shares[-1])
+        doubtful += amount * invoice.doubtful
     out = []
     for n in range(weeks):
         spread = isqrt(variances[n]) * Z_80[0] // Z_80[1]
         out.append(Week(bounds[n], _minor(means[n]), max(_minor(means[n] - spread), 0),
                         _minor(means[n] + spread)))  # fmt: skip
-    return out, _minor(later)
+    return Receipts(out, _minor(later), _minor(doubtful))
 
 
 def monday_of(day: date) -> date:
