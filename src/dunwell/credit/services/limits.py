@@ -131,7 +131,7 @@ def record_application(
     }  # fmt: skip
     with transaction.atomic():
         # one at a time per customer, so that the same application sent twice is recorded once
-        Customer.objects.select_for_update().filter(pk=customer.pk).exists()
+        Customer.objects.select_for_update().values_list("pk", flat=True).get(pk=customer.pk)
         same = CreditApplication.objects.filter(company=company, customer=customer, **stated)
         found = same.order_by("pk").first()
         if found is not None:
